@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# Installs every build, test and run dependency of statcoder from Debian 12 (bookworm) packages.
+# Nothing is downloaded from anywhere but the Debian archive configured in /etc/apt.
+#
+#   scripts/install-deps.sh           # what building, testing and the demo need
+#   scripts/install-deps.sh --bench   # also the peers the benchmark compares against (fastText, scikit-learn)
+#
+# Idempotent: when every package is already installed it only says so (no apt-get update, no root
+# needed). Otherwise it runs `apt-get update` then `apt-get install` non-interactively, through
+# sudo when not root.
+set -euo pipefail
+
+packages=(
+  build-essential cmake ninja-build pkg-config git   # toolchain
+  libutf8proc-dev                                    # Unicode normalisation (text)
+  nlohmann-json3-dev                                 # JSON (model metadata, --json output, server)
+  libcli11-dev                                       # command line (tools/cli)
+  libsodium-dev                                      # hashing, tokens
+  libsqlite3-dev                                     # workspace metadata store
+  libgtest-dev libgmock-dev googletest               # tests
+  libbenchmark-dev                                   # bench/ kernels
+  python3                                            # Debian's /usr/bin/python3 for scripts/*.py
+)
+bench_packages=(fasttext python3-sklearn python3-numpy)
+
+usage() { sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'; }
+for arg in "$@"; do
+  case "$arg" in
+    --bench) packages+=("${bench_packages[@]}") ;;
+    -h|--help) usage; exit 0 ;;
+    *) echo "install-deps.sh: unknown option '$arg' (try --help)" >&2; exit 2 ;;
+  esac
+done
+
+missing=()
+for p in "${packages[@]}"; do
+  status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+  [[ "$status" == "install ok installed" ]] || missing+=("$p")
+done
+if ((${#missing[@]} == 0)); then
+  echo "install-deps: all ${#packages[@]} packages already installed"
+  exit 0
+fi
+
+if [[ ! -r /etc/os-release ]] || ! grep -q '^VERSION_CODENAME=bookworm' /etc/os-release; then
+  echo "install-deps: warning: this script targets Debian 12 (bookworm); package names may differ here" >&2
+fi
+
+sudo=()
+if ((EUID != 0)); then
+  command -v sudo >/dev/null || { echo "install-deps: not root and sudo is not installed" >&2; exit 1; }
+  sudo=(sudo)
+fi
+apt_env=(env DEBIAN_FRONTEND=noninteractive)
+
+echo "install-deps: installing ${missing[*]}"
+"${sudo[@]}" "${apt_env[@]}" apt-get update -q
+"${sudo[@]}" "${apt_env[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}" </dev/null
+echo "install-deps: done"

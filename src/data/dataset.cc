@@ -1,0 +1,261 @@
+#include "data/dataset.h"
+
+#include <charconv>
+#include <cmath>
+#include <cstdio>
+#include <memory>
+#include <optional>
+#include <string_view>
+#include <system_error>
+#include <utility>
+
+#include "core/content_hash.h"
+#include "core/file_util.h"
+
+namespace statcoder::data {
+namespace {
+
+using core::Result;
+using core::Status;
+
+std::string_view TrimSpaces(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+// Parses a numeric field; on failure *why says what is wrong with it.
+bool ParseNumber(std::string_view text, double* value, std::string* why) {
+  std::string_view s = TrimSpaces(text);
+  if (s.empty()) {
+    *value = std::numeric_limits<double>::quiet_NaN();
+    return true;
+  }
+  // from_chars refuses a leading '+', which spreadsheets sometimes write.
+  if (s.size() > 1 && s.front() == '+' && s[1] != '-' && s[1] != '+') s.remove_prefix(1);
+  const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), *value);
+  if (ec == std::errc::result_out_of_range) {
+    *why = "'" + std::string(text) + "' is out of the range of a double";
+    return false;
+  }
+  if (ec != std::errc() || end != s.data() + s.size()) {
+    *why = "'" + std::string(text) + "' is not a number";
+    return false;
+  }
+  if (!std::isfinite(*value)) {
+    *why = "'" + std::string(text) +
+           "' is not a finite number; leave the field empty for a missing value";
+    return false;
+  }
+  return true;
+}
+
+Result<size_t> Resolve(const RecordReader& reader, const std::string& name, const char* role) {
+  Result<size_t> col = reader.ColumnIndex(name);
+  if (!col.ok()) {
+    return Status(col.status().code(),
+                  col.status().message() + " (wanted as Schema::" + role + ")");
+  }
+  return col;
+}
+
+void AppendEscaped(std::string_view s, std::string* out) {
+  for (const char c : s) {
+    switch (c) {
+      case '\\':
+        *out += "\\\\";
+        break;
+      case '\t':
+        *out += "\\t";
+        break;
+      case '\n':
+        *out += "\\n";
+        break;
+      case '\r':
+        *out += "\\r";
+        break;
+      default:
+        out->push_back(c);
+    }
+  }
+}
+
+std::string Percent(double share) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.2f%%", 100.0 * share);
+  return buf;
+}
+
+}  // namespace
+
+Status Schema::Validate() const {
+  if (text_fields.empty()) {
+    return core::InvalidArgument(
+        "schema: at least one text field is required "
+        "(Schema::text_fields)");
+  }
+  std::vector<std::pair<std::string, const char*>> named;
+  if (!id_field.empty()) named.emplace_back(id_field, "id_field");
+  for (const auto& f : text_fields) named.emplace_back(f, "text_fields");
+  for (const auto& f : categorical_fields) named.emplace_back(f, "categorical_fields");
+  for (const auto& f : numeric_fields) named.emplace_back(f, "numeric_fields");
+  if (!label_field.empty()) named.emplace_back(label_field, "label_field");
+  for (size_t i = 0; i < named.size(); ++i) {
+    if (named[i].first.empty()) {
+      return core::InvalidArgument(std::string("schema: Schema::") + named[i].second +
+                                   " has an empty column name");
+    }
+    for (size_t j = 0; j < i; ++j) {
+      if (named[j].first == named[i].first) {
+        return core::InvalidArgument("schema: column '" + named[i].first + "' is named twice (" +
+                                     named[j].second + " and " + named[i].second +
+                                     "); give each column one role");
+      }
+    }
+  }
+  return Status::Ok();
+}
+
+Result<Dataset> LoadDataset(const std::string& path, const Schema& schema,
+                            const LoadOptions& options, const CodeList* code_list) {
+  RETURN_IF_ERROR(schema.Validate());
+  ASSIGN_OR_RETURN(std::unique_ptr<RecordReader> reader, RecordReader::Open(path, options.reader));
+
+  std::optional<size_t> id_col, label_col;
+  std::vector<size_t> text_cols, cat_cols, num_cols;
+  if (!schema.id_field.empty()) {
+    ASSIGN_OR_RETURN(id_col, Resolve(*reader, schema.id_field, "id_field"));
+  }
+  for (const auto& f : schema.text_fields) {
+    ASSIGN_OR_RETURN(const size_t c, Resolve(*reader, f, "text_fields"));
+    text_cols.push_back(c);
+  }
+  for (const auto& f : schema.categorical_fields) {
+    ASSIGN_OR_RETURN(const size_t c, Resolve(*reader, f, "categorical_fields"));
+    cat_cols.push_back(c);
+  }
+  for (const auto& f : schema.numeric_fields) {
+    ASSIGN_OR_RETURN(const size_t c, Resolve(*reader, f, "numeric_fields"));
+    num_cols.push_back(c);
+  }
+  if (!schema.label_field.empty()) {
+    ASSIGN_OR_RETURN(label_col, Resolve(*reader, schema.label_field, "label_field"));
+  }
+  const std::string code_list_name = code_list != nullptr && !code_list->source().empty()
+                                         ? "the code list '" + code_list->source() + "'"
+                                         : std::string("the code list");
+
+  Dataset ds;
+  ds.path = path;
+  ds.header = reader->header();
+  RawRecord rec;
+  uint64_t row = 0;  // 1-based data row, counting rejected rows too, so ids never shift
+  std::string why;
+  while (true) {
+    ASSIGN_OR_RETURN(const bool more, reader->Next(&rec));
+    if (!more) break;
+    ++row;
+    if (!rec.error.ok()) {
+      ds.rejections.push_back({rec.line, rec.error_column, rec.error.message(), rec.raw});
+      continue;
+    }
+    const auto reject = [&](const std::string& column, const std::string& message) {
+      ds.rejections.push_back(
+          {rec.line, column,
+           path + ":" + std::to_string(rec.line) + ": column '" + column + "': " + message,
+           rec.raw});
+    };
+
+    Record r;
+    r.line = rec.line;
+    if (id_col) {
+      if (rec.fields[*id_col].empty()) {
+        reject(schema.id_field, "empty id; every record needs one to be matched with its codes");
+        continue;
+      }
+      r.id = rec.fields[*id_col];
+    } else {
+      r.id = std::to_string(row);
+    }
+
+    bool ok = true;
+    r.numerics.resize(num_cols.size());
+    for (size_t k = 0; k < num_cols.size() && ok; ++k) {
+      if (!ParseNumber(rec.fields[num_cols[k]], &r.numerics[k], &why)) {
+        reject(schema.numeric_fields[k], why);
+        ok = false;
+      }
+    }
+    if (!ok) continue;
+
+    if (label_col) {
+      const std::string& label = rec.fields[*label_col];
+      if (label.empty()) {
+        if (!options.allow_empty_label) {
+          reject(schema.label_field,
+                 "empty label; fill it in, or allow unlabelled records "
+                 "(LoadOptions::allow_empty_label)");
+          continue;
+        }
+      } else if (code_list != nullptr && code_list->Find(label) < 0) {
+        reject(schema.label_field, "label '" + label + "' is not in " + code_list_name);
+        continue;
+      }
+      r.label = label;
+    }
+
+    // Moved out: the reader reallocates them on the next record either way.
+    r.texts.reserve(text_cols.size());
+    for (const size_t c : text_cols) r.texts.push_back(std::move(rec.fields[c]));
+    r.categoricals.reserve(cat_cols.size());
+    for (const size_t c : cat_cols) r.categoricals.push_back(std::move(rec.fields[c]));
+    ds.records.push_back(std::move(r));
+  }
+  ds.blank_lines = reader->blank_lines();
+  ASSIGN_OR_RETURN(ds.content_hash, core::Sha256File(path));
+  return ds;
+}
+
+Status CheckRejectShare(const Dataset& dataset, double max_share) {
+  if (!(max_share >= 0.0 && max_share <= 1.0)) {
+    return core::InvalidArgument("the allowed reject share must be between 0 and 1, got " +
+                                 std::to_string(max_share));
+  }
+  const size_t accepted = dataset.records.size();
+  const size_t rejected = dataset.rejections.size();
+  if (accepted == 0) {
+    if (rejected == 0) {
+      return core::FailedPrecondition("file '" + dataset.path +
+                                      "' has no records, only a header; nothing to use");
+    }
+    return core::FailedPrecondition(
+        "all " + std::to_string(rejected) + " records of '" + dataset.path +
+        "' were rejected; the first: " + dataset.rejections.front().reason);
+  }
+  const double share = static_cast<double>(rejected) / static_cast<double>(accepted + rejected);
+  if (share > max_share) {
+    return core::FailedPrecondition(
+        std::to_string(rejected) + " of " + std::to_string(accepted + rejected) + " records of '" +
+        dataset.path + "' were rejected (" + Percent(share) + "), more than the allowed " +
+        Percent(max_share) + "; the first: " + dataset.rejections.front().reason +
+        "; fix the records listed in the rejects file or raise the allowed share");
+  }
+  return Status::Ok();
+}
+
+Status WriteRejects(const Dataset& dataset, const std::string& path) {
+  std::string out = "line\tcolumn\treason\traw\n";
+  for (const Rejection& r : dataset.rejections) {
+    out += std::to_string(r.line);
+    out += '\t';
+    AppendEscaped(r.column, &out);
+    out += '\t';
+    AppendEscaped(r.reason, &out);
+    out += '\t';
+    AppendEscaped(r.raw, &out);
+    out += '\n';
+  }
+  return core::WriteFileAtomic(path, out);
+}
+
+}  // namespace statcoder::data

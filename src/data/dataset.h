@@ -1,0 +1,86 @@
+// Dataset: the records of one file, read through RecordReader and mapped onto a Schema (which
+// columns are id, text, categorical, numeric, label). Bad records are never silently dropped:
+// each becomes a Rejection with its line, column and reason, and the caller decides (reject
+// share limit) whether the run may go on.
+//
+//   Schema schema{.text_fields = {"title"}, .label_field = "code"};
+//   ASSIGN_OR_RETURN(Dataset ds, LoadDataset("coded.tsv", schema, {}, &code_list));
+//   RETURN_IF_ERROR(CheckRejectShare(ds, 0.0));
+//
+// Thread-safety: a Dataset is a plain value.
+#pragma once
+
+#include <cstdint>
+#include <limits>
+#include <string>
+#include <vector>
+
+#include "core/result.h"
+#include "data/code_list.h"
+#include "data/record_reader.h"
+
+namespace statcoder::data {
+
+struct Schema {
+  std::string id_field;                  // empty: the 1-based data row number is the id
+  std::vector<std::string> text_fields;  // at least one
+  std::vector<std::string> categorical_fields;
+  std::vector<std::string> numeric_fields;
+  std::string label_field;  // empty when coding unlabelled data
+
+  // kInvalidArgument unless there is at least one text field, no name is empty and no column
+  // has two roles.
+  core::Status Validate() const;
+};
+
+struct Record {
+  uint64_t line = 0;  // source line, for messages
+  std::string id;
+  std::vector<std::string> texts;         // matches Schema::text_fields
+  std::vector<std::string> categoricals;  // matches Schema::categorical_fields
+  std::vector<double> numerics;           // matches Schema::numeric_fields; NaN = missing
+  std::string label;                      // empty when the schema has no label
+};
+
+struct Rejection {
+  uint64_t line = 0;
+  std::string column;  // may be empty when the whole record is bad
+  std::string reason;  // full message, "file:line: column 'x': ..."
+  std::string raw;     // original record text
+};
+
+struct Dataset {
+  std::string path;
+  std::vector<std::string> header;
+  std::vector<Record> records;
+  std::vector<Rejection> rejections;
+  uint64_t blank_lines = 0;
+  std::string content_hash;  // SHA-256 of the file's bytes
+};
+
+struct LoadOptions {
+  ReaderOptions reader;
+  // When false, a label that is empty is rejected; when true (evaluation/coding of data that
+  // may be partly unlabelled) it is kept as "".
+  bool allow_empty_label = false;
+};
+
+// Reads and validates. Fatal reader errors, an invalid schema and missing columns (kNotFound,
+// naming the file, the column and the columns present) are returned as a Status.
+// Record-level problems (reader errors, empty id, empty label, label not in `code_list` when
+// given, unparsable number) become Rejections, one per record (its first problem). Numbers are
+// read with std::from_chars after trimming spaces (a leading '+' is allowed); an empty field is
+// NaN; inf and nan are rejected. Labels and ids are used exactly as written (no trimming).
+core::Result<Dataset> LoadDataset(const std::string& path, const Schema& schema,
+                                  const LoadOptions& options, const CodeList* code_list);
+
+// kFailedPrecondition when rejected / (accepted + rejected) > max_share, with the first
+// rejection's message and the count; OK otherwise. Also fails when nothing was accepted.
+core::Status CheckRejectShare(const Dataset& dataset, double max_share);
+
+// Writes rejections as TSV with a header line: line, column, reason, raw. In every field a
+// backslash, tab, newline and carriage return are written as \\, \t, \n, \r, so the file
+// always has four columns and the original text can be restored. Written atomically.
+core::Status WriteRejects(const Dataset& dataset, const std::string& path);
+
+}  // namespace statcoder::data

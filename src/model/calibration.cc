@@ -1,0 +1,94 @@
+#include "model/calibration.h"
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+
+#include "model/decision_policy.h"
+
+namespace statcoder::model {
+
+void Softmax(std::span<float> scores, double temperature) {
+  if (scores.empty()) return;
+  const float inv_t = static_cast<float>(1.0 / temperature);
+  float max_score = scores[0];
+  for (float s : scores) max_score = std::max(max_score, s);
+  double sum = 0;
+  for (float& s : scores) {
+    s = std::exp((s - max_score) * inv_t);
+    sum += s;
+  }
+  const float inv_sum = static_cast<float>(1.0 / sum);
+  for (float& s : scores) s *= inv_sum;
+}
+
+double NegativeLogLikelihood(std::span<const float> logits, size_t num_labels,
+                             std::span<const int32_t> labels, double temperature) {
+  if (labels.empty()) return 0;
+  double total = 0;
+  for (size_t r = 0; r < labels.size(); ++r) {
+    const float* row = logits.data() + r * num_labels;
+    double max_score = row[0];
+    for (size_t c = 1; c < num_labels; ++c) max_score = std::max(max_score, double{row[c]});
+    double sum = 0;
+    for (size_t c = 0; c < num_labels; ++c) sum += std::exp((row[c] - max_score) / temperature);
+    const double log_p =
+        (row[static_cast<size_t>(labels[r])] - max_score) / temperature - std::log(sum);
+    total -= log_p;
+  }
+  return total / static_cast<double>(labels.size());
+}
+
+double FitTemperature(std::span<const float> logits, size_t num_labels,
+                      std::span<const int32_t> labels) {
+  if (labels.empty() || num_labels == 0) return 1.0;
+  // NLL is unimodal in log T for softmax scaling; golden-section search is exact enough
+  // (1e-4 in log T) and, unlike gradient steps, has no tuning knobs.
+  auto f = [&](double log_t) {
+    return NegativeLogLikelihood(logits, num_labels, labels, std::exp(log_t));
+  };
+  const double phi = (std::sqrt(5.0) - 1) / 2;
+  double lo = std::log(0.01), hi = std::log(100.0);
+  double x1 = hi - phi * (hi - lo), x2 = lo + phi * (hi - lo);
+  double f1 = f(x1), f2 = f(x2);
+  while (hi - lo > 1e-4) {
+    if (f1 <= f2) {
+      hi = x2;
+      x2 = x1;
+      f2 = f1;
+      x1 = hi - phi * (hi - lo);
+      f1 = f(x1);
+    } else {
+      lo = x1;
+      x1 = x2;
+      f1 = f2;
+      x2 = lo + phi * (hi - lo);
+      f2 = f(x2);
+    }
+  }
+  return std::exp((lo + hi) / 2);
+}
+
+double ChooseThreshold(std::span<const double> confidence, std::span<const uint8_t> correct,
+                       double target_precision, size_t min_support) {
+  const size_t n = confidence.size();
+  std::vector<size_t> order(n);
+  std::iota(order.begin(), order.end(), size_t{0});
+  std::stable_sort(order.begin(), order.end(),
+                   [&](size_t a, size_t b) { return confidence[a] > confidence[b]; });
+  double best = kNeverAuto;
+  size_t hits = 0;
+  for (size_t k = 0; k < n; ++k) {
+    hits += correct[order[k]] ? 1 : 0;
+    const bool cut_here = k + 1 == n || confidence[order[k + 1]] < confidence[order[k]];
+    if (!cut_here) continue;
+    const size_t covered = k + 1;
+    if (covered >= min_support &&
+        static_cast<double>(hits) >= target_precision * static_cast<double>(covered)) {
+      best = confidence[order[k]];  // the most-covering cut seen so far
+    }
+  }
+  return best;
+}
+
+}  // namespace statcoder::model

@@ -1,0 +1,342 @@
+#include "model/model_io.h"
+
+#include <bit>
+#include <cstring>
+
+#include "core/content_hash.h"
+#include "core/file_util.h"
+
+#include <sodium.h>
+
+namespace statcoder::model {
+namespace {
+
+static_assert(std::endian::native == std::endian::little,
+              "model files are little-endian; add byte swapping for big-endian hosts");
+
+constexpr char kMagic[8] = {'S', 'T', 'C', 'M', 'O', 'D', 'E', 'L'};
+constexpr size_t kHeaderBytes = 8 + 4 + 4 + 8;
+constexpr size_t kChecksumBytes = 32;
+
+class Writer {
+ public:
+  template <typename T>
+  void Put(T v) {
+    static_assert(std::is_trivially_copyable_v<T>);
+    out_.append(reinterpret_cast<const char*>(&v), sizeof v);
+  }
+  template <typename T>
+  void PutArray(const std::vector<T>& v) {
+    out_.append(reinterpret_cast<const char*>(v.data()), v.size() * sizeof(T));
+  }
+  void PutString(std::string_view s) {
+    Put<uint32_t>(static_cast<uint32_t>(s.size()));
+    out_.append(s);
+  }
+  void PutSection(const char tag[4], const std::string& body) {
+    out_.append(tag, 4);
+    Put<uint64_t>(body.size());
+    out_.append(body);
+  }
+  std::string& bytes() { return out_; }
+
+ private:
+  std::string out_;
+};
+
+// Bounds-checked reader: every read past the end is a DataLoss naming the file and section.
+class Reader {
+ public:
+  Reader(std::string_view bytes, std::string context) : bytes_(bytes), context_(std::move(context)) {}
+
+  template <typename T>
+  core::Status Get(T* v) {
+    if (bytes_.size() - pos_ < sizeof(T)) return Truncated();
+    std::memcpy(v, bytes_.data() + pos_, sizeof(T));
+    pos_ += sizeof(T);
+    return core::Status::Ok();
+  }
+  template <typename T>
+  core::Status GetArray(size_t count, std::vector<T>* v) {
+    if (count > (bytes_.size() - pos_) / sizeof(T)) return Truncated();
+    v->resize(count);
+    std::memcpy(v->data(), bytes_.data() + pos_, count * sizeof(T));
+    pos_ += count * sizeof(T);
+    return core::Status::Ok();
+  }
+  core::Status GetString(std::string* s) {
+    uint32_t len = 0;
+    RETURN_IF_ERROR(Get(&len));
+    if (len > bytes_.size() - pos_) return Truncated();
+    s->assign(bytes_.data() + pos_, len);
+    pos_ += len;
+    return core::Status::Ok();
+  }
+  core::Status GetBytes(size_t len, std::string_view* s) {
+    if (len > bytes_.size() - pos_) return Truncated();
+    *s = bytes_.substr(pos_, len);
+    pos_ += len;
+    return core::Status::Ok();
+  }
+  bool done() const { return pos_ == bytes_.size(); }
+  core::Status Truncated() const { return core::DataLoss(context_ + " is truncated"); }
+
+ private:
+  std::string_view bytes_;
+  std::string context_;
+  size_t pos_ = 0;
+};
+
+nlohmann::json FeaturizerToJson(const text::FeaturizerConfig& c) {
+  nlohmann::json numeric = nlohmann::json::array();
+  for (const auto& b : c.numeric_fields) numeric.push_back({{"field", b.field}, {"edges", b.edges}});
+  return {{"text_fields", c.text_fields},
+          {"categorical_fields", c.categorical_fields},
+          {"numeric_fields", numeric},
+          {"word_ngrams", c.word_ngrams},
+          {"char_ngram_min", c.char_ngram_min},
+          {"char_ngram_max", c.char_ngram_max},
+          {"strip_accents", c.normalizer.strip_accents},
+          {"normalizer_version", c.normalizer_version}};
+}
+
+text::FeaturizerConfig FeaturizerFromJson(const nlohmann::json& j) {
+  text::FeaturizerConfig c;
+  c.text_fields = j.at("text_fields").get<std::vector<std::string>>();
+  c.categorical_fields = j.at("categorical_fields").get<std::vector<std::string>>();
+  for (const auto& b : j.at("numeric_fields")) {
+    c.numeric_fields.push_back(
+        {b.at("field").get<std::string>(), b.at("edges").get<std::vector<double>>()});
+  }
+  c.word_ngrams = j.at("word_ngrams").get<int>();
+  c.char_ngram_min = j.at("char_ngram_min").get<int>();
+  c.char_ngram_max = j.at("char_ngram_max").get<int>();
+  c.normalizer.strip_accents = j.at("strip_accents").get<bool>();
+  c.normalizer_version = j.at("normalizer_version").get<uint32_t>();
+  return c;
+}
+
+void Sha256(std::string_view bytes, unsigned char* digest) {
+  static const int kSodiumReady = sodium_init();  // idempotent, thread-safe
+  (void)kSodiumReady;
+  crypto_hash_sha256(digest, reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size());
+}
+
+}  // namespace
+
+core::Result<std::string> SerializeModel(const ModelData& m) {
+  Writer payload;
+  {
+    nlohmann::json meta = {{"featurizer", FeaturizerToJson(m.featurizer)},
+                           {"temperature", m.temperature},
+                           {"policy", m.policy.ToJson()},
+                           {"metadata", m.metadata}};
+    payload.PutSection("META", meta.dump());
+  }
+  {
+    Writer w;
+    w.Put<uint32_t>(static_cast<uint32_t>(m.labels.size()));
+    for (const auto& l : m.labels) w.PutString(l);
+    payload.PutSection("LABL", w.bytes());
+  }
+  if (m.code_list) {
+    Writer w;
+    const auto entries = m.code_list->ToEntries();
+    w.Put<uint32_t>(static_cast<uint32_t>(entries.size()));
+    for (const auto& e : entries) {
+      w.PutString(e.code);
+      w.PutString(e.parent);
+      w.PutString(e.title);
+    }
+    payload.PutSection("CODE", w.bytes());
+  }
+  {
+    Writer w;
+    w.Put<uint64_t>(m.features.size());
+    w.PutArray(m.features.ids());
+    w.PutArray(m.features.idf());
+    payload.PutSection("FEAT", w.bytes());
+  }
+  {
+    const SparseLinear& lin = m.linear;
+    Writer w;
+    w.Put<uint32_t>(lin.num_labels);
+    w.Put<uint64_t>(lin.num_features());
+    w.Put<uint64_t>(lin.columns.size());
+    // Per-row counts instead of offsets, and 16-bit label indices when they fit: most of the
+    // file is these arrays.
+    const bool narrow = lin.num_labels <= 0xFFFF;
+    w.Put<uint8_t>(narrow ? 2 : 4);
+    std::vector<uint16_t> counts(lin.num_features());
+    for (size_t f = 0; f < counts.size(); ++f) {
+      counts[f] = static_cast<uint16_t>(lin.row_offsets[f + 1] - lin.row_offsets[f]);
+    }
+    w.PutArray(counts);
+    if (narrow) {
+      std::vector<uint16_t> cols(lin.columns.begin(), lin.columns.end());
+      w.PutArray(cols);
+    } else {
+      w.PutArray(lin.columns);
+    }
+    w.PutArray(lin.values);
+    w.PutArray(lin.row_scale);
+    w.PutArray(lin.bias);
+    payload.PutSection("LINR", w.bytes());
+  }
+  Writer file;
+  file.bytes().append(kMagic, sizeof kMagic);
+  file.Put<uint32_t>(kModelFormatMajor);
+  file.Put<uint32_t>(kModelFormatMinor);
+  file.Put<uint64_t>(payload.bytes().size());
+  file.bytes().append(payload.bytes());
+  unsigned char digest[crypto_hash_sha256_BYTES];
+  Sha256(file.bytes(), digest);
+  file.bytes().append(reinterpret_cast<const char*>(digest), sizeof digest);
+  return std::move(file.bytes());
+}
+
+core::Result<ModelData> DeserializeModel(std::string_view bytes, const std::string& source) {
+  const std::string ctx = "model file '" + source + "'";
+  if (bytes.size() < 8 || std::memcmp(bytes.data(), kMagic, 8) != 0) {
+    return core::DataLoss(ctx + " is not a statcoder model (bad magic number)");
+  }
+  if (bytes.size() < kHeaderBytes + kChecksumBytes) return core::DataLoss(ctx + " is truncated");
+  uint32_t major = 0, minor = 0;
+  uint64_t payload_len = 0;
+  std::memcpy(&major, bytes.data() + 8, 4);
+  std::memcpy(&minor, bytes.data() + 12, 4);
+  std::memcpy(&payload_len, bytes.data() + 16, 8);
+  if (major > kModelFormatMajor) {
+    return core::UnsupportedVersion(ctx + " has format version " + std::to_string(major) + "." +
+                                    std::to_string(minor) + ", newer than this statcoder reads (" +
+                                    std::to_string(kModelFormatMajor) +
+                                    ".x); upgrade statcoder to load it");
+  }
+  if (payload_len != bytes.size() - kHeaderBytes - kChecksumBytes) {
+    return core::DataLoss(ctx + " is truncated or has trailing bytes (payload length mismatch)");
+  }
+  unsigned char digest[crypto_hash_sha256_BYTES];
+  Sha256(bytes.substr(0, kHeaderBytes + payload_len), digest);
+  if (std::memcmp(digest, bytes.data() + kHeaderBytes + payload_len, kChecksumBytes) != 0) {
+    return core::DataLoss(ctx + " is corrupt (checksum mismatch)");
+  }
+
+  ModelData m;
+  Reader sections(bytes.substr(kHeaderBytes, payload_len), ctx);
+  bool seen_meta = false, seen_labels = false, seen_features = false, seen_linear = false;
+  while (!sections.done()) {
+    char tag[4] = {};
+    uint64_t len = 0;
+    RETURN_IF_ERROR(sections.Get(&tag));
+    RETURN_IF_ERROR(sections.Get(&len));
+    std::string_view body;
+    RETURN_IF_ERROR(sections.GetBytes(len, &body));
+    const std::string name(tag, 4);
+    Reader r(body, ctx + " section " + name);
+    if (name == "META") {
+      try {
+        const auto meta = nlohmann::json::parse(body);
+        m.featurizer = FeaturizerFromJson(meta.at("featurizer"));
+        m.temperature = meta.at("temperature").get<double>();
+        ASSIGN_OR_RETURN(m.policy, DecisionPolicy::FromJson(meta.at("policy")));
+        m.metadata = meta.at("metadata");
+      } catch (const nlohmann::json::exception& e) {
+        return core::DataLoss(ctx + " has unreadable metadata: " + e.what());
+      }
+      seen_meta = true;
+    } else if (name == "LABL") {
+      uint32_t count = 0;
+      RETURN_IF_ERROR(r.Get(&count));
+      if (count > body.size()) return r.Truncated();
+      m.labels.resize(count);
+      for (auto& l : m.labels) RETURN_IF_ERROR(r.GetString(&l));
+      seen_labels = true;
+    } else if (name == "CODE") {
+      uint32_t count = 0;
+      RETURN_IF_ERROR(r.Get(&count));
+      if (count > body.size()) return r.Truncated();
+      std::vector<data::CodeList::Entry> entries(count);
+      for (auto& e : entries) {
+        RETURN_IF_ERROR(r.GetString(&e.code));
+        RETURN_IF_ERROR(r.GetString(&e.parent));
+        RETURN_IF_ERROR(r.GetString(&e.title));
+      }
+      auto list = data::CodeList::FromEntries(std::move(entries));
+      if (!list.ok()) return list.status().WithContext(ctx + " code list");
+      m.code_list = std::move(*list);
+    } else if (name == "FEAT") {
+      uint64_t count = 0;
+      RETURN_IF_ERROR(r.Get(&count));
+      std::vector<uint64_t> ids;
+      std::vector<float> idf;
+      RETURN_IF_ERROR(r.GetArray(count, &ids));
+      RETURN_IF_ERROR(r.GetArray(count, &idf));
+      for (size_t i = 1; i < ids.size(); ++i) {
+        if (ids[i - 1] >= ids[i]) return core::DataLoss(ctx + " has unsorted feature ids");
+      }
+      m.features = FeatureIndex(std::move(ids), std::move(idf));
+      seen_features = true;
+    } else if (name == "LINR") {
+      SparseLinear& lin = m.linear;
+      uint64_t features = 0, nnz = 0;
+      uint8_t width = 0;
+      RETURN_IF_ERROR(r.Get(&lin.num_labels));
+      RETURN_IF_ERROR(r.Get(&features));
+      RETURN_IF_ERROR(r.Get(&nnz));
+      RETURN_IF_ERROR(r.Get(&width));
+      std::vector<uint16_t> counts;
+      RETURN_IF_ERROR(r.GetArray(features, &counts));
+      lin.row_offsets.assign(1, 0);
+      lin.row_offsets.reserve(features + 1);
+      uint64_t total = 0;
+      for (uint16_t c : counts) {
+        total += c;
+        lin.row_offsets.push_back(static_cast<uint32_t>(total));
+      }
+      if (total != nnz) return core::DataLoss(ctx + " has inconsistent weight counts");
+      if (width == 2) {
+        std::vector<uint16_t> cols;
+        RETURN_IF_ERROR(r.GetArray(nnz, &cols));
+        lin.columns.assign(cols.begin(), cols.end());
+      } else if (width == 4) {
+        RETURN_IF_ERROR(r.GetArray(nnz, &lin.columns));
+      } else {
+        return core::DataLoss(ctx + " has an invalid label index width");
+      }
+      RETURN_IF_ERROR(r.GetArray(nnz, &lin.values));
+      RETURN_IF_ERROR(r.GetArray(features, &lin.row_scale));
+      RETURN_IF_ERROR(r.GetArray(lin.num_labels, &lin.bias));
+      seen_linear = true;
+    }
+    // Unknown sections come from a newer minor version and are skipped on purpose.
+  }
+  if (!seen_meta || !seen_labels || !seen_features || !seen_linear) {
+    return core::DataLoss(ctx + " is missing a required section");
+  }
+  return m;
+}
+
+std::string ModelVersionId(std::string_view file_bytes) {
+  return core::Sha256Hex(file_bytes).substr(0, 16);
+}
+
+core::Result<std::string> SaveModel(const ModelData& model, const std::string& path) {
+  ASSIGN_OR_RETURN(std::string bytes, SerializeModel(model));
+  RETURN_IF_ERROR(core::WriteFileAtomic(path, bytes));
+  return ModelVersionId(bytes);
+}
+
+core::Result<std::shared_ptr<const Model>> LoadModel(const std::string& path) {
+  ASSIGN_OR_RETURN(std::string bytes, core::ReadFile(path));
+  ASSIGN_OR_RETURN(ModelData data, DeserializeModel(bytes, path));
+  auto model = Model::Create(std::move(data), ModelVersionId(bytes));
+  if (!model.ok()) return model.status().WithContext("model file '" + path + "'");
+  return model;
+}
+
+core::Result<std::shared_ptr<const Model>> BuildModel(ModelData model) {
+  ASSIGN_OR_RETURN(std::string bytes, SerializeModel(model));
+  return Model::Create(std::move(model), ModelVersionId(bytes));
+}
+
+}  // namespace statcoder::model

@@ -1,0 +1,142 @@
+#include "model/predictor.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "model/calibration.h"
+
+namespace statcoder::model {
+
+std::string_view DecisionName(Decision d) {
+  switch (d) {
+    case Decision::kAuto: return "auto";
+    case Decision::kReview: return "review";
+  }
+  return "review";
+}
+
+void Vectorize(const FeatureIndex& index, std::span<const uint64_t> ids, SparseVector* out,
+               uint32_t* known) {
+  out->rows.clear();
+  out->values.clear();
+  uint32_t n_known = 0;
+  for (uint64_t id : ids) {
+    const int64_t row = index.Find(id);
+    if (row < 0) continue;
+    ++n_known;
+    out->rows.push_back(static_cast<uint32_t>(row));
+  }
+  if (known) *known = n_known;
+  if (out->rows.empty()) return;
+  std::sort(out->rows.begin(), out->rows.end());
+  // Collapse duplicates into term counts, then weight by (1 + log tf) * idf.
+  size_t w = 0;
+  double norm2 = 0;
+  for (size_t r = 0; r < out->rows.size();) {
+    size_t e = r;
+    while (e < out->rows.size() && out->rows[e] == out->rows[r]) ++e;
+    const float tf = static_cast<float>(1.0 + std::log(static_cast<double>(e - r)));
+    const float v = tf * index.idf(out->rows[r]);
+    out->rows[w] = out->rows[r];
+    out->values.push_back(v);
+    norm2 += static_cast<double>(v) * v;
+    ++w;
+    r = e;
+  }
+  out->rows.resize(w);
+  const float inv = static_cast<float>(1.0 / std::sqrt(norm2));
+  for (float& v : out->values) v *= inv;
+}
+
+void ComputeLogits(const SparseLinear& linear, const SparseVector& x, std::span<float> scores) {
+  std::copy(linear.bias.begin(), linear.bias.end(), scores.begin());
+  float* out = scores.data();
+  for (size_t i = 0; i < x.rows.size(); ++i) {
+    const uint32_t row = x.rows[i];
+    const float s = x.values[i] * linear.row_scale[row];
+    const uint32_t begin = linear.row_offsets[row], end = linear.row_offsets[row + 1];
+    const uint32_t* cols = linear.columns.data();
+    const int8_t* vals = linear.values.data();
+    for (uint32_t j = begin; j < end; ++j) out[cols[j]] += s * static_cast<float>(vals[j]);
+  }
+}
+
+void Decide(const Model& model, std::span<const float> probabilities, int32_t top_label,
+            std::vector<double>* rolled, Prediction* out) {
+  const DecisionPolicy& policy = model.data().policy;
+  const auto label = static_cast<size_t>(top_label);
+  const double p1 = probabilities[label];
+  out->code = model.label(label);
+  out->level = model.LabelDepth(label);
+  out->confidence = p1;
+  out->decision = Decision::kReview;
+  if (p1 >= policy.label_threshold) {
+    out->decision = Decision::kAuto;
+    return;
+  }
+  const data::CodeList* codes = model.code_list();
+  if (codes == nullptr) return;
+  // Partial coding: from the level just above the label upwards, take the first level whose
+  // best node (by summed probability of the labels under it) clears that level's threshold.
+  rolled->assign(codes->size(), 0.0);
+  for (size_t c = 0; c < model.num_labels(); ++c) {
+    for (int32_t n = model.LabelNode(c); n >= 0; n = codes->node(n).parent) {
+      (*rolled)[static_cast<size_t>(n)] += probabilities[c];
+    }
+  }
+  for (int depth = out->level - 1; depth >= 1; --depth) {
+    if (static_cast<size_t>(depth) > policy.level_thresholds.size()) continue;
+    const double threshold = policy.level_thresholds[static_cast<size_t>(depth - 1)];
+    if (threshold > 1.0) continue;
+    int32_t best = -1;
+    double best_p = -1;
+    for (size_t n = 0; n < codes->size(); ++n) {
+      const auto node = static_cast<int32_t>(n);
+      if (codes->node(node).depth == depth && (*rolled)[n] > best_p) {
+        best_p = (*rolled)[n];
+        best = node;
+      }
+    }
+    if (best >= 0 && best_p >= threshold) {
+      out->code = codes->node(best).code;
+      out->level = depth;
+      out->confidence = best_p;
+      out->decision = Decision::kAuto;
+      return;
+    }
+  }
+}
+
+Predictor::Predictor(std::shared_ptr<const Model> model) : model_(std::move(model)) {
+  scores_.resize(model_->num_labels());
+}
+
+core::Status Predictor::Predict(const text::RecordView& record, int top_k, Prediction* out) {
+  ids_.clear();
+  RETURN_IF_ERROR(model_->featurizer().Featurize(record, &ids_));
+  uint32_t known = 0;
+  Vectorize(model_->data().features, ids_, &x_, &known);
+  ComputeLogits(model_->data().linear, x_, scores_);
+  Softmax(scores_, model_->data().temperature);
+
+  const size_t k = std::min<size_t>(static_cast<size_t>(std::max(top_k, 1)), scores_.size());
+  out->top.clear();
+  // Partial selection of the k best; ties broken by label index so output is deterministic.
+  for (size_t c = 0; c < scores_.size(); ++c) {
+    const float p = scores_[c];
+    if (out->top.size() == k && p <= out->top.back().probability) continue;
+    ScoredLabel s{static_cast<int32_t>(c), p};
+    auto pos = std::upper_bound(out->top.begin(), out->top.end(), s,
+                                [](const ScoredLabel& a, const ScoredLabel& b) {
+                                  return a.probability > b.probability;
+                                });
+    out->top.insert(pos, s);
+    if (out->top.size() > k) out->top.pop_back();
+  }
+  out->num_features = static_cast<uint32_t>(ids_.size());
+  out->known_features = known;
+  Decide(*model_, scores_, out->top[0].label, &rolled_, out);
+  return core::Status::Ok();
+}
+
+}  // namespace statcoder::model

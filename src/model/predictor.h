@@ -1,0 +1,85 @@
+// Predictor: codes one record at a time with a shared Model: featurize, look up features,
+// sparse dot products, calibrated softmax, top-k, hierarchy roll-up and the auto/review decision.
+// Scratch buffers live in the Predictor, so steady-state coding allocates nothing per record
+// beyond the Prediction's own strings.
+//
+//   Predictor predictor(model);            // one per thread
+//   Prediction p;
+//   RETURN_IF_ERROR(predictor.Predict(view, 5, &p));
+//   // p.code, p.decision, p.top[0].probability ...
+//
+// Thread-safety: not thread-safe (scratch buffers); use one Predictor per thread. The Model is
+// shared and immutable.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "model/model.h"
+
+namespace statcoder::model {
+
+enum class Decision { kAuto, kReview };
+std::string_view DecisionName(Decision d);  // "auto", "review"
+
+struct ScoredLabel {
+  int32_t label = -1;       // index into Model::labels
+  float probability = 0;    // calibrated
+};
+
+struct Prediction {
+  std::vector<ScoredLabel> top;  // best first; min(top_k, num_labels) entries
+  std::string code;              // decided code: a label, or an ancestor for partial coding
+  int level = 1;                 // depth of `code` in the code list (1 without one)
+  double confidence = 0;         // calibrated probability of `code`
+  Decision decision = Decision::kReview;
+  uint32_t num_features = 0;     // features produced by the featurizer
+  uint32_t known_features = 0;   // of which were seen in training
+};
+
+// A record as a sparse vector over the model's feature rows: unique rows, ascending, with
+// TF-IDF weights (sublinear tf) normalised to unit L2 length.
+struct SparseVector {
+  std::vector<uint32_t> rows;
+  std::vector<float> values;
+};
+
+class Predictor {
+ public:
+  explicit Predictor(std::shared_ptr<const Model> model);
+
+  core::Status Predict(const text::RecordView& record, int top_k, Prediction* out);
+
+  // Calibrated probabilities of every label from the last Predict (size num_labels).
+  std::span<const float> probabilities() const { return scores_; }
+
+  const Model& model() const { return *model_; }
+
+ private:
+  std::shared_ptr<const Model> model_;
+  std::vector<uint64_t> ids_;
+  SparseVector x_;
+  std::vector<float> scores_;
+  std::vector<double> rolled_;
+};
+
+// ---- Building blocks shared with the trainer and explanation code ----
+
+// Maps hashed feature ids to rows of `index` and weights them. Unknown ids are dropped;
+// *known (optional) receives how many of `ids` were known.
+void Vectorize(const FeatureIndex& index, std::span<const uint64_t> ids, SparseVector* out,
+               uint32_t* known = nullptr);
+
+// scores[c] = bias[c] + sum_f x_f * weight(f, c), uncalibrated. REQUIRES scores.size() == labels.
+void ComputeLogits(const SparseLinear& linear, const SparseVector& x, std::span<float> scores);
+
+// Applies the policy to calibrated label probabilities; fills code/level/confidence/decision.
+// `rolled` is scratch.
+void Decide(const Model& model, std::span<const float> probabilities, int32_t top_label,
+            std::vector<double>* rolled, Prediction* out);
+
+}  // namespace statcoder::model

@@ -1,0 +1,501 @@
+#include "model/trainer.h"
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <map>
+#include <numeric>
+#include <unordered_map>
+
+#include "core/parallel.h"
+#include "core/random.h"
+#include "core/version.h"
+#include "model/calibration.h"
+#include "model/predictor.h"
+
+namespace statcoder::model {
+namespace {
+
+// Seed streams: each purpose draws from its own stream of the user seed.
+constexpr uint64_t kHoldoutStream = 1;
+constexpr uint64_t kCalibrationSgdStream = 2;
+constexpr uint64_t kFinalSgdStream = 3;
+
+// Output-layer updates smaller than this (|p_c - y_c|) are skipped: they would move weights by
+// less than float noise while costing a memory write per feature and label.
+constexpr float kMinGradient = 1e-5f;
+
+// Thresholds need enough held-out support to mean anything.
+constexpr size_t kMinThresholdSupport = 10;
+
+// Training examples as sparse TF-IDF vectors (CSR) with their label index.
+struct Examples {
+  std::vector<uint64_t> offsets{0};
+  std::vector<uint32_t> rows;
+  std::vector<float> values;
+  std::vector<int32_t> labels;
+
+  size_t size() const { return labels.size(); }
+  SparseVector Get(size_t i) const {
+    SparseVector v;
+    v.rows.assign(rows.begin() + static_cast<ptrdiff_t>(offsets[i]),
+                  rows.begin() + static_cast<ptrdiff_t>(offsets[i + 1]));
+    v.values.assign(values.begin() + static_cast<ptrdiff_t>(offsets[i]),
+                    values.begin() + static_cast<ptrdiff_t>(offsets[i + 1]));
+    return v;
+  }
+};
+
+// Dense weights while training: features × labels, row-major, plus bias.
+struct DenseLinear {
+  size_t num_features = 0, num_labels = 0;
+  std::vector<float> weights;
+  std::vector<float> accumulators;  // AdaGrad's sums of squared gradients (adagrad only)
+  std::vector<float> bias;
+};
+
+std::vector<std::string_view> Views(const std::vector<std::string>& v) {
+  return std::vector<std::string_view>(v.begin(), v.end());
+}
+
+// Featurises every record (in parallel, results by index so the order never depends on threads).
+core::Status FeaturizeAll(const text::Featurizer& featurizer, const data::Dataset& dataset,
+                          int threads, std::vector<std::vector<uint64_t>>* out) {
+  const size_t n = dataset.records.size();
+  out->assign(n, {});
+  std::vector<core::Status> errors(static_cast<size_t>(std::max(threads, 1)));
+  core::ParallelFor(n, threads, [&](size_t begin, size_t end, int worker) {
+    for (size_t i = begin; i < end; ++i) {
+      const data::Record& r = dataset.records[i];
+      const auto texts = Views(r.texts);
+      const auto cats = Views(r.categoricals);
+      text::RecordView view{texts, cats, r.numerics};
+      core::Status s = featurizer.Featurize(view, &(*out)[i]);
+      if (!s.ok()) {
+        errors[static_cast<size_t>(worker)] =
+            s.WithContext(dataset.path + ":" + std::to_string(r.line));
+        return;
+      }
+    }
+  });
+  for (const auto& e : errors) RETURN_IF_ERROR(e);
+  return core::Status::Ok();
+}
+
+// Vocabulary: features present in at least min_count records, sorted by id, with smoothed IDF
+// log((1 + N) / (1 + df)) + 1 (as scikit-learn's TfidfVectorizer).
+FeatureIndex BuildFeatureIndex(const std::vector<std::vector<uint64_t>>& features,
+                               uint32_t min_count) {
+  std::unordered_map<uint64_t, uint32_t> df;
+  df.reserve(features.size() * 32);
+  std::vector<uint64_t> unique;
+  for (const auto& f : features) {
+    unique.assign(f.begin(), f.end());
+    std::sort(unique.begin(), unique.end());
+    unique.erase(std::unique(unique.begin(), unique.end()), unique.end());
+    for (uint64_t id : unique) ++df[id];
+  }
+  std::vector<uint64_t> ids;
+  ids.reserve(df.size());
+  for (const auto& [id, count] : df) {
+    if (count >= min_count) ids.push_back(id);
+  }
+  std::sort(ids.begin(), ids.end());
+  std::vector<float> idf(ids.size());
+  const double n = static_cast<double>(features.size());
+  for (size_t i = 0; i < ids.size(); ++i) {
+    idf[i] = static_cast<float>(std::log((1 + n) / (1 + df[ids[i]])) + 1);
+  }
+  return FeatureIndex(std::move(ids), std::move(idf));
+}
+
+Examples Vectorize(const FeatureIndex& index, const std::vector<std::vector<uint64_t>>& features,
+                   const std::vector<int32_t>& labels) {
+  Examples ex;
+  SparseVector v;
+  for (size_t i = 0; i < features.size(); ++i) {
+    Vectorize(index, features[i], &v);
+    ex.rows.insert(ex.rows.end(), v.rows.begin(), v.rows.end());
+    ex.values.insert(ex.values.end(), v.values.begin(), v.values.end());
+    ex.offsets.push_back(ex.rows.size());
+    ex.labels.push_back(labels[i]);
+  }
+  return ex;
+}
+
+// Hot loops of training, compiled for AVX2 and for the baseline ISA (the loader picks one at
+// run time), so no -march flag is needed. Each is element-wise over labels with no reduction, so
+// both versions give bit-identical results.
+__attribute__((target_clones("avx2", "default"))) void AddScaledRow(float a, const float* row,
+                                                                    float* z, size_t n) {
+  for (size_t c = 0; c < n; ++c) z[c] += a * row[c];
+}
+
+__attribute__((target_clones("avx2", "default"))) void SgdUpdateRow(float a, const float* g,
+                                                                    float* row, size_t n) {
+  for (size_t c = 0; c < n; ++c) {
+    // Skipping negligible gradients saves memory writes on most labels; the select keeps the
+    // loop vectorisable.
+    row[c] -= std::fabs(g[c]) >= kMinGradient ? a * g[c] : 0.0f;
+  }
+}
+
+__attribute__((target_clones("avx2", "default"))) void AdagradUpdateRow(float lr, float x,
+                                                                        const float* g,
+                                                                        float* row, float* acc,
+                                                                        size_t n) {
+  for (size_t c = 0; c < n; ++c) {
+    const float grad = x * g[c];
+    const float sum = acc[c] + grad * grad;
+    acc[c] = sum;
+    row[c] -= sum > 0.0f ? lr * grad / std::sqrt(sum) : 0.0f;
+  }
+}
+
+// One step of softmax regression on example i: z = scores, then the gradient p - y.
+void SgdStep(const Examples& ex, size_t i, float lr, bool adagrad, DenseLinear* w,
+             std::vector<float>* scratch) {
+  const size_t c_count = w->num_labels;
+  std::vector<float>& z = *scratch;
+  std::copy(w->bias.begin(), w->bias.end(), z.begin());
+  const uint64_t begin = ex.offsets[i], end = ex.offsets[i + 1];
+  for (uint64_t j = begin; j < end; ++j) {
+    AddScaledRow(ex.values[j], w->weights.data() + static_cast<size_t>(ex.rows[j]) * c_count,
+                 z.data(), c_count);
+  }
+  Softmax(z, 1.0);
+  z[static_cast<size_t>(ex.labels[i])] -= 1.0f;  // z is now the gradient p - y
+  for (size_t c = 0; c < c_count; ++c) w->bias[c] -= lr * z[c];
+  for (uint64_t j = begin; j < end; ++j) {
+    const size_t offset = static_cast<size_t>(ex.rows[j]) * c_count;
+    if (adagrad) {
+      AdagradUpdateRow(lr, ex.values[j], z.data(), w->weights.data() + offset,
+                       w->accumulators.data() + offset, c_count);
+    } else {
+      SgdUpdateRow(lr * ex.values[j], z.data(), w->weights.data() + offset, c_count);
+    }
+  }
+}
+
+// SGD over `subset` of the examples. Deterministic mode uses one thread; otherwise the epoch's
+// shuffled order is split between threads that update the shared weights without locks
+// (Hogwild): sparse updates rarely collide, and the rare lost update does not hurt accuracy.
+DenseLinear RunSgd(const Examples& ex, const std::vector<size_t>& subset, size_t num_features,
+                   size_t num_labels, const TrainOptions& options, uint64_t stream,
+                   const core::ProgressCallback& progress, std::string_view stage) {
+  DenseLinear w;
+  w.num_features = num_features;
+  w.num_labels = num_labels;
+  w.weights.assign(num_features * num_labels, 0.0f);
+  w.bias.assign(num_labels, 0.0f);
+  const bool adagrad = options.optimizer == "adagrad";
+  if (adagrad) w.accumulators.assign(num_features * num_labels, 0.0f);
+  const int threads = options.deterministic ? 1 : std::max(1, options.threads);
+  core::Random rng(core::DeriveSeed(options.seed, stream));
+  std::vector<size_t> order = subset;
+  const double total = static_cast<double>(options.epochs) * static_cast<double>(subset.size());
+  std::atomic<uint64_t> done{0};
+  for (int epoch = 0; epoch < options.epochs; ++epoch) {
+    rng.Shuffle(order);
+    core::ParallelFor(order.size(), threads, [&](size_t begin, size_t end, int worker) {
+      std::vector<float> scratch(num_labels);
+      const uint64_t epoch_base = static_cast<uint64_t>(epoch) * order.size();
+      for (size_t k = begin; k < end; ++k) {
+        // Progress through training as if threads advanced in step, so the schedule does not
+        // depend on timing.
+        const double t = static_cast<double>(epoch_base + (k - begin) * static_cast<size_t>(threads));
+        const float lr = static_cast<float>(options.learning_rate * std::max(0.0, 1.0 - t / total));
+        SgdStep(ex, order[k], lr, adagrad, &w, &scratch);
+        if (worker == 0 && progress && (k - begin) % 1024 == 0) {
+          progress(stage, epoch_base + (k - begin) * static_cast<size_t>(threads),
+                   static_cast<uint64_t>(total));
+        }
+      }
+      done += end - begin;
+    });
+  }
+  if (progress) progress(stage, static_cast<uint64_t>(total), static_cast<uint64_t>(total));
+  return w;
+}
+
+// Keeps the max_per_row largest |weights| of each feature row and quantises them to int8 with a
+// per-row scale.
+SparseLinear PruneAndQuantize(const DenseLinear& w, uint32_t max_per_row) {
+  SparseLinear out;
+  out.num_labels = static_cast<uint32_t>(w.num_labels);
+  out.bias = w.bias;
+  out.row_offsets.reserve(w.num_features + 1);
+  out.row_offsets.push_back(0);
+  out.row_scale.resize(w.num_features);
+  std::vector<uint32_t> idx(w.num_labels);
+  for (size_t f = 0; f < w.num_features; ++f) {
+    const float* row = w.weights.data() + f * w.num_labels;
+    std::iota(idx.begin(), idx.end(), 0u);
+    const size_t keep = std::min<size_t>(max_per_row, w.num_labels);
+    auto stronger = [row](uint32_t a, uint32_t b) {
+      const float fa = std::fabs(row[a]), fb = std::fabs(row[b]);
+      return fa != fb ? fa > fb : a < b;
+    };
+    std::nth_element(idx.begin(), idx.begin() + static_cast<ptrdiff_t>(keep - 1), idx.end(),
+                     stronger);
+    std::sort(idx.begin(), idx.begin() + static_cast<ptrdiff_t>(keep));
+    float max_abs = 0;
+    for (size_t k = 0; k < keep; ++k) max_abs = std::max(max_abs, std::fabs(row[idx[k]]));
+    const float scale = max_abs > 0 ? max_abs / 127.0f : 0.0f;
+    out.row_scale[f] = scale;
+    if (scale > 0) {
+      for (size_t k = 0; k < keep; ++k) {
+        const long q = std::lround(row[idx[k]] / scale);
+        if (q == 0) continue;
+        out.columns.push_back(idx[k]);
+        out.values.push_back(static_cast<int8_t>(q));
+      }
+    }
+    out.row_offsets.push_back(static_cast<uint32_t>(out.columns.size()));
+  }
+  return out;
+}
+
+struct Calibration {
+  double temperature = 1.0;
+  DecisionPolicy policy;
+  nlohmann::json report = nlohmann::json::object();
+};
+
+// Fits temperature and thresholds on held-out examples scored by `linear`.
+Calibration Calibrate(const SparseLinear& linear, const Examples& ex,
+                      const std::vector<size_t>& holdout, const std::vector<int32_t>& label_node,
+                      const data::CodeList* codes, double target_precision) {
+  Calibration cal;
+  cal.policy.target_precision = target_precision;
+  const size_t c_count = linear.num_labels;
+  const size_t n = holdout.size();
+  std::vector<float> logits(n * c_count);
+  std::vector<int32_t> labels(n);
+  for (size_t r = 0; r < n; ++r) {
+    const SparseVector x = ex.Get(holdout[r]);
+    ComputeLogits(linear, x, std::span<float>(logits.data() + r * c_count, c_count));
+    labels[r] = ex.labels[holdout[r]];
+  }
+  cal.report["nll_before"] = NegativeLogLikelihood(logits, c_count, labels, 1.0);
+  cal.temperature = FitTemperature(logits, c_count, labels);
+  cal.report["nll_after"] = NegativeLogLikelihood(logits, c_count, labels, cal.temperature);
+  cal.report["temperature"] = cal.temperature;
+
+  // Label level.
+  std::vector<double> conf(n);
+  std::vector<uint8_t> correct(n);
+  std::vector<int32_t> top(n);
+  size_t hits = 0;
+  for (size_t r = 0; r < n; ++r) {
+    std::span<float> p(logits.data() + r * c_count, c_count);
+    Softmax(p, cal.temperature);
+    const auto best = static_cast<int32_t>(std::max_element(p.begin(), p.end()) - p.begin());
+    top[r] = best;
+    conf[r] = p[static_cast<size_t>(best)];
+    correct[r] = best == labels[r];
+    hits += correct[r];
+  }
+  cal.policy.label_threshold =
+      ChooseThreshold(conf, correct, target_precision, kMinThresholdSupport);
+  cal.policy.chosen_on = "training_holdout";
+  cal.policy.chosen_on_records = n;
+  cal.report["holdout_records"] = n;
+  cal.report["holdout_accuracy"] = n ? static_cast<double>(hits) / static_cast<double>(n) : 0.0;
+
+  if (codes == nullptr) return cal;
+  // Coarser levels, in the order Predictor::Decide tries them, each on the records that are
+  // still referred at that point.
+  std::vector<uint8_t> decided(n);
+  for (size_t r = 0; r < n; ++r) decided[r] = conf[r] >= cal.policy.label_threshold;
+  cal.policy.level_thresholds.assign(static_cast<size_t>(codes->max_depth()), kNeverAuto);
+  std::vector<double> rolled(codes->size());
+  for (int depth = codes->max_depth() - 1; depth >= 1; --depth) {
+    std::vector<double> level_conf;
+    std::vector<uint8_t> level_correct;
+    std::vector<size_t> members;
+    for (size_t r = 0; r < n; ++r) {
+      const int32_t top_node = label_node[static_cast<size_t>(top[r])];
+      if (decided[r] || codes->node(top_node).depth <= depth) continue;
+      std::fill(rolled.begin(), rolled.end(), 0.0);
+      const float* p = logits.data() + r * c_count;
+      for (size_t c = 0; c < c_count; ++c) {
+        for (int32_t nd = label_node[c]; nd >= 0; nd = codes->node(nd).parent) {
+          rolled[static_cast<size_t>(nd)] += p[c];
+        }
+      }
+      int32_t best = -1;
+      double best_p = -1;
+      for (size_t nd = 0; nd < codes->size(); ++nd) {
+        if (codes->node(static_cast<int32_t>(nd)).depth == depth && rolled[nd] > best_p) {
+          best_p = rolled[nd];
+          best = static_cast<int32_t>(nd);
+        }
+      }
+      const int32_t truth =
+          codes->AncestorAtDepth(label_node[static_cast<size_t>(labels[r])], depth);
+      level_conf.push_back(best_p);
+      level_correct.push_back(best == truth);
+      members.push_back(r);
+    }
+    const double t =
+        ChooseThreshold(level_conf, level_correct, target_precision, kMinThresholdSupport);
+    cal.policy.level_thresholds[static_cast<size_t>(depth - 1)] = t;
+    for (size_t k = 0; k < members.size(); ++k) {
+      if (level_conf[k] >= t) decided[members[k]] = 1;
+    }
+  }
+  return cal;
+}
+
+}  // namespace
+
+core::Status TrainOptions::Validate() const {
+  RETURN_IF_ERROR(featurizer.Validate());
+  auto bad = [](const std::string& what) { return core::InvalidArgument(what); };
+  if (numeric_bins < 2 || numeric_bins > 100) return bad("--numeric-bins must be in 2..100");
+  if (epochs < 1 || epochs > 1000) return bad("--epochs must be in 1..1000");
+  if (!(learning_rate > 0 && learning_rate <= 10)) return bad("--lr must be in (0, 10]");
+  if (min_feature_count < 1) return bad("--min-count must be at least 1");
+  if (max_weights_per_feature < 1 || max_weights_per_feature > 65535) {
+    return bad("--max-weights-per-feature must be in 1..65535");
+  }
+  if (!(holdout_fraction >= 0 && holdout_fraction <= 0.5)) {
+    return bad("--holdout must be in [0, 0.5]");
+  }
+  if (!(target_precision > 0 && target_precision <= 1)) {
+    return bad("--target-precision must be in (0, 1]");
+  }
+  if (threads < 1 || threads > 256) return bad("--threads must be in 1..256");
+  if (optimizer != "sgd" && optimizer != "adagrad") {
+    return bad("--optimizer must be 'sgd' or 'adagrad', got '" + optimizer + "'");
+  }
+  return core::Status::Ok();
+}
+
+nlohmann::json TrainOptions::ToJson() const {
+  nlohmann::json j;
+  j["numeric_bins"] = numeric_bins;
+  j["epochs"] = epochs;
+  j["optimizer"] = optimizer;
+  j["learning_rate"] = learning_rate;
+  j["min_feature_count"] = min_feature_count;
+  j["max_weights_per_feature"] = max_weights_per_feature;
+  j["holdout_fraction"] = holdout_fraction;
+  j["target_precision"] = target_precision;
+  j["refit"] = refit;
+  j["seed"] = seed;
+  j["mode"] = deterministic ? "deterministic" : "hogwild";
+  if (!deterministic) j["threads"] = threads;
+  return j;
+}
+
+core::Result<ModelData> Train(const data::Dataset& dataset, const TrainOptions& options,
+                              const data::CodeList* code_list,
+                              const core::ProgressCallback& progress) {
+  RETURN_IF_ERROR(options.Validate());
+  const size_t n = dataset.records.size();
+  if (n == 0) return core::InvalidInput("'" + dataset.path + "' has no usable training records");
+
+  ModelData model;
+  model.featurizer = options.featurizer;
+  // Numeric bins are part of the featurizer and are learned from all training records.
+  for (size_t k = 0; k < model.featurizer.numeric_fields.size(); ++k) {
+    std::vector<double> values;
+    values.reserve(n);
+    for (const auto& r : dataset.records) values.push_back(r.numerics[k]);
+    model.featurizer.numeric_fields[k] =
+        text::LearnNumericBins(model.featurizer.numeric_fields[k].field, std::move(values),
+                               options.numeric_bins);
+  }
+  ASSIGN_OR_RETURN(text::Featurizer featurizer, text::Featurizer::Create(model.featurizer));
+
+  // Label dictionary: sorted codes, so label indices never depend on record order.
+  std::map<std::string, int32_t> label_ids;
+  for (const auto& r : dataset.records) {
+    if (r.label.empty()) {
+      return core::InvalidInput(dataset.path + ":" + std::to_string(r.line) +
+                                ": empty label in training data");
+    }
+    label_ids.emplace(r.label, 0);
+  }
+  for (auto& [code, id] : label_ids) {
+    id = static_cast<int32_t>(model.labels.size());
+    model.labels.push_back(code);
+  }
+  if (code_list) model.code_list = *code_list;
+  std::vector<int32_t> label_node(model.labels.size(), -1);
+  if (code_list) {
+    for (size_t c = 0; c < model.labels.size(); ++c) {
+      label_node[c] = code_list->Find(model.labels[c]);
+      if (label_node[c] < 0) {
+        return core::InvalidInput("label '" + model.labels[c] + "' is not in the code list");
+      }
+    }
+  }
+  std::vector<int32_t> labels(n);
+  for (size_t i = 0; i < n; ++i) labels[i] = label_ids.at(dataset.records[i].label);
+
+  const auto start = std::chrono::steady_clock::now();
+  if (progress) progress("featurize", 0, n);
+  std::vector<std::vector<uint64_t>> features;
+  RETURN_IF_ERROR(FeaturizeAll(featurizer, dataset, options.threads, &features));
+  model.features = BuildFeatureIndex(features, options.min_feature_count);
+  const Examples ex = Vectorize(model.features, features, labels);
+  features.clear();
+  features.shrink_to_fit();
+  if (progress) progress("featurize", n, n);
+
+  const size_t num_features = model.features.size();
+  const size_t num_labels = model.labels.size();
+  std::vector<size_t> all(n);
+  std::iota(all.begin(), all.end(), size_t{0});
+
+  // Held-out split for calibration.
+  std::vector<size_t> shuffled = all;
+  core::Random split_rng(core::DeriveSeed(options.seed, kHoldoutStream));
+  split_rng.Shuffle(shuffled);
+  const auto n_holdout = static_cast<size_t>(
+      std::llround(options.holdout_fraction * static_cast<double>(n)));
+  Calibration cal;
+  nlohmann::json cal_report = nlohmann::json::object();
+  if (n_holdout >= kMinThresholdSupport && n_holdout < n) {
+    std::vector<size_t> holdout(shuffled.begin(), shuffled.begin() + static_cast<ptrdiff_t>(n_holdout));
+    std::vector<size_t> fit(shuffled.begin() + static_cast<ptrdiff_t>(n_holdout), shuffled.end());
+    std::sort(holdout.begin(), holdout.end());
+    std::sort(fit.begin(), fit.end());
+    const DenseLinear dense = RunSgd(ex, fit, num_features, num_labels, options,
+                                     kCalibrationSgdStream, progress, "train (calibration part)");
+    const SparseLinear sparse = PruneAndQuantize(dense, options.max_weights_per_feature);
+    cal = Calibrate(sparse, ex, holdout, label_node, code_list, options.target_precision);
+    if (!options.refit) model.linear = sparse;
+  } else {
+    cal.report["skipped"] = "too few records for a held-out calibration part";
+  }
+  if (model.linear.row_offsets.empty()) {
+    const DenseLinear dense = RunSgd(ex, all, num_features, num_labels, options, kFinalSgdStream,
+                                     progress, "train");
+    model.linear = PruneAndQuantize(dense, options.max_weights_per_feature);
+  }
+  model.temperature = cal.temperature;
+  model.policy = cal.policy;
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  (void)seconds;  // timing is not reproducible, so it stays out of the model file
+
+  nlohmann::json& meta = model.metadata;
+  meta["statcoder_version"] = core::kStatcoderVersion;
+  meta["training_options"] = options.ToJson();
+  meta["training_data"] = {{"path_name", dataset.path.substr(dataset.path.find_last_of('/') + 1)},
+                           {"sha256", dataset.content_hash},
+                           {"records", n},
+                           {"rejected", dataset.rejections.size()}};
+  meta["calibration"] = cal.report;
+  meta["features"] = num_features;
+  meta["stored_weights"] = model.linear.values.size();
+  if (code_list) meta["code_list_fingerprint"] = code_list->Fingerprint();
+  return model;
+}
+
+}  // namespace statcoder::model

@@ -1,0 +1,64 @@
+// Train: fits a Model from labelled records.
+//
+//   TrainOptions options;
+//   options.featurizer.text_fields = {"title"};   // must match the dataset's schema, in order
+//   options.threads = 2;
+//   ASSIGN_OR_RETURN(ModelData data, Train(dataset, options, &code_list, progress));
+//
+// The model is a multinomial logistic regression (softmax) over TF-IDF-weighted hashed features
+// (word n-grams, character n-grams, categorical and numeric-bin tokens, each prefixed by its
+// field), trained by SGD with a linearly decaying learning rate, then pruned to the strongest
+// weights per feature and quantised to int8 (docs/formats/model_v1.md). A linear model on good
+// features is what beats fastText's low-rank embedding bag on short official index texts.
+//
+// Calibration: a seeded random `holdout_fraction` of the records is held out; a model trained on
+// the rest scores it; the softmax temperature and the auto-coding thresholds (for
+// target_precision, per hierarchy level) are fitted on those scores. With `refit`, the final
+// model is then retrained on all records with the same options and carries that calibration.
+//
+// Reproducibility: `deterministic` trains on one thread (featurisation may still use several;
+// its output is ordered) so the same data, options and seed give a byte-identical model file.
+// Otherwise SGD runs Hogwild-style on `threads` threads, which is faster but not bit-exact.
+// Thread-safety: Train may be called concurrently on different inputs.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "core/progress.h"
+#include "core/result.h"
+#include "data/code_list.h"
+#include "data/dataset.h"
+#include "model/model.h"
+
+namespace statcoder::model {
+
+struct TrainOptions {
+  // Field names must match data::Schema (text, categorical, numeric, in order). Numeric bin
+  // edges are learned here; edges given by the caller are ignored.
+  text::FeaturizerConfig featurizer;
+  int numeric_bins = 10;               // quantile bins per numeric field; 2..100
+  int epochs = 15;                     // passes over the data; 1..1000
+  double learning_rate = 0.5;          // initial SGD step, decays linearly to 0; (0, 10]
+  std::string optimizer = "sgd";       // "sgd" or "adagrad" (per-weight step sizes)
+  uint32_t min_feature_count = 1;      // features in fewer records are dropped; >= 1
+  uint32_t max_weights_per_feature = 32;  // weights kept per feature after training; 1..65535
+  double holdout_fraction = 0.1;       // for calibration and thresholds; [0, 0.5]
+  double target_precision = 0.95;      // auto-coding precision target; (0, 1]
+  bool refit = true;                   // retrain on all records after calibration
+  uint64_t seed = 1;
+  bool deterministic = false;
+  int threads = 1;                     // 1..256; does not affect results when deterministic
+
+  core::Status Validate() const;
+  // Every option that affects results (thread count only when not deterministic).
+  nlohmann::json ToJson() const;
+};
+
+core::Result<ModelData> Train(const data::Dataset& dataset, const TrainOptions& options,
+                              const data::CodeList* code_list,
+                              const core::ProgressCallback& progress = nullptr);
+
+}  // namespace statcoder::model

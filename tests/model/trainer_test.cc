@@ -1,0 +1,144 @@
+#include "model/trainer.h"
+
+#include <gtest/gtest.h>
+
+#include "model/batch_coder.h"
+#include "model/model_io.h"
+#include "model/predictor.h"
+#include "test_data.h"
+
+namespace statcoder::model {
+namespace {
+
+using testing::TestCodeList;
+using testing::TestDataset;
+using testing::TestOptions;
+
+Prediction PredictText(const std::shared_ptr<const Model>& model, const std::string& text) {
+  Predictor predictor(model);
+  std::vector<std::string_view> texts = {text};
+  Prediction p;
+  EXPECT_TRUE(predictor.Predict({texts, {}, {}}, 3, &p).ok());
+  return p;
+}
+
+TEST(TrainerTest, LearnsCodesFromTheirWords) {
+  const data::CodeList codes = TestCodeList();
+  auto trained = Train(TestDataset(100), TestOptions(), &codes);
+  ASSERT_TRUE(trained.ok()) << trained.status().ToString();
+  auto model = BuildModel(std::move(*trained));
+  ASSERT_TRUE(model.ok());
+  EXPECT_EQ((*model)->label(static_cast<size_t>(PredictText(*model, "cider pressing").top[0].label)), "A2");
+  EXPECT_EQ((*model)->label(static_cast<size_t>(PredictText(*model, "bicycle mending workshop").top[0].label)),
+            "B2");
+  EXPECT_EQ((*model)->label(static_cast<size_t>(PredictText(*model, "orchard trees").top[0].label)), "A1");
+}
+
+TEST(TrainerTest, DeterministicModeGivesByteIdenticalModels) {
+  const data::CodeList codes = TestCodeList();
+  TrainOptions options = TestOptions();
+  options.deterministic = true;
+  options.threads = 1;
+  auto a = Train(TestDataset(60), options, &codes);
+  options.threads = 2;  // the thread count must not matter in deterministic mode
+  auto b = Train(TestDataset(60), options, &codes);
+  ASSERT_TRUE(a.ok() && b.ok());
+  auto bytes_a = SerializeModel(*a), bytes_b = SerializeModel(*b);
+  ASSERT_TRUE(bytes_a.ok() && bytes_b.ok());
+  EXPECT_EQ(*bytes_a, *bytes_b);
+
+  options.seed = 2;
+  auto c = Train(TestDataset(60), options, &codes);
+  ASSERT_TRUE(c.ok());
+  EXPECT_NE(*SerializeModel(*c), *bytes_a) << "the seed must matter";
+}
+
+TEST(TrainerTest, CalibrationIsFittedOnHeldOutRecords) {
+  auto trained = Train(TestDataset(100), TestOptions(), nullptr);
+  ASSERT_TRUE(trained.ok());
+  EXPECT_EQ(trained->policy.chosen_on, "training_holdout");
+  EXPECT_EQ(trained->policy.chosen_on_records, 40u);  // 10% of 400
+  EXPECT_GT(trained->temperature, 0.0);
+  EXPECT_TRUE(trained->metadata["calibration"].contains("holdout_accuracy"));
+}
+
+TEST(TrainerTest, TooFewRecordsSkipCalibrationAndNeverAutoCode) {
+  auto trained = Train(TestDataset(5), TestOptions(), nullptr);  // 20 records, 2 held out
+  ASSERT_TRUE(trained.ok());
+  EXPECT_EQ(trained->policy.label_threshold, kNeverAuto);
+  EXPECT_EQ(trained->policy.chosen_on, "none");
+}
+
+TEST(TrainerTest, RejectsInvalidOptions) {
+  TrainOptions options = TestOptions();
+  options.epochs = 0;
+  auto trained = Train(TestDataset(5), options, nullptr);
+  ASSERT_FALSE(trained.ok());
+  EXPECT_EQ(trained.status().code(), core::StatusCode::kInvalidArgument);
+}
+
+TEST(TrainerTest, EmptyDatasetIsAnInputError) {
+  data::Dataset empty;
+  empty.path = "empty.tsv";
+  auto trained = Train(empty, TestOptions(), nullptr);
+  ASSERT_FALSE(trained.ok());
+  EXPECT_EQ(trained.status().code(), core::StatusCode::kInvalidInput);
+}
+
+TEST(HierarchyTest, ParentProbabilityIsTheSumOfItsChildren) {
+  const data::CodeList codes = TestCodeList();
+  auto trained = Train(TestDataset(50), TestOptions(), &codes);
+  ASSERT_TRUE(trained.ok());
+  // Force partial coding: never at the code level, always at the sector level.
+  trained->policy.label_threshold = kNeverAuto;
+  trained->policy.level_thresholds = {0.0, kNeverAuto};
+  auto model = BuildModel(std::move(*trained));
+  ASSERT_TRUE(model.ok());
+  Predictor predictor(*model);
+  std::string text = "apple fruit";  // A1 or A2, surely sector A
+  std::vector<std::string_view> texts = {text};
+  Prediction p;
+  ASSERT_TRUE(predictor.Predict({texts, {}, {}}, 4, &p).ok());
+  const auto probs = predictor.probabilities();
+  const double a = probs[static_cast<size_t>((*model)->FindLabel("A1"))] +
+                   probs[static_cast<size_t>((*model)->FindLabel("A2"))];
+  EXPECT_EQ(p.decision, Decision::kAuto);
+  EXPECT_EQ(p.code, "A");
+  EXPECT_EQ(p.level, 1);
+  EXPECT_NEAR(p.confidence, a, 1e-6);
+  double total = 0;
+  for (float q : probs) total += q;
+  EXPECT_NEAR(total, 1.0, 1e-5);
+}
+
+TEST(HierarchyTest, LabelLevelDecisionWhenConfident) {
+  const data::CodeList codes = TestCodeList();
+  auto trained = Train(TestDataset(50), TestOptions(), &codes);
+  ASSERT_TRUE(trained.ok());
+  trained->policy.label_threshold = 0.0;  // everything auto at the code level
+  auto model = BuildModel(std::move(*trained));
+  ASSERT_TRUE(model.ok());
+  const Prediction p = PredictText(*model, "bicycle shop sale");
+  EXPECT_EQ(p.decision, Decision::kAuto);
+  EXPECT_EQ(p.code, "B1");
+  EXPECT_EQ(p.level, 2);
+}
+
+TEST(BatchCoderTest, OutputDoesNotDependOnThreadCount) {
+  auto trained = Train(TestDataset(50), TestOptions(), nullptr);
+  ASSERT_TRUE(trained.ok());
+  auto model = BuildModel(std::move(*trained));
+  ASSERT_TRUE(model.ok());
+  const data::Dataset batch = TestDataset(30, /*seed=*/99);
+  auto one = PredictBatch(*model, batch, 3, 1);
+  auto two = PredictBatch(*model, batch, 3, 2);
+  ASSERT_TRUE(one.ok() && two.ok());
+  ASSERT_EQ(one->size(), batch.records.size());
+  for (size_t i = 0; i < one->size(); ++i) {
+    EXPECT_EQ((*one)[i].code, (*two)[i].code);
+    EXPECT_EQ((*one)[i].top[0].probability, (*two)[i].top[0].probability);
+  }
+}
+
+}  // namespace
+}  // namespace statcoder::model

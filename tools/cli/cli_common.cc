@@ -1,0 +1,127 @@
+#include "cli_common.h"
+
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+
+namespace statcoder::cli {
+
+int ExitCodeFor(core::StatusCode code) {
+  using core::StatusCode;
+  switch (code) {
+    case StatusCode::kOk: return kExitOk;
+    case StatusCode::kInvalidArgument: return kExitUsage;
+    case StatusCode::kInvalidInput: return kExitInvalidInput;
+    case StatusCode::kNotFound: return kExitNotFound;
+    case StatusCode::kAlreadyExists: return kExitPrecondition;
+    case StatusCode::kFailedPrecondition: return kExitPrecondition;
+    case StatusCode::kDataLoss: return kExitCorrupt;
+    case StatusCode::kUnsupportedVersion: return kExitCorrupt;
+    case StatusCode::kIoError: return kExitIo;
+    case StatusCode::kLimitExceeded: return kExitLimit;
+    case StatusCode::kInternal: return kExitInternal;
+  }
+  return kExitInternal;
+}
+
+int ReportError(const std::string& verb, const core::Status& status, bool json) {
+  const int exit_code = ExitCodeFor(status.code());
+  if (json) {
+    nlohmann::json j = {{"error",
+                         {{"code", std::string(core::StatusCodeName(status.code()))},
+                          {"message", status.message()},
+                          {"exit_code", exit_code}}}};
+    std::fprintf(stderr, "%s\n", j.dump().c_str());
+  } else {
+    std::fprintf(stderr, "statcoder %s: error: %s\n", verb.c_str(), status.message().c_str());
+  }
+  return exit_code;
+}
+
+core::ProgressCallback MakeProgressBar(bool quiet) {
+  if (quiet || !::isatty(STDERR_FILENO)) return nullptr;
+  struct State {
+    std::string stage;
+    std::chrono::steady_clock::time_point start;
+    std::chrono::steady_clock::time_point last_draw;
+  };
+  auto state = std::make_shared<State>();
+  return [state](std::string_view stage, uint64_t done, uint64_t total) {
+    const auto now = std::chrono::steady_clock::now();
+    if (stage != state->stage) {
+      if (!state->stage.empty()) std::fputc('\n', stderr);
+      state->stage = std::string(stage);
+      state->start = now;
+      state->last_draw = {};
+    }
+    const bool finished = total > 0 && done >= total;
+    if (!finished && now - state->last_draw < std::chrono::milliseconds(100)) return;
+    state->last_draw = now;
+    const double frac = total ? static_cast<double>(done) / static_cast<double>(total) : 0.0;
+    constexpr int kWidth = 30;
+    const int filled = static_cast<int>(frac * kWidth);
+    std::string bar(static_cast<size_t>(filled), '#');
+    bar.resize(kWidth, '.');
+    const double elapsed = std::chrono::duration<double>(now - state->start).count();
+    const double eta = frac > 0 ? elapsed * (1 - frac) / frac : 0;
+    std::fprintf(stderr, "\r%-26s [%s] %3d%%  %5.1fs  ETA %5.1fs", state->stage.c_str(),
+                 bar.c_str(), static_cast<int>(frac * 100), elapsed, finished ? 0.0 : eta);
+    if (finished) {
+      std::fputc('\n', stderr);
+      state->stage.clear();
+    }
+    std::fflush(stderr);
+  };
+}
+
+std::vector<std::string> SplitList(const std::string& s) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (start <= s.size()) {
+    size_t end = s.find(',', start);
+    if (end == std::string::npos) end = s.size();
+    std::string item = s.substr(start, end - start);
+    const size_t b = item.find_first_not_of(" \t");
+    const size_t e = item.find_last_not_of(" \t");
+    if (b != std::string::npos) out.push_back(item.substr(b, e - b + 1));
+    start = end + 1;
+  }
+  return out;
+}
+
+void InputOptions::AddTo(CLI::App* app) {
+  app->add_option("--format", format, "Input format: auto (from the extension), tsv, csv, jsonl")
+      ->capture_default_str();
+  app->add_option("--max-field-bytes", max_field_bytes,
+                  "Longest accepted field in bytes; longer fields reject their record")
+      ->capture_default_str();
+  app->add_option("--max-reject-share", max_reject_share,
+                  "Largest share of rejected records before the run fails (0 = any reject fails)")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 1.0));
+  app->add_option("--rejects", rejects_path,
+                  "Where rejected records go, with line and reason (TSV); default "
+                  "<output>.rejects.tsv");
+}
+
+core::Result<data::ReaderOptions> InputOptions::ToReaderOptions() const {
+  data::ReaderOptions r;
+  ASSIGN_OR_RETURN(r.format, data::ParseFileFormat(format));
+  if (max_field_bytes == 0) return core::InvalidArgument("--max-field-bytes must be positive");
+  r.max_field_bytes = max_field_bytes;
+  return r;
+}
+
+core::Status HandleRejects(const data::Dataset& ds, const InputOptions& input,
+                           const std::string& default_rejects) {
+  if (!ds.rejections.empty()) {
+    const std::string path = input.rejects_path.empty() ? default_rejects : input.rejects_path;
+    RETURN_IF_ERROR(data::WriteRejects(ds, path));
+    std::fprintf(stderr, "statcoder: %zu record(s) of '%s' rejected; reasons in '%s'\n",
+                 ds.rejections.size(), ds.path.c_str(), path.c_str());
+  }
+  return data::CheckRejectShare(ds, input.max_reject_share);
+}
+
+}  // namespace statcoder::cli

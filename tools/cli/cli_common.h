@@ -1,0 +1,61 @@
+// Shared pieces of the statcoder command line: exit codes, error printing, the progress bar,
+// option groups that several verbs share, and record loading against a model's schema.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+
+#include "core/progress.h"
+#include "core/status.h"
+#include "data/dataset.h"
+
+namespace statcoder::cli {
+
+// Documented exit codes (docs/cli.md). One table maps every StatusCode to one of them.
+enum ExitCode : int {
+  kExitOk = 0,
+  kExitInternal = 1,
+  kExitUsage = 2,          // invalid_argument, or a flag CLI11 rejected
+  kExitInvalidInput = 3,   // malformed data file
+  kExitNotFound = 4,       // file, column, code or model missing
+  kExitPrecondition = 5,   // e.g. reject share above the limit
+  kExitCorrupt = 6,        // corrupt, truncated or too-new model file
+  kExitIo = 7,             // the OS refused a read or write
+  kExitLimit = 8,          // an explicit size limit was crossed
+};
+
+int ExitCodeFor(core::StatusCode code);
+
+// Prints "statcoder <verb>: error: <message>" (or a JSON object with --json) to stderr and
+// returns the exit code for the status.
+int ReportError(const std::string& verb, const core::Status& status, bool json);
+
+// A progress callback that draws a bar with ETA on stderr, only when stderr is a terminal and
+// the user did not ask for --quiet; otherwise it does nothing.
+core::ProgressCallback MakeProgressBar(bool quiet);
+
+// "a,b , c" → {"a","b","c"}; empty items dropped.
+std::vector<std::string> SplitList(const std::string& s);
+
+// Options shared by verbs that read records.
+struct InputOptions {
+  std::string format = "auto";
+  size_t max_field_bytes = 64 * 1024;
+  double max_reject_share = 0.0;
+  std::string rejects_path;  // empty: <output>.rejects.tsv next to the output
+
+  void AddTo(CLI::App* app);
+  core::Result<data::ReaderOptions> ToReaderOptions() const;
+};
+
+// Applies the reject policy after loading: writes the rejects file when there are rejections,
+// then fails when their share is above the limit. `default_rejects` is used when no path was
+// given.
+core::Status HandleRejects(const data::Dataset& ds, const InputOptions& input,
+                           const std::string& default_rejects);
+
+}  // namespace statcoder::cli

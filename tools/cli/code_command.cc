@@ -1,0 +1,203 @@
+// statcoder code: code new records with a model; one output row per input record, in order.
+#include <chrono>
+#include <cstdio>
+#include <memory>
+
+#include "cli_common.h"
+#include "commands.h"
+#include "core/file_util.h"
+#include "data/record_reader.h"
+#include "model/batch_coder.h"
+#include "model/model_io.h"
+
+namespace statcoder::cli {
+namespace {
+
+struct CodeFlags {
+  std::string model_path, data_path, out_path = "-", id;
+  int top_k = 5;
+  int threads = 1;
+  InputOptions input;
+  bool json = false, quiet = false;
+};
+
+// Output rows as TSV (default), CSV (RFC 4180) or JSON Lines, chosen by the --out extension.
+class CodedWriter {
+ public:
+  CodedWriter(data::FileFormat format, int top_k) : format_(format), top_k_(top_k) {}
+
+  void Header(std::string* out) const {
+    if (format_ == data::FileFormat::kJsonl) return;
+    std::vector<std::string> cols = {"id", "code", "confidence", "decision", "level", "level_name"};
+    for (int k = 1; k <= top_k_; ++k) {
+      cols.push_back("top" + std::to_string(k) + "_code");
+      cols.push_back("top" + std::to_string(k) + "_prob");
+    }
+    cols.push_back("model_version");
+    Row(cols, out);
+  }
+
+  void Record(const model::Model& m, const std::string& id, const model::Prediction& p,
+              std::string* out) const {
+    const std::string level_name =
+        m.code_list() ? m.code_list()->LevelName(p.level) : std::string("code");
+    if (format_ == data::FileFormat::kJsonl) {
+      nlohmann::json alts = nlohmann::json::array();
+      for (const auto& t : p.top) {
+        alts.push_back({{"code", m.label(static_cast<size_t>(t.label))},
+                        {"probability", Round(t.probability)}});
+      }
+      nlohmann::json j = {{"id", id},
+                          {"code", p.code},
+                          {"confidence", Round(p.confidence)},
+                          {"decision", std::string(model::DecisionName(p.decision))},
+                          {"level", p.level},
+                          {"level_name", level_name},
+                          {"top", alts},
+                          {"model_version", m.version_id()}};
+      out->append(j.dump());
+      out->push_back('\n');
+      return;
+    }
+    std::vector<std::string> cols = {id,
+                                     p.code,
+                                     Fixed(p.confidence),
+                                     std::string(model::DecisionName(p.decision)),
+                                     std::to_string(p.level),
+                                     level_name};
+    for (int k = 0; k < top_k_; ++k) {
+      if (static_cast<size_t>(k) < p.top.size()) {
+        cols.push_back(m.label(static_cast<size_t>(p.top[static_cast<size_t>(k)].label)));
+        cols.push_back(Fixed(p.top[static_cast<size_t>(k)].probability));
+      } else {
+        cols.push_back("");
+        cols.push_back("");
+      }
+    }
+    cols.push_back(m.version_id());
+    Row(cols, out);
+  }
+
+ private:
+  static double Round(double v) { return std::round(v * 1e6) / 1e6; }
+  static std::string Fixed(double v) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.6f", v);
+    return buf;
+  }
+  void Row(const std::vector<std::string>& cols, std::string* out) const {
+    const char sep = format_ == data::FileFormat::kCsv ? ',' : '\t';
+    for (size_t i = 0; i < cols.size(); ++i) {
+      if (i) out->push_back(sep);
+      if (format_ == data::FileFormat::kCsv) {
+        AppendCsvField(cols[i], out);
+      } else {
+        // Ids come from user data; keep the TSV rectangular whatever they contain.
+        for (char c : cols[i]) out->push_back(c == '\t' || c == '\n' || c == '\r' ? ' ' : c);
+      }
+    }
+    out->push_back('\n');
+  }
+  static void AppendCsvField(const std::string& s, std::string* out) {
+    if (s.find_first_of(",\"\r\n") == std::string::npos) {
+      out->append(s);
+      return;
+    }
+    out->push_back('"');
+    for (char c : s) {
+      if (c == '"') out->push_back('"');
+      out->push_back(c);
+    }
+    out->push_back('"');
+  }
+
+  data::FileFormat format_;
+  int top_k_;
+};
+
+core::Status RunCode(CodeFlags& f) {
+  if (f.top_k < 1 || f.top_k > 100) return core::InvalidArgument("--top-k must be in 1..100");
+  if (f.threads < 1 || f.threads > 256) return core::InvalidArgument("--threads must be in 1..256");
+  ASSIGN_OR_RETURN(std::shared_ptr<const model::Model> m, model::LoadModel(f.model_path));
+  const data::Schema schema = model::SchemaFor(*m, f.id, "");
+  ASSIGN_OR_RETURN(data::ReaderOptions reader, f.input.ToReaderOptions());
+  data::LoadOptions load;
+  load.reader = reader;
+  ASSIGN_OR_RETURN(data::Dataset ds, data::LoadDataset(f.data_path, schema, load, nullptr));
+  const std::string base = f.out_path == "-" ? f.data_path : f.out_path;
+  RETURN_IF_ERROR(HandleRejects(ds, f.input, base + ".rejects.tsv"));
+
+  const auto start = std::chrono::steady_clock::now();
+  ASSIGN_OR_RETURN(std::vector<model::Prediction> preds,
+                   model::PredictBatch(m, ds, f.top_k, f.threads,
+                                       MakeProgressBar(f.quiet || f.json)));
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+
+  const data::FileFormat out_format =
+      f.out_path == "-" ? data::FileFormat::kTsv : data::FormatFromPath(f.out_path);
+  CodedWriter writer(out_format, f.top_k);
+  std::string out;
+  out.reserve(ds.records.size() * (64 + static_cast<size_t>(f.top_k) * 20));
+  writer.Header(&out);
+  uint64_t auto_count = 0;
+  for (size_t i = 0; i < preds.size(); ++i) {
+    writer.Record(*m, ds.records[i].id, preds[i], &out);
+    auto_count += preds[i].decision == model::Decision::kAuto;
+  }
+  if (f.out_path == "-") {
+    if (std::fwrite(out.data(), 1, out.size(), stdout) != out.size()) {
+      return core::IoError("cannot write coded records to standard output");
+    }
+  } else {
+    RETURN_IF_ERROR(core::WriteFileAtomic(f.out_path, out));
+  }
+  const double n = static_cast<double>(std::max<size_t>(preds.size(), 1));
+  nlohmann::json summary = {{"records", preds.size()},
+                            {"rejected", ds.rejections.size()},
+                            {"auto", auto_count},
+                            {"review", preds.size() - auto_count},
+                            {"auto_rate", static_cast<double>(auto_count) / n},
+                            {"seconds", seconds},
+                            {"records_per_second", static_cast<double>(preds.size()) / std::max(seconds, 1e-9)},
+                            {"model_version", m->version_id()},
+                            {"out", f.out_path}};
+  if (f.json && f.out_path != "-") {
+    std::printf("%s\n", summary.dump(2).c_str());
+  } else if (!f.quiet) {
+    std::fprintf(stderr,
+                 "coded %zu records with model %s: %llu auto (%.1f%%), %llu to review; %.0f "
+                 "records/s\n",
+                 preds.size(), m->version_id().c_str(),
+                 static_cast<unsigned long long>(auto_count),
+                 100.0 * static_cast<double>(auto_count) / n,
+                 static_cast<unsigned long long>(preds.size() - auto_count),
+                 summary["records_per_second"].get<double>());
+  }
+  return core::Status::Ok();
+}
+
+}  // namespace
+
+Command AddCodeCommand(CLI::App& app) {
+  auto flags = std::make_shared<CodeFlags>();
+  CLI::App* sub = app.add_subcommand("code", "Code new records with a model");
+  sub->add_option("--model", flags->model_path, "Model file (.stc)")->required();
+  sub->add_option("--data", flags->data_path, "Records to code (TSV, CSV or JSON Lines)")
+      ->required();
+  sub->add_option("--out", flags->out_path,
+                  "Coded output (.tsv, .csv or .jsonl by extension; - for standard output)")
+      ->capture_default_str();
+  sub->add_option("--id", flags->id, "Id column; default: the record number");
+  sub->add_option("--top-k", flags->top_k, "Alternatives listed per record")->capture_default_str();
+  sub->add_option("--threads", flags->threads, "Coding threads")->capture_default_str();
+  flags->input.AddTo(sub);
+  sub->add_flag("--json", flags->json, "Print a JSON summary (when --out is a file)");
+  sub->add_flag("--quiet", flags->quiet, "No progress bar or summary");
+  return {sub, [flags] {
+            core::Status s = RunCode(*flags);
+            return s.ok() ? kExitOk : ReportError("code", s, flags->json);
+          }};
+}
+
+}  // namespace statcoder::cli

@@ -1,0 +1,20 @@
+// The verbs of the statcoder CLI. Each Add*Command registers its subcommand and flags on `app`
+// and returns the function that runs it (returning the process exit code).
+#pragma once
+
+#include <functional>
+
+#include <CLI/CLI.hpp>
+
+namespace statcoder::cli {
+
+struct Command {
+  CLI::App* app = nullptr;
+  std::function<int()> run;
+};
+
+Command AddTrainCommand(CLI::App& app);
+Command AddCodeCommand(CLI::App& app);
+Command AddEvaluateCommand(CLI::App& app);
+
+}  // namespace statcoder::cli

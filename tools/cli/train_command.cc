@@ -1,0 +1,172 @@
+// statcoder train: learn a model from coded records.
+#include <chrono>
+#include <cstdio>
+#include <memory>
+
+#include "cli_common.h"
+#include "commands.h"
+#include "data/code_list.h"
+#include "model/model_io.h"
+#include "model/trainer.h"
+
+namespace statcoder::cli {
+namespace {
+
+struct TrainFlags {
+  std::string data_path, out_path, text, label, categorical, numeric, id;
+  std::string codelist, codelist_code_column = "code", codelist_parent_column,
+                        codelist_level_column, codelist_title_column = "title";
+  std::string char_ngrams = "3-5";
+  model::TrainOptions options;
+  InputOptions input;
+  bool strip_accents = false, no_refit = false, json = false, quiet = false;
+};
+
+core::Status ParseCharNgrams(const std::string& spec, text::FeaturizerConfig* config) {
+  if (spec == "0" || spec == "off") {
+    config->char_ngram_min = config->char_ngram_max = 0;
+    return core::Status::Ok();
+  }
+  int lo = 0, hi = 0;
+  char dash = 0;
+  if (std::sscanf(spec.c_str(), "%d%c%d", &lo, &dash, &hi) != 3 || dash != '-') {
+    return core::InvalidArgument("--char-ngrams must look like '3-5' or 'off', got '" + spec + "'");
+  }
+  config->char_ngram_min = lo;
+  config->char_ngram_max = hi;
+  return core::Status::Ok();
+}
+
+core::Status RunTrain(TrainFlags& f) {
+  data::Schema schema;
+  schema.id_field = f.id;
+  schema.text_fields = SplitList(f.text);
+  schema.categorical_fields = SplitList(f.categorical);
+  schema.numeric_fields = SplitList(f.numeric);
+  schema.label_field = f.label;
+  RETURN_IF_ERROR(schema.Validate());
+
+  model::TrainOptions& opt = f.options;
+  opt.featurizer.text_fields = schema.text_fields;
+  opt.featurizer.categorical_fields = schema.categorical_fields;
+  for (const auto& n : schema.numeric_fields) opt.featurizer.numeric_fields.push_back({n, {}});
+  opt.featurizer.normalizer.strip_accents = f.strip_accents;
+  RETURN_IF_ERROR(ParseCharNgrams(f.char_ngrams, &opt.featurizer));
+  opt.refit = !f.no_refit;
+  RETURN_IF_ERROR(opt.Validate());
+
+  std::unique_ptr<data::CodeList> codes;
+  if (!f.codelist.empty()) {
+    data::CodeListOptions co;
+    co.code_column = f.codelist_code_column;
+    co.parent_column = f.codelist_parent_column;
+    co.level_column = f.codelist_level_column;
+    co.title_column = f.codelist_title_column;
+    ASSIGN_OR_RETURN(data::CodeList list, data::CodeList::Load(f.codelist, co));
+    codes = std::make_unique<data::CodeList>(std::move(list));
+  }
+
+  ASSIGN_OR_RETURN(data::ReaderOptions reader, f.input.ToReaderOptions());
+  data::LoadOptions load;
+  load.reader = reader;
+  ASSIGN_OR_RETURN(data::Dataset ds, data::LoadDataset(f.data_path, schema, load, codes.get()));
+  RETURN_IF_ERROR(HandleRejects(ds, f.input, f.out_path + ".rejects.tsv"));
+
+  const auto start = std::chrono::steady_clock::now();
+  ASSIGN_OR_RETURN(model::ModelData trained,
+                   model::Train(ds, opt, codes.get(), MakeProgressBar(f.quiet || f.json)));
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  ASSIGN_OR_RETURN(std::string version, model::SaveModel(trained, f.out_path));
+
+  const nlohmann::json& cal = trained.metadata["calibration"];
+  nlohmann::json summary = {
+      {"model", f.out_path},
+      {"model_version", version},
+      {"records", ds.records.size()},
+      {"rejected", ds.rejections.size()},
+      {"labels", trained.labels.size()},
+      {"features", trained.features.size()},
+      {"training_seconds", seconds},
+      {"temperature", trained.temperature},
+      {"label_threshold", trained.policy.label_threshold},
+      {"holdout_accuracy", cal.value("holdout_accuracy", 0.0)},
+      {"data_sha256", ds.content_hash},
+  };
+  if (f.json) {
+    std::printf("%s\n", summary.dump(2).c_str());
+  } else {
+    std::printf("trained %s (version %s) on %zu records, %zu codes, %zu features in %.1f s\n",
+                f.out_path.c_str(), version.c_str(), ds.records.size(), trained.labels.size(),
+                trained.features.size(), seconds);
+    if (cal.contains("holdout_accuracy")) {
+      std::printf("held-out check (%d%% of records): accuracy %.3f, temperature %.3f, "
+                  "auto-code threshold %.3f for precision %.2f\n",
+                  static_cast<int>(opt.holdout_fraction * 100 + 0.5),
+                  cal["holdout_accuracy"].get<double>(), trained.temperature,
+                  trained.policy.label_threshold, opt.target_precision);
+    }
+  }
+  return core::Status::Ok();
+}
+
+}  // namespace
+
+Command AddTrainCommand(CLI::App& app) {
+  auto flags = std::make_shared<TrainFlags>();
+  CLI::App* sub = app.add_subcommand("train", "Learn a coding model from coded records");
+  sub->add_option("--data", flags->data_path, "Coded records (TSV, CSV or JSON Lines)")
+      ->required();
+  sub->add_option("--text", flags->text, "Free-text column(s), comma-separated")->required();
+  sub->add_option("--label", flags->label, "Column holding the code")->required();
+  sub->add_option("--out", flags->out_path, "Model file to write (.stc)")->required();
+  sub->add_option("--categorical", flags->categorical, "Categorical column(s), comma-separated");
+  sub->add_option("--numeric", flags->numeric, "Numeric column(s), comma-separated; binned");
+  sub->add_option("--id", flags->id, "Record id column (for messages and rejects)");
+  sub->add_option("--codelist", flags->codelist,
+                  "Classification structure (code, parent or level, title) to validate labels "
+                  "and roll probabilities up the hierarchy");
+  sub->add_option("--codelist-code-column", flags->codelist_code_column)->capture_default_str();
+  sub->add_option("--codelist-parent-column", flags->codelist_parent_column,
+                  "Parent column; default: parents implied by code prefixes");
+  sub->add_option("--codelist-level-column", flags->codelist_level_column,
+                  "Level column (digits, level, code_length); default: detected");
+  sub->add_option("--codelist-title-column", flags->codelist_title_column)->capture_default_str();
+  model::TrainOptions& o = flags->options;
+  sub->add_option("--threads", o.threads, "Training threads")->capture_default_str();
+  sub->add_option("--seed", o.seed, "Random seed")->capture_default_str();
+  sub->add_flag("--deterministic", o.deterministic,
+                "Byte-identical model for the same data, options and seed (single-threaded SGD)");
+  sub->add_option("--epochs", o.epochs, "Passes over the data")->capture_default_str();
+  sub->add_option("--lr", o.learning_rate, "Initial learning rate")->capture_default_str();
+  sub->add_option("--optimizer", o.optimizer, "sgd or adagrad")->capture_default_str();
+  sub->add_option("--word-ngrams", o.featurizer.word_ngrams, "Longest word n-gram")
+      ->capture_default_str();
+  sub->add_option("--char-ngrams", flags->char_ngrams, "Character n-gram lengths, e.g. 3-5, or off")
+      ->capture_default_str();
+  sub->add_flag("--strip-accents", flags->strip_accents, "Remove accents before featurising");
+  sub->add_option("--min-count", o.min_feature_count, "Drop features seen in fewer records")
+      ->capture_default_str();
+  sub->add_option("--max-weights-per-feature", o.max_weights_per_feature,
+                  "Weights kept per feature after training (model size)")
+      ->capture_default_str();
+  sub->add_option("--numeric-bins", o.numeric_bins, "Quantile bins per numeric column")
+      ->capture_default_str();
+  sub->add_option("--holdout", o.holdout_fraction,
+                  "Share of records held out to calibrate confidence and thresholds")
+      ->capture_default_str();
+  sub->add_option("--target-precision", o.target_precision,
+                  "Precision the auto-coding threshold is chosen for")
+      ->capture_default_str();
+  sub->add_flag("--no-refit", flags->no_refit,
+                "Keep the model trained without the held-out part instead of refitting on all");
+  flags->input.AddTo(sub);
+  sub->add_flag("--json", flags->json, "Print the summary as JSON");
+  sub->add_flag("--quiet", flags->quiet, "No progress bar");
+  return {sub, [flags] {
+            core::Status s = RunTrain(*flags);
+            return s.ok() ? kExitOk : ReportError("train", s, flags->json);
+          }};
+}
+
+}  // namespace statcoder::cli
