@@ -247,8 +247,18 @@ Result<CodeList> CodeList::Load(const std::string& path, const CodeListOptions& 
   return Build(std::move(entries), path, lines, levels);
 }
 
-Result<CodeList> CodeList::FromEntries(std::vector<Entry> entries) {
-  return Build(std::move(entries), "", {}, {});
+Result<CodeList> CodeList::FromEntries(std::vector<Entry> entries,
+                                       std::vector<std::string> level_names) {
+  ASSIGN_OR_RETURN(CodeList list, Build(std::move(entries), "", {}, {}));
+  if (level_names.size() > list.level_names_.size()) {
+    return core::InvalidInput(std::to_string(level_names.size()) +
+                              " level names given for a hierarchy of " +
+                              std::to_string(list.level_names_.size()) + " levels");
+  }
+  for (size_t d = 0; d < level_names.size(); ++d) {
+    if (!level_names[d].empty()) list.level_names_[d] = std::move(level_names[d]);
+  }
+  return list;
 }
 
 std::string CodeList::Where(const std::vector<uint64_t>& lines, size_t i) const {

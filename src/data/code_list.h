@@ -60,11 +60,14 @@ class CodeList {
   static core::Result<CodeList> Load(const std::string& path, const CodeListOptions& options);
 
   // Builds from (code, parent code, title) triples; parent "" = top level. Used by tests and by
-  // model deserialisation. Order is preserved.
+  // model deserialisation. Order is preserved. `level_names` (index depth-1, as level_names()
+  // returns them) restores the names of the depths; an empty or missing name gives "level N".
+  // More names than depths is kInvalidInput.
   struct Entry {
     std::string code, parent, title;
   };
-  static core::Result<CodeList> FromEntries(std::vector<Entry> entries);
+  static core::Result<CodeList> FromEntries(std::vector<Entry> entries,
+                                            std::vector<std::string> level_names = {});
   std::vector<Entry> ToEntries() const;
 
   size_t size() const { return nodes_.size(); }

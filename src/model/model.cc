@@ -1,13 +1,30 @@
 #include "model/model.h"
 
+#include <algorithm>
+
 namespace statcoder::model {
 
 core::Result<std::shared_ptr<const Model>> Model::Create(ModelData data, std::string version_id) {
   const size_t labels = data.labels.size();
   const SparseLinear& lin = data.linear;
   if (labels == 0) return core::DataLoss("model has no labels");
-  if (lin.num_labels != labels || lin.bias.size() != labels) {
+  const OutputMap& map = data.label_outputs;
+  if (map.identity() ? lin.num_outputs != labels : map.offsets.size() != labels + 1) {
     return core::DataLoss("model's linear layer does not match its label dictionary");
+  }
+  if (!map.identity()) {
+    if (map.offsets.front() != 0 || map.offsets.back() != map.outputs.size()) {
+      return core::DataLoss("model's output map is inconsistent");
+    }
+    for (size_t c = 0; c < labels; ++c) {
+      if (map.offsets[c] > map.offsets[c + 1]) return core::DataLoss("model's output map is inconsistent");
+    }
+    for (uint32_t o : map.outputs) {
+      if (o >= lin.num_outputs) return core::DataLoss("model's output map refers to a missing output");
+    }
+  }
+  if (lin.bias.size() != lin.num_outputs) {
+    return core::DataLoss("model's linear layer has the wrong number of biases");
   }
   if (lin.row_scale.size() != data.features.size() ||
       lin.row_offsets.size() != data.features.size() + 1 ||
@@ -20,7 +37,7 @@ core::Result<std::shared_ptr<const Model>> Model::Create(ModelData data, std::st
     }
   }
   for (uint32_t c : lin.columns) {
-    if (c >= labels) return core::DataLoss("model's linear layer refers to a missing label");
+    if (c >= lin.num_outputs) return core::DataLoss("model's linear layer refers to a missing output");
   }
   ASSIGN_OR_RETURN(text::Featurizer featurizer, text::Featurizer::Create(data.featurizer));
   auto model = std::shared_ptr<Model>(
@@ -39,6 +56,30 @@ core::Result<std::shared_ptr<const Model>> Model::Create(ModelData data, std::st
     }
   }
   return std::shared_ptr<const Model>(std::move(model));
+}
+
+void OutputMap::Fold(std::span<const float> output_scores, std::span<float> label_scores) const {
+  if (identity()) {
+    std::copy(output_scores.begin(), output_scores.begin() + static_cast<ptrdiff_t>(label_scores.size()),
+              label_scores.begin());
+    return;
+  }
+  for (size_t c = 0; c + 1 < offsets.size(); ++c) {
+    float sum = 0;
+    for (uint32_t k = offsets[c]; k < offsets[c + 1]; ++k) sum += output_scores[outputs[k]];
+    label_scores[c] = sum;
+  }
+}
+
+void OutputMap::Unfold(std::span<const float> label_grad, std::span<float> output_grad) const {
+  if (identity()) {
+    std::copy(label_grad.begin(), label_grad.end(), output_grad.begin());
+    return;
+  }
+  std::fill(output_grad.begin(), output_grad.end(), 0.0f);
+  for (size_t c = 0; c + 1 < offsets.size(); ++c) {
+    for (uint32_t k = offsets[c]; k < offsets[c + 1]; ++k) output_grad[outputs[k]] += label_grad[c];
+  }
 }
 
 int32_t Model::FindLabel(std::string_view code) const {

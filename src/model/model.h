@@ -16,6 +16,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -30,17 +31,33 @@
 namespace statcoder::model {
 
 // A sparse linear layer stored row-wise (one row per vocabulary feature) with int8 weights and
-// a float scale per row: weight(f, c) = scale[f] * value. Pruned after training (see
-// TrainOptions::max_weights_per_feature), so the model file stays small.
+// a float scale per row: weight(f, o) = scale[f] * value. Its outputs are the labels, or, with
+// hierarchical sharing, the labels plus their ancestors in the code list (see OutputMap).
+// Pruned after training (TrainOptions::max_weights_per_feature), so the model file stays small.
 struct SparseLinear {
-  uint32_t num_labels = 0;
+  uint32_t num_outputs = 0;
   std::vector<uint32_t> row_offsets;  // size = features + 1
-  std::vector<uint32_t> columns;      // label index per stored weight
+  std::vector<uint32_t> columns;      // output index per stored weight
   std::vector<int8_t> values;         // quantised weight per stored weight
   std::vector<float> row_scale;       // per feature
-  std::vector<float> bias;            // per label
+  std::vector<float> bias;            // per output
 
   size_t num_features() const { return row_scale.size(); }
+};
+
+// Which outputs of the linear layer add up to each label's score. With hierarchical sharing a
+// label's score is the sum of its own output and those of its ancestors (sector, subsector...),
+// so rare codes borrow strength from the groups they belong to. Empty = identity (output c is
+// label c).
+struct OutputMap {
+  std::vector<uint32_t> offsets;  // size labels + 1 when not identity
+  std::vector<uint32_t> outputs;
+
+  bool identity() const { return offsets.empty(); }
+  // scores[c] = sum of outputs[o] over the outputs of label c.
+  void Fold(std::span<const float> output_scores, std::span<float> label_scores) const;
+  // output_grad[o] = sum of label_grad[c] over the labels that use output o.
+  void Unfold(std::span<const float> label_grad, std::span<float> output_grad) const;
 };
 
 struct ModelData {
@@ -49,6 +66,7 @@ struct ModelData {
   std::optional<data::CodeList> code_list;   // present when trained with --codelist
   FeatureIndex features;                     // hashed feature id → row, with IDF
   SparseLinear linear;
+  OutputMap label_outputs;
   double temperature = 1.0;                  // calibrated softmax temperature
   DecisionPolicy policy;
   nlohmann::json metadata = nlohmann::json::object();  // options, data hash, counts (sorted keys)

@@ -2,6 +2,8 @@
 
 #include <bit>
 #include <cstring>
+#include <optional>
+#include <vector>
 
 #include "core/content_hash.h"
 #include "core/file_util.h"
@@ -149,6 +151,13 @@ core::Result<std::string> SerializeModel(const ModelData& m) {
       w.PutString(e.title);
     }
     payload.PutSection("CODE", w.bytes());
+    // Level names ("major" ... "detailed") live in their own section, added in format 1.1, so
+    // 1.0 readers skip it.
+    Writer names;
+    const std::vector<std::string> levels = m.code_list->level_names();
+    names.Put<uint32_t>(static_cast<uint32_t>(levels.size()));
+    for (const auto& l : levels) names.PutString(l);
+    payload.PutSection("LEVL", names.bytes());
   }
   {
     Writer w;
@@ -160,12 +169,12 @@ core::Result<std::string> SerializeModel(const ModelData& m) {
   {
     const SparseLinear& lin = m.linear;
     Writer w;
-    w.Put<uint32_t>(lin.num_labels);
+    w.Put<uint32_t>(lin.num_outputs);
     w.Put<uint64_t>(lin.num_features());
     w.Put<uint64_t>(lin.columns.size());
     // Per-row counts instead of offsets, and 16-bit label indices when they fit: most of the
     // file is these arrays.
-    const bool narrow = lin.num_labels <= 0xFFFF;
+    const bool narrow = lin.num_outputs <= 0xFFFF;
     w.Put<uint8_t>(narrow ? 2 : 4);
     std::vector<uint16_t> counts(lin.num_features());
     for (size_t f = 0; f < counts.size(); ++f) {
@@ -182,6 +191,14 @@ core::Result<std::string> SerializeModel(const ModelData& m) {
     w.PutArray(lin.row_scale);
     w.PutArray(lin.bias);
     payload.PutSection("LINR", w.bytes());
+  }
+  if (!m.label_outputs.identity()) {
+    Writer w;
+    w.Put<uint64_t>(m.label_outputs.offsets.size());
+    w.PutArray(m.label_outputs.offsets);
+    w.Put<uint64_t>(m.label_outputs.outputs.size());
+    w.PutArray(m.label_outputs.outputs);
+    payload.PutSection("OMAP", w.bytes());
   }
   Writer file;
   file.bytes().append(kMagic, sizeof kMagic);
@@ -224,6 +241,8 @@ core::Result<ModelData> DeserializeModel(std::string_view bytes, const std::stri
   ModelData m;
   Reader sections(bytes.substr(kHeaderBytes, payload_len), ctx);
   bool seen_meta = false, seen_labels = false, seen_features = false, seen_linear = false;
+  std::optional<std::vector<data::CodeList::Entry>> code_entries;  // CODE
+  std::vector<std::string> level_names;                            // LEVL (format 1.1)
   while (!sections.done()) {
     char tag[4] = {};
     uint64_t len = 0;
@@ -255,15 +274,18 @@ core::Result<ModelData> DeserializeModel(std::string_view bytes, const std::stri
       uint32_t count = 0;
       RETURN_IF_ERROR(r.Get(&count));
       if (count > body.size()) return r.Truncated();
-      std::vector<data::CodeList::Entry> entries(count);
-      for (auto& e : entries) {
+      code_entries.emplace(count);
+      for (auto& e : *code_entries) {
         RETURN_IF_ERROR(r.GetString(&e.code));
         RETURN_IF_ERROR(r.GetString(&e.parent));
         RETURN_IF_ERROR(r.GetString(&e.title));
       }
-      auto list = data::CodeList::FromEntries(std::move(entries));
-      if (!list.ok()) return list.status().WithContext(ctx + " code list");
-      m.code_list = std::move(*list);
+    } else if (name == "LEVL") {
+      uint32_t count = 0;
+      RETURN_IF_ERROR(r.Get(&count));
+      if (count > body.size()) return r.Truncated();
+      level_names.resize(count);
+      for (auto& l : level_names) RETURN_IF_ERROR(r.GetString(&l));
     } else if (name == "FEAT") {
       uint64_t count = 0;
       RETURN_IF_ERROR(r.Get(&count));
@@ -280,7 +302,7 @@ core::Result<ModelData> DeserializeModel(std::string_view bytes, const std::stri
       SparseLinear& lin = m.linear;
       uint64_t features = 0, nnz = 0;
       uint8_t width = 0;
-      RETURN_IF_ERROR(r.Get(&lin.num_labels));
+      RETURN_IF_ERROR(r.Get(&lin.num_outputs));
       RETURN_IF_ERROR(r.Get(&features));
       RETURN_IF_ERROR(r.Get(&nnz));
       RETURN_IF_ERROR(r.Get(&width));
@@ -305,13 +327,24 @@ core::Result<ModelData> DeserializeModel(std::string_view bytes, const std::stri
       }
       RETURN_IF_ERROR(r.GetArray(nnz, &lin.values));
       RETURN_IF_ERROR(r.GetArray(features, &lin.row_scale));
-      RETURN_IF_ERROR(r.GetArray(lin.num_labels, &lin.bias));
+      RETURN_IF_ERROR(r.GetArray(lin.num_outputs, &lin.bias));
       seen_linear = true;
+    } else if (name == "OMAP") {
+      uint64_t count = 0;
+      RETURN_IF_ERROR(r.Get(&count));
+      RETURN_IF_ERROR(r.GetArray(count, &m.label_outputs.offsets));
+      RETURN_IF_ERROR(r.Get(&count));
+      RETURN_IF_ERROR(r.GetArray(count, &m.label_outputs.outputs));
     }
     // Unknown sections come from a newer minor version and are skipped on purpose.
   }
   if (!seen_meta || !seen_labels || !seen_features || !seen_linear) {
     return core::DataLoss(ctx + " is missing a required section");
+  }
+  if (code_entries) {
+    auto list = data::CodeList::FromEntries(std::move(*code_entries), std::move(level_names));
+    if (!list.ok()) return list.status().WithContext(ctx + " code list");
+    m.code_list = std::move(*list);
   }
   return m;
 }

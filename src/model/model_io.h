@@ -23,7 +23,7 @@
 namespace statcoder::model {
 
 inline constexpr uint32_t kModelFormatMajor = 1;
-inline constexpr uint32_t kModelFormatMinor = 0;
+inline constexpr uint32_t kModelFormatMinor = 1;  // 1.1 added LEVL
 
 core::Result<std::string> SerializeModel(const ModelData& model);
 // `source` names the file in error messages.

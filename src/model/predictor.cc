@@ -48,7 +48,14 @@ void Vectorize(const FeatureIndex& index, std::span<const uint64_t> ids, SparseV
   for (float& v : out->values) v *= inv;
 }
 
-void ComputeLogits(const SparseLinear& linear, const SparseVector& x, std::span<float> scores) {
+void ComputeLogits(const SparseLinear& linear, const OutputMap& map, const SparseVector& x,
+                   std::vector<float>* outputs, std::span<float> scores) {
+  outputs->resize(linear.num_outputs);
+  ComputeOutputs(linear, x, *outputs);
+  map.Fold(*outputs, scores);
+}
+
+void ComputeOutputs(const SparseLinear& linear, const SparseVector& x, std::span<float> scores) {
   std::copy(linear.bias.begin(), linear.bias.end(), scores.begin());
   float* out = scores.data();
   for (size_t i = 0; i < x.rows.size(); ++i) {
@@ -116,7 +123,7 @@ core::Status Predictor::Predict(const text::RecordView& record, int top_k, Predi
   RETURN_IF_ERROR(model_->featurizer().Featurize(record, &ids_));
   uint32_t known = 0;
   Vectorize(model_->data().features, ids_, &x_, &known);
-  ComputeLogits(model_->data().linear, x_, scores_);
+  ComputeLogits(model_->data().linear, model_->data().label_outputs, x_, &outputs_, scores_);
   Softmax(scores_, model_->data().temperature);
 
   const size_t k = std::min<size_t>(static_cast<size_t>(std::max(top_k, 1)), scores_.size());

@@ -63,6 +63,7 @@ class Predictor {
   std::shared_ptr<const Model> model_;
   std::vector<uint64_t> ids_;
   SparseVector x_;
+  std::vector<float> outputs_;
   std::vector<float> scores_;
   std::vector<double> rolled_;
 };
@@ -74,8 +75,12 @@ class Predictor {
 void Vectorize(const FeatureIndex& index, std::span<const uint64_t> ids, SparseVector* out,
                uint32_t* known = nullptr);
 
-// scores[c] = bias[c] + sum_f x_f * weight(f, c), uncalibrated. REQUIRES scores.size() == labels.
-void ComputeLogits(const SparseLinear& linear, const SparseVector& x, std::span<float> scores);
+// outputs[o] = bias[o] + sum_f x_f * weight(f, o). REQUIRES outputs.size() == num_outputs.
+void ComputeOutputs(const SparseLinear& linear, const SparseVector& x, std::span<float> outputs);
+
+// Uncalibrated label scores: ComputeOutputs then OutputMap::Fold. `outputs` is scratch.
+void ComputeLogits(const SparseLinear& linear, const OutputMap& map, const SparseVector& x,
+                   std::vector<float>* outputs, std::span<float> scores);
 
 // Applies the policy to calibrated label probabilities; fills code/level/confidence/decision.
 // `rolled` is scratch.

@@ -49,7 +49,7 @@ struct Examples {
 
 // Dense weights while training: features × labels, row-major, plus bias.
 struct DenseLinear {
-  size_t num_features = 0, num_labels = 0;
+  size_t num_features = 0, num_outputs = 0;
   std::vector<float> weights;
   std::vector<float> accumulators;  // AdaGrad's sums of squared gradients (adagrad only)
   std::vector<float> bias;
@@ -153,27 +153,37 @@ __attribute__((target_clones("avx2", "default"))) void AdagradUpdateRow(float lr
   }
 }
 
-// One step of softmax regression on example i: z = scores, then the gradient p - y.
-void SgdStep(const Examples& ex, size_t i, float lr, bool adagrad, DenseLinear* w,
-             std::vector<float>* scratch) {
-  const size_t c_count = w->num_labels;
-  std::vector<float>& z = *scratch;
-  std::copy(w->bias.begin(), w->bias.end(), z.begin());
+// Per-thread buffers of one SGD step.
+struct StepScratch {
+  std::vector<float> outputs, scores, output_grad;
+};
+
+// One step of softmax regression on example i: output scores, label scores (folded through the
+// output map), gradient p - y on labels, then on outputs, then the updates.
+void SgdStep(const Examples& ex, size_t i, float lr, bool adagrad, const OutputMap& map,
+             DenseLinear* w, StepScratch* scratch) {
+  const size_t o_count = w->num_outputs;
+  std::vector<float>& out = scratch->outputs;
+  std::copy(w->bias.begin(), w->bias.end(), out.begin());
   const uint64_t begin = ex.offsets[i], end = ex.offsets[i + 1];
   for (uint64_t j = begin; j < end; ++j) {
-    AddScaledRow(ex.values[j], w->weights.data() + static_cast<size_t>(ex.rows[j]) * c_count,
-                 z.data(), c_count);
+    AddScaledRow(ex.values[j], w->weights.data() + static_cast<size_t>(ex.rows[j]) * o_count,
+                 out.data(), o_count);
   }
+  std::vector<float>& z = scratch->scores;
+  map.Fold(out, z);
   Softmax(z, 1.0);
   z[static_cast<size_t>(ex.labels[i])] -= 1.0f;  // z is now the gradient p - y
-  for (size_t c = 0; c < c_count; ++c) w->bias[c] -= lr * z[c];
+  std::vector<float>& g = scratch->output_grad;
+  map.Unfold(z, g);
+  for (size_t o = 0; o < o_count; ++o) w->bias[o] -= lr * g[o];
   for (uint64_t j = begin; j < end; ++j) {
-    const size_t offset = static_cast<size_t>(ex.rows[j]) * c_count;
+    const size_t offset = static_cast<size_t>(ex.rows[j]) * o_count;
     if (adagrad) {
-      AdagradUpdateRow(lr, ex.values[j], z.data(), w->weights.data() + offset,
-                       w->accumulators.data() + offset, c_count);
+      AdagradUpdateRow(lr, ex.values[j], g.data(), w->weights.data() + offset,
+                       w->accumulators.data() + offset, o_count);
     } else {
-      SgdUpdateRow(lr * ex.values[j], z.data(), w->weights.data() + offset, c_count);
+      SgdUpdateRow(lr * ex.values[j], g.data(), w->weights.data() + offset, o_count);
     }
   }
 }
@@ -182,15 +192,16 @@ void SgdStep(const Examples& ex, size_t i, float lr, bool adagrad, DenseLinear* 
 // shuffled order is split between threads that update the shared weights without locks
 // (Hogwild): sparse updates rarely collide, and the rare lost update does not hurt accuracy.
 DenseLinear RunSgd(const Examples& ex, const std::vector<size_t>& subset, size_t num_features,
-                   size_t num_labels, const TrainOptions& options, uint64_t stream,
+                   size_t num_outputs, size_t num_labels, const OutputMap& map,
+                   const TrainOptions& options, uint64_t stream,
                    const core::ProgressCallback& progress, std::string_view stage) {
   DenseLinear w;
   w.num_features = num_features;
-  w.num_labels = num_labels;
-  w.weights.assign(num_features * num_labels, 0.0f);
-  w.bias.assign(num_labels, 0.0f);
+  w.num_outputs = num_outputs;
+  w.weights.assign(num_features * num_outputs, 0.0f);
+  w.bias.assign(num_outputs, 0.0f);
   const bool adagrad = options.optimizer == "adagrad";
-  if (adagrad) w.accumulators.assign(num_features * num_labels, 0.0f);
+  if (adagrad) w.accumulators.assign(num_features * num_outputs, 0.0f);
   const int threads = options.deterministic ? 1 : std::max(1, options.threads);
   core::Random rng(core::DeriveSeed(options.seed, stream));
   std::vector<size_t> order = subset;
@@ -199,14 +210,15 @@ DenseLinear RunSgd(const Examples& ex, const std::vector<size_t>& subset, size_t
   for (int epoch = 0; epoch < options.epochs; ++epoch) {
     rng.Shuffle(order);
     core::ParallelFor(order.size(), threads, [&](size_t begin, size_t end, int worker) {
-      std::vector<float> scratch(num_labels);
+      StepScratch scratch{std::vector<float>(num_outputs), std::vector<float>(num_labels),
+                          std::vector<float>(num_outputs)};
       const uint64_t epoch_base = static_cast<uint64_t>(epoch) * order.size();
       for (size_t k = begin; k < end; ++k) {
         // Progress through training as if threads advanced in step, so the schedule does not
         // depend on timing.
         const double t = static_cast<double>(epoch_base + (k - begin) * static_cast<size_t>(threads));
         const float lr = static_cast<float>(options.learning_rate * std::max(0.0, 1.0 - t / total));
-        SgdStep(ex, order[k], lr, adagrad, &w, &scratch);
+        SgdStep(ex, order[k], lr, adagrad, map, &w, &scratch);
         if (worker == 0 && progress && (k - begin) % 1024 == 0) {
           progress(stage, epoch_base + (k - begin) * static_cast<size_t>(threads),
                    static_cast<uint64_t>(total));
@@ -219,42 +231,110 @@ DenseLinear RunSgd(const Examples& ex, const std::vector<size_t>& subset, size_t
   return w;
 }
 
-// Keeps the max_per_row largest |weights| of each feature row and quantises them to int8 with a
-// per-row scale.
-SparseLinear PruneAndQuantize(const DenseLinear& w, uint32_t max_per_row) {
+// Sparsifies the trained weights and quantises them to int8 with a per-row scale.
+//  1. Each row's label part is centred on its median: adding one constant to a feature's weight
+//     for every label shifts every label score equally and changes no probability, and after
+//     centring the many small "push every other label down" weights are close to zero.
+//     (`num_labels` outputs come first, see OutputMap; ancestor outputs are not centred, since
+//     labels of different depths use different numbers of them.)
+//  2. One global magnitude threshold keeps about mean_per_row × rows weights in all: frequent
+//     features that tell many codes apart keep many weights, rare ones few (at most max_per_row).
+SparseLinear PruneAndQuantize(const DenseLinear& w, size_t num_labels, uint32_t mean_per_row,
+                              uint32_t max_per_row) {
+  const size_t n_out = w.num_outputs;
+  std::vector<float> centred = w.weights;
+  std::vector<float> sorted(num_labels);
+  for (size_t f = 0; f < w.num_features; ++f) {
+    float* row = centred.data() + f * n_out;
+    std::copy(row, row + num_labels, sorted.begin());
+    std::nth_element(sorted.begin(), sorted.begin() + static_cast<ptrdiff_t>(num_labels / 2),
+                     sorted.end());
+    const float median = sorted[num_labels / 2];
+    for (size_t c = 0; c < num_labels; ++c) row[c] -= median;
+  }
+  // The threshold is the quantile of |w| that leaves the budget, estimated on a fixed sample.
+  const size_t total = centred.size();
+  const size_t budget = std::min(total, static_cast<size_t>(mean_per_row) * w.num_features);
+  float threshold = 0;
+  if (budget < total) {
+    const size_t stride = std::max<size_t>(1, total / 2'000'000);
+    std::vector<float> sample;
+    sample.reserve(total / stride + 1);
+    for (size_t i = 0; i < total; i += stride) sample.push_back(std::fabs(centred[i]));
+    const auto rank = static_cast<size_t>(static_cast<double>(sample.size()) *
+                                          (1.0 - static_cast<double>(budget) / static_cast<double>(total)));
+    std::nth_element(sample.begin(), sample.begin() + static_cast<ptrdiff_t>(rank), sample.end());
+    threshold = sample[rank];
+  }
+
   SparseLinear out;
-  out.num_labels = static_cast<uint32_t>(w.num_labels);
+  out.num_outputs = static_cast<uint32_t>(n_out);
   out.bias = w.bias;
   out.row_offsets.reserve(w.num_features + 1);
   out.row_offsets.push_back(0);
   out.row_scale.resize(w.num_features);
-  std::vector<uint32_t> idx(w.num_labels);
+  std::vector<uint32_t> idx;
   for (size_t f = 0; f < w.num_features; ++f) {
-    const float* row = w.weights.data() + f * w.num_labels;
-    std::iota(idx.begin(), idx.end(), 0u);
-    const size_t keep = std::min<size_t>(max_per_row, w.num_labels);
-    auto stronger = [row](uint32_t a, uint32_t b) {
-      const float fa = std::fabs(row[a]), fb = std::fabs(row[b]);
-      return fa != fb ? fa > fb : a < b;
-    };
-    std::nth_element(idx.begin(), idx.begin() + static_cast<ptrdiff_t>(keep - 1), idx.end(),
-                     stronger);
-    std::sort(idx.begin(), idx.begin() + static_cast<ptrdiff_t>(keep));
+    const float* row = centred.data() + f * n_out;
+    idx.clear();
+    for (uint32_t o = 0; o < n_out; ++o) {
+      if (std::fabs(row[o]) >= threshold && row[o] != 0.0f) idx.push_back(o);
+    }
+    if (idx.size() > max_per_row) {
+      auto stronger = [row](uint32_t a, uint32_t b) {
+        const float fa = std::fabs(row[a]), fb = std::fabs(row[b]);
+        return fa != fb ? fa > fb : a < b;
+      };
+      std::nth_element(idx.begin(), idx.begin() + static_cast<ptrdiff_t>(max_per_row - 1),
+                       idx.end(), stronger);
+      idx.resize(max_per_row);
+      std::sort(idx.begin(), idx.end());
+    }
     float max_abs = 0;
-    for (size_t k = 0; k < keep; ++k) max_abs = std::max(max_abs, std::fabs(row[idx[k]]));
+    for (uint32_t o : idx) max_abs = std::max(max_abs, std::fabs(row[o]));
     const float scale = max_abs > 0 ? max_abs / 127.0f : 0.0f;
     out.row_scale[f] = scale;
-    if (scale > 0) {
-      for (size_t k = 0; k < keep; ++k) {
-        const long q = std::lround(row[idx[k]] / scale);
-        if (q == 0) continue;
-        out.columns.push_back(idx[k]);
-        out.values.push_back(static_cast<int8_t>(q));
-      }
+    for (uint32_t o : idx) {
+      const long q = std::lround(row[o] / scale);
+      if (q == 0) continue;
+      out.columns.push_back(o);
+      out.values.push_back(static_cast<int8_t>(q));
     }
     out.row_offsets.push_back(static_cast<uint32_t>(out.columns.size()));
   }
   return out;
+}
+
+// Outputs for hierarchical sharing: one per label, then one per code-list ancestor of any label
+// (in code-list order, so deterministic). Returns the number of outputs.
+size_t BuildOutputMap(const data::CodeList& codes, const std::vector<int32_t>& label_node,
+                      OutputMap* map) {
+  const size_t labels = label_node.size();
+  std::vector<int64_t> output_of_node(codes.size(), -1);
+  for (size_t c = 0; c < labels; ++c) output_of_node[static_cast<size_t>(label_node[c])] = int64_t(c);
+  size_t next = labels;
+  for (size_t n = 0; n < codes.size(); ++n) {
+    if (output_of_node[n] >= 0) continue;
+    bool is_ancestor = false;
+    for (size_t c = 0; c < labels && !is_ancestor; ++c) {
+      for (int32_t a = codes.node(label_node[c]).parent; a >= 0; a = codes.node(a).parent) {
+        if (static_cast<size_t>(a) == n) {
+          is_ancestor = true;
+          break;
+        }
+      }
+    }
+    if (is_ancestor) output_of_node[n] = static_cast<int64_t>(next++);
+  }
+  map->offsets.assign(1, 0);
+  map->outputs.clear();
+  for (size_t c = 0; c < labels; ++c) {
+    for (int32_t n = label_node[c]; n >= 0; n = codes.node(n).parent) {
+      map->outputs.push_back(static_cast<uint32_t>(output_of_node[static_cast<size_t>(n)]));
+    }
+    map->offsets.push_back(static_cast<uint32_t>(map->outputs.size()));
+  }
+  return next;
 }
 
 struct Calibration {
@@ -264,18 +344,20 @@ struct Calibration {
 };
 
 // Fits temperature and thresholds on held-out examples scored by `linear`.
-Calibration Calibrate(const SparseLinear& linear, const Examples& ex,
+Calibration Calibrate(const SparseLinear& linear, const OutputMap& map, size_t num_labels,
+                      const Examples& ex,
                       const std::vector<size_t>& holdout, const std::vector<int32_t>& label_node,
                       const data::CodeList* codes, double target_precision) {
   Calibration cal;
   cal.policy.target_precision = target_precision;
-  const size_t c_count = linear.num_labels;
+  const size_t c_count = num_labels;
   const size_t n = holdout.size();
   std::vector<float> logits(n * c_count);
   std::vector<int32_t> labels(n);
+  std::vector<float> outputs;
   for (size_t r = 0; r < n; ++r) {
     const SparseVector x = ex.Get(holdout[r]);
-    ComputeLogits(linear, x, std::span<float>(logits.data() + r * c_count, c_count));
+    ComputeLogits(linear, map, x, &outputs, std::span<float>(logits.data() + r * c_count, c_count));
     labels[r] = ex.labels[holdout[r]];
   }
   cal.report["nll_before"] = NegativeLogLikelihood(logits, c_count, labels, 1.0);
@@ -361,6 +443,9 @@ core::Status TrainOptions::Validate() const {
   if (max_weights_per_feature < 1 || max_weights_per_feature > 65535) {
     return bad("--max-weights-per-feature must be in 1..65535");
   }
+  if (mean_weights_per_feature < 1 || mean_weights_per_feature > 65535) {
+    return bad("--mean-weights-per-feature must be in 1..65535");
+  }
   if (!(holdout_fraction >= 0 && holdout_fraction <= 0.5)) {
     return bad("--holdout must be in [0, 0.5]");
   }
@@ -378,10 +463,12 @@ nlohmann::json TrainOptions::ToJson() const {
   nlohmann::json j;
   j["numeric_bins"] = numeric_bins;
   j["epochs"] = epochs;
+  j["hierarchical_sharing"] = hierarchical_sharing;
   j["optimizer"] = optimizer;
   j["learning_rate"] = learning_rate;
   j["min_feature_count"] = min_feature_count;
   j["max_weights_per_feature"] = max_weights_per_feature;
+  j["mean_weights_per_feature"] = mean_weights_per_feature;
   j["holdout_fraction"] = holdout_fraction;
   j["target_precision"] = target_precision;
   j["refit"] = refit;
@@ -449,6 +536,10 @@ core::Result<ModelData> Train(const data::Dataset& dataset, const TrainOptions& 
 
   const size_t num_features = model.features.size();
   const size_t num_labels = model.labels.size();
+  const size_t num_outputs =
+      code_list && options.hierarchical_sharing
+          ? BuildOutputMap(*code_list, label_node, &model.label_outputs)
+          : num_labels;
   std::vector<size_t> all(n);
   std::iota(all.begin(), all.end(), size_t{0});
 
@@ -465,18 +556,23 @@ core::Result<ModelData> Train(const data::Dataset& dataset, const TrainOptions& 
     std::vector<size_t> fit(shuffled.begin() + static_cast<ptrdiff_t>(n_holdout), shuffled.end());
     std::sort(holdout.begin(), holdout.end());
     std::sort(fit.begin(), fit.end());
-    const DenseLinear dense = RunSgd(ex, fit, num_features, num_labels, options,
-                                     kCalibrationSgdStream, progress, "train (calibration part)");
-    const SparseLinear sparse = PruneAndQuantize(dense, options.max_weights_per_feature);
-    cal = Calibrate(sparse, ex, holdout, label_node, code_list, options.target_precision);
+    const DenseLinear dense =
+        RunSgd(ex, fit, num_features, num_outputs, num_labels, model.label_outputs, options,
+               kCalibrationSgdStream, progress, "train (calibration part)");
+    const SparseLinear sparse = PruneAndQuantize(dense, num_labels, options.mean_weights_per_feature,
+                                         options.max_weights_per_feature);
+    cal = Calibrate(sparse, model.label_outputs, num_labels, ex, holdout, label_node, code_list,
+                    options.target_precision);
     if (!options.refit) model.linear = sparse;
   } else {
     cal.report["skipped"] = "too few records for a held-out calibration part";
   }
   if (model.linear.row_offsets.empty()) {
-    const DenseLinear dense = RunSgd(ex, all, num_features, num_labels, options, kFinalSgdStream,
-                                     progress, "train");
-    model.linear = PruneAndQuantize(dense, options.max_weights_per_feature);
+    const DenseLinear dense = RunSgd(ex, all, num_features, num_outputs, num_labels,
+                                     model.label_outputs, options, kFinalSgdStream, progress,
+                                     "train");
+    model.linear = PruneAndQuantize(dense, num_labels, options.mean_weights_per_feature,
+                                         options.max_weights_per_feature);
   }
   model.temperature = cal.temperature;
   model.policy = cal.policy;
@@ -494,6 +590,7 @@ core::Result<ModelData> Train(const data::Dataset& dataset, const TrainOptions& 
   meta["calibration"] = cal.report;
   meta["features"] = num_features;
   meta["stored_weights"] = model.linear.values.size();
+  meta["outputs"] = num_outputs;
   if (code_list) meta["code_list_fingerprint"] = code_list->Fingerprint();
   return model;
 }

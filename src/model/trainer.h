@@ -40,14 +40,20 @@ struct TrainOptions {
   // edges are learned here; edges given by the caller are ignored.
   text::FeaturizerConfig featurizer;
   int numeric_bins = 10;               // quantile bins per numeric field; 2..100
-  int epochs = 15;                     // passes over the data; 1..1000
-  double learning_rate = 0.5;          // initial SGD step, decays linearly to 0; (0, 10]
+  int epochs = 20;                     // passes over the data; 1..1000
+  double learning_rate = 2.0;          // initial SGD step, decays linearly to 0; (0, 10]
   std::string optimizer = "sgd";       // "sgd" or "adagrad" (per-weight step sizes)
   uint32_t min_feature_count = 1;      // features in fewer records are dropped; >= 1
-  uint32_t max_weights_per_feature = 32;  // weights kept per feature after training; 1..65535
+  // After training, weights are pruned to about this many per feature on average (one global
+  // magnitude threshold) and at most max_weights_per_feature in any one feature; 1..65535.
+  uint32_t mean_weights_per_feature = 16;
+  uint32_t max_weights_per_feature = 1024;
   double holdout_fraction = 0.1;       // for calibration and thresholds; [0, 0.5]
   double target_precision = 0.95;      // auto-coding precision target; (0, 1]
   bool refit = true;                   // retrain on all records after calibration
+  // With a code list: a label's score is the sum of outputs for it and each of its ancestors,
+  // so codes with few examples share what their group learned.
+  bool hierarchical_sharing = true;
   uint64_t seed = 1;
   bool deterministic = false;
   int threads = 1;                     // 1..256; does not affect results when deterministic

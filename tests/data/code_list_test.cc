@@ -293,6 +293,21 @@ TEST(CodeListTest, ToEntriesRoundTripsThroughFromEntries) {
   EXPECT_EQ(soc.source(), TestdataPath("soc2020_structure_excerpt.tsv"));
 }
 
+TEST(CodeListTest, FromEntriesRestoresLevelNames) {
+  const CodeList soc = LoadOrDie(TestdataPath("soc2020_structure_excerpt.tsv"));
+  auto copy = CodeList::FromEntries(soc.ToEntries(), soc.level_names());
+  ASSERT_TRUE(copy.ok()) << copy.status().ToString();
+  EXPECT_EQ(copy->level_names(), soc.level_names());
+  EXPECT_EQ(copy->LevelName(4), "unit");
+  auto partial = CodeList::FromEntries(soc.ToEntries(), {"major", ""});
+  ASSERT_TRUE(partial.ok());
+  EXPECT_EQ(partial->LevelName(1), "major");
+  EXPECT_EQ(partial->LevelName(2), "level 2");
+  EXPECT_EQ(partial->LevelName(3), "level 3");
+  auto too_many = CodeList::FromEntries({{"1", "", ""}}, {"a", "b"});
+  EXPECT_EQ(too_many.status().code(), core::StatusCode::kInvalidInput);
+}
+
 TEST(CodeListTest, FromEntriesErrorsNameTheEntry) {
   auto missing = CodeList::FromEntries({{"1", "", ""}, {"11", "2", ""}});
   ASSERT_FALSE(missing.ok());

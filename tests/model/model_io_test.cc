@@ -34,6 +34,23 @@ TEST(ModelIoTest, SaveLoadRoundTripIsExact) {
   EXPECT_EQ(data->labels, (std::vector<std::string>{"A1", "A2", "B1", "B2"}));
 }
 
+TEST(ModelIoTest, CodeListLevelNamesSurviveSaveAndLoad) {
+  auto codes = data::CodeList::FromEntries(testing::TestCodeList().ToEntries(),
+                                           {"sector", "industry"});
+  ASSERT_TRUE(codes.ok()) << codes.status().ToString();
+  TrainOptions options = testing::TestOptions();
+  options.deterministic = true;
+  auto trained = Train(testing::TestDataset(40), options, &*codes);
+  ASSERT_TRUE(trained.ok()) << trained.status().ToString();
+  auto bytes = SerializeModel(*trained);
+  ASSERT_TRUE(bytes.ok());
+  auto data = DeserializeModel(*bytes, "mem");
+  ASSERT_TRUE(data.ok()) << data.status().ToString();
+  ASSERT_TRUE(data->code_list.has_value());
+  EXPECT_EQ(data->code_list->level_names(), (std::vector<std::string>{"sector", "industry"}));
+  EXPECT_EQ(data->code_list->Fingerprint(), codes->Fingerprint());
+}
+
 TEST(ModelIoTest, FileRoundTripKeepsTheVersionId) {
   const std::string path = ::testing::TempDir() + "/statcoder_model_io_test.stc";
   const data::CodeList codes = testing::TestCodeList();

@@ -1,6 +1,8 @@
 // statcoder: one binary, one verb per task (docs/cli.md).
+#include <algorithm>
 #include <cstdio>
 #include <exception>
+#include <string_view>
 
 #include <CLI/CLI.hpp>
 
@@ -18,6 +20,12 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
+    // --json promises machine-readable errors (docs/cli.md), also for flags CLI11 rejects.
+    const bool json = std::any_of(argv + 1, argv + argc,
+                                  [](const char* a) { return std::string_view(a) == "--json"; });
+    if (json && e.get_exit_code() != 0) {
+      return ReportError("", statcoder::core::InvalidArgument(e.what()), /*json=*/true);
+    }
     const int rc = app.exit(e);
     return rc == 0 ? kExitOk : kExitUsage;
   }

@@ -19,7 +19,7 @@ struct TrainFlags {
   std::string char_ngrams = "3-5";
   model::TrainOptions options;
   InputOptions input;
-  bool strip_accents = false, no_refit = false, json = false, quiet = false;
+  bool strip_accents = false, no_refit = false, no_sharing = false, json = false, quiet = false;
 };
 
 core::Status ParseCharNgrams(const std::string& spec, text::FeaturizerConfig* config) {
@@ -53,6 +53,7 @@ core::Status RunTrain(TrainFlags& f) {
   opt.featurizer.normalizer.strip_accents = f.strip_accents;
   RETURN_IF_ERROR(ParseCharNgrams(f.char_ngrams, &opt.featurizer));
   opt.refit = !f.no_refit;
+  opt.hierarchical_sharing = !f.no_sharing;
   RETURN_IF_ERROR(opt.Validate());
 
   std::unique_ptr<data::CodeList> codes;
@@ -147,8 +148,11 @@ Command AddTrainCommand(CLI::App& app) {
   sub->add_flag("--strip-accents", flags->strip_accents, "Remove accents before featurising");
   sub->add_option("--min-count", o.min_feature_count, "Drop features seen in fewer records")
       ->capture_default_str();
+  sub->add_option("--mean-weights-per-feature", o.mean_weights_per_feature,
+                  "Weights kept per feature on average after training (model size)")
+      ->capture_default_str();
   sub->add_option("--max-weights-per-feature", o.max_weights_per_feature,
-                  "Weights kept per feature after training (model size)")
+                  "Most weights kept for any one feature")
       ->capture_default_str();
   sub->add_option("--numeric-bins", o.numeric_bins, "Quantile bins per numeric column")
       ->capture_default_str();
@@ -160,6 +164,8 @@ Command AddTrainCommand(CLI::App& app) {
       ->capture_default_str();
   sub->add_flag("--no-refit", flags->no_refit,
                 "Keep the model trained without the held-out part instead of refitting on all");
+  sub->add_flag("--no-hierarchical-sharing", flags->no_sharing,
+                "Score codes independently instead of adding their code-list ancestors' outputs");
   flags->input.AddTo(sub);
   sub->add_flag("--json", flags->json, "Print the summary as JSON");
   sub->add_flag("--quiet", flags->quiet, "No progress bar");
