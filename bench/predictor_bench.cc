@@ -67,8 +67,8 @@ const Fixture& SyntheticFixture() {
     constexpr int kCodes = 1000;
     core::Random rng(7);
     auto word = [&rng] {
-      static constexpr std::string_view kSyllables[] = {"ka", "lo", "mi", "ne", "ru", "sa", "ti",
-                                                        "vo", "ber", "dan", "gor", "hel"};
+      static constexpr std::string_view kSyllables[] = {"ka", "lo", "mi",  "ne",  "ru",  "sa",
+                                                        "ti", "vo", "ber", "dan", "gor", "hel"};
       std::string w;
       const uint64_t n = 2 + rng.Uniform(3);
       for (uint64_t i = 0; i < n; ++i) w += kSyllables[rng.Uniform(std::size(kSyllables))];
@@ -131,9 +131,8 @@ void RunPredict(benchmark::State& state, const Fixture& fixture) {
   for (auto _ : state) {
     const std::string_view text = fixture.texts[i];
     if (++i == fixture.texts.size()) i = 0;
-    if (!predictor.Predict({std::span<const std::string_view>(&text, 1), {}, {}},
-                           static_cast<int>(state.range(0)), &p)
-             .ok()) {
+    const text::RecordView view{std::span<const std::string_view>(&text, 1), {}, {}};
+    if (!predictor.Predict(view, static_cast<int>(state.range(0)), &p).ok()) {
       state.SkipWithError("Predict failed");
       break;
     }

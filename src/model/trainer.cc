@@ -132,13 +132,11 @@ __attribute__((target_clones("avx2", "default"))) void AddScaledRow(float a, con
   for (size_t c = 0; c < n; ++c) z[c] += a * row[c];
 }
 
-__attribute__((target_clones("avx2", "default"))) void SgdUpdateRow(float a, const float* g,
-                                                                    float* row, size_t n) {
-  for (size_t c = 0; c < n; ++c) {
-    // Skipping negligible gradients saves memory writes on most labels; the select keeps the
-    // loop vectorisable.
-    row[c] -= std::fabs(g[c]) >= kMinGradient ? a * g[c] : 0.0f;
-  }
+// Output-layer update restricted to the outputs whose gradient is not negligible: after the
+// first epochs only a few dozen of a thousand codes have any probability left, so this saves
+// most of the memory traffic of the backward pass.
+void SgdUpdateRow(float a, const float* g, const std::vector<uint32_t>& active, float* row) {
+  for (uint32_t o : active) row[o] -= a * g[o];
 }
 
 __attribute__((target_clones("avx2", "default"))) void AdagradUpdateRow(float lr, float x,
@@ -156,6 +154,7 @@ __attribute__((target_clones("avx2", "default"))) void AdagradUpdateRow(float lr
 // Per-thread buffers of one SGD step.
 struct StepScratch {
   std::vector<float> outputs, scores, output_grad;
+  std::vector<uint32_t> active;  // outputs with a gradient of at least kMinGradient
 };
 
 // One step of softmax regression on example i: output scores, label scores (folded through the
@@ -176,14 +175,19 @@ void SgdStep(const Examples& ex, size_t i, float lr, bool adagrad, const OutputM
   z[static_cast<size_t>(ex.labels[i])] -= 1.0f;  // z is now the gradient p - y
   std::vector<float>& g = scratch->output_grad;
   map.Unfold(z, g);
-  for (size_t o = 0; o < o_count; ++o) w->bias[o] -= lr * g[o];
+  std::vector<uint32_t>& active = scratch->active;
+  active.clear();
+  for (size_t o = 0; o < o_count; ++o) {
+    w->bias[o] -= lr * g[o];
+    if (std::fabs(g[o]) >= kMinGradient) active.push_back(static_cast<uint32_t>(o));
+  }
   for (uint64_t j = begin; j < end; ++j) {
     const size_t offset = static_cast<size_t>(ex.rows[j]) * o_count;
     if (adagrad) {
       AdagradUpdateRow(lr, ex.values[j], g.data(), w->weights.data() + offset,
                        w->accumulators.data() + offset, o_count);
     } else {
-      SgdUpdateRow(lr * ex.values[j], g.data(), w->weights.data() + offset, o_count);
+      SgdUpdateRow(lr * ex.values[j], g.data(), active, w->weights.data() + offset);
     }
   }
 }
@@ -211,7 +215,7 @@ DenseLinear RunSgd(const Examples& ex, const std::vector<size_t>& subset, size_t
     rng.Shuffle(order);
     core::ParallelFor(order.size(), threads, [&](size_t begin, size_t end, int worker) {
       StepScratch scratch{std::vector<float>(num_outputs), std::vector<float>(num_labels),
-                          std::vector<float>(num_outputs)};
+                          std::vector<float>(num_outputs), {}};
       const uint64_t epoch_base = static_cast<uint64_t>(epoch) * order.size();
       for (size_t k = begin; k < end; ++k) {
         // Progress through training as if threads advanced in step, so the schedule does not

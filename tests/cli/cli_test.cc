@@ -2,11 +2,10 @@
 // on files it writes into its own temporary directory, or on the bundled example
 // (examples/onet/), and checks what a user sees: exit codes, messages, output files.
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-#include <gtest/gtest.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -14,14 +13,13 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <ostream>
 #include <sstream>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 extern char** environ;
 
@@ -304,9 +302,9 @@ class CliTest : public ::testing::Test {
   // Writes `data.tsv` (synthetic) with `extra` appended verbatim, and trains on it with `flags`.
   RunResult TrainOn(const std::string& extra, const std::vector<std::string>& flags = {}) const {
     Write("data.tsv", ToTsv(SyntheticTable(10)) + extra);
-    std::vector<std::string> args = {"train", "--data",   "data.tsv",  "--text", "title",
-                                     "--label", "code",   "--epochs", "2",      "--out",
-                                     "model.stc"};
+    std::vector<std::string> args = {"train", "--data",  "data.tsv", "--text",
+                                     "title", "--label", "code",     "--epochs",
+                                     "2",     "--out",   "model.stc"};
     args.insert(args.end(), flags.begin(), flags.end());
     return Statcoder(args);
   }
@@ -314,9 +312,9 @@ class CliTest : public ::testing::Test {
   // Trains `name` on synthetic data (optionally against the code list) and checks it worked.
   void TrainSmallModel(const std::string& name, bool with_code_list) const {
     Write("train.tsv", ToTsv(SyntheticTable(20)));
-    std::vector<std::string> args = {"train",  "--data",  "train.tsv", "--text", "title",
-                                     "--label", "code",   "--epochs",  "3",      "--quiet",
-                                     "--out",   name};
+    std::vector<std::string> args = {"train", "--data",  "train.tsv", "--text",
+                                     "title", "--label", "code",      "--epochs",
+                                     "3",     "--quiet", "--out",     name};
     if (with_code_list) {
       Write("codes.tsv", kCodeList);
       for (const char* a : {"--codelist", "codes.tsv", "--codelist-parent-column", "parent"}) {
@@ -339,12 +337,36 @@ constexpr int kExtraLine = 42;
 TEST_F(CliTest, HelpOfEachVerbListsItsFlagsAndExitsZero) {
   const std::map<std::string, std::vector<std::string>> flags = {
       {"train",
-       {"--data", "--text", "--label", "--out", "--categorical", "--numeric", "--id",
-        "--codelist", "--codelist-parent-column", "--codelist-level-column", "--threads",
-        "--seed", "--deterministic", "--target-precision", "--holdout", "--no-refit", "--epochs",
-        "--lr", "--word-ngrams", "--char-ngrams", "--strip-accents", "--min-count",
-        "--max-weights-per-feature", "--numeric-bins", "--format", "--max-field-bytes",
-        "--max-reject-share", "--rejects", "--json", "--quiet"}},
+       {"--data",
+        "--text",
+        "--label",
+        "--out",
+        "--categorical",
+        "--numeric",
+        "--id",
+        "--codelist",
+        "--codelist-parent-column",
+        "--codelist-level-column",
+        "--threads",
+        "--seed",
+        "--deterministic",
+        "--target-precision",
+        "--holdout",
+        "--no-refit",
+        "--epochs",
+        "--lr",
+        "--word-ngrams",
+        "--char-ngrams",
+        "--strip-accents",
+        "--min-count",
+        "--max-weights-per-feature",
+        "--numeric-bins",
+        "--format",
+        "--max-field-bytes",
+        "--max-reject-share",
+        "--rejects",
+        "--json",
+        "--quiet"}},
       {"code",
        {"--model", "--data", "--out", "--id", "--top-k", "--threads", "--format",
         "--max-field-bytes", "--max-reject-share", "--rejects", "--json", "--quiet"}},
@@ -391,13 +413,15 @@ TEST_F(CliTest, FlagValueOfTheWrongTypeIsAUsageError) {
 
 TEST_F(CliTest, OutOfRangeTrainingOptionIsAUsageError) {
   Write("data.tsv", ToTsv(SyntheticTable(2)));
-  for (const std::vector<std::string>& bad :
-       {std::vector<std::string>{"--epochs", "0"}, {"--threads", "0"}, {"--lr", "-1"},
-        {"--char-ngrams", "5-3"}, {"--char-ngrams", "three"}, {"--format", "xml"},
-        {"--max-field-bytes", "0"}}) {
-    std::vector<std::string> args = {"train", "--data",  "data.tsv", "--text",
-                                     "title", "--label", "code",     "--out",
-                                     "m.stc"};
+  for (const std::vector<std::string>& bad : {std::vector<std::string>{"--epochs", "0"},
+                                              {"--threads", "0"},
+                                              {"--lr", "-1"},
+                                              {"--char-ngrams", "5-3"},
+                                              {"--char-ngrams", "three"},
+                                              {"--format", "xml"},
+                                              {"--max-field-bytes", "0"}}) {
+    std::vector<std::string> args = {"train",   "--data", "data.tsv", "--text", "title",
+                                     "--label", "code",   "--out",    "m.stc"};
     args.insert(args.end(), bad.begin(), bad.end());
     const RunResult r = Statcoder(args);
     EXPECT_EQ(r.exit_code, 2) << bad[0] << " " << bad[1] << ": " << r;
@@ -430,9 +454,10 @@ TEST_F(CliTest, ErrorsAreOneJsonObjectOnStderrWithJson) {
 
 TEST_F(CliTest, FlagErrorsAreJsonToo) {
   for (const std::vector<std::string>& args :
-       {std::vector<std::string>{"code", "--model", "m.stc", "--data", "d.tsv", "--json",
-                                 "--top-k", "five"},
-        {"evaluate", "--model", "m.stc", "--json"}, {"code", "--json", "--bogus"}}) {
+       {std::vector<std::string>{"code", "--model", "m.stc", "--data", "d.tsv", "--json", "--top-k",
+                                 "five"},
+        {"evaluate", "--model", "m.stc", "--json"},
+        {"code", "--json", "--bogus"}}) {
     const RunResult r = Statcoder(args);
     EXPECT_EQ(r.exit_code, 2) << r;
     const json j = ParseJson(r.err);
@@ -493,8 +518,8 @@ TEST_F(CliTest, InvalidUtf8RecordIsRejectedAndFailsTrainingByDefault) {
 
 TEST_F(CliTest, RejectShareLimitLetsTrainingGoOnAndSaysHowManyWereRejected) {
   const RunResult r =
-      TrainOn("41\tapple \xff orchard\tA1\n", {"--max-reject-share", "0.5", "--json",
-                                               "--rejects", "bad_records.tsv"});
+      TrainOn("41\tapple \xff orchard\tA1\n",
+              {"--max-reject-share", "0.5", "--json", "--rejects", "bad_records.tsv"});
   ASSERT_EQ(r.exit_code, 0) << r;
   EXPECT_TRUE(Exists("model.stc"));
   EXPECT_NE(r.err.find("1 record(s) of 'data.tsv' rejected"), std::string::npos) << r;
@@ -523,8 +548,8 @@ TEST_F(CliTest, EmptyLabelIsRejected) {
 
 TEST_F(CliTest, LabelNotInTheCodeListIsRejected) {
   Write("codes.tsv", kCodeList);
-  const RunResult r = TrainOn("41\tapple orchard\tZ9\n", {"--codelist", "codes.tsv",
-                                                         "--codelist-parent-column", "parent"});
+  const RunResult r = TrainOn("41\tapple orchard\tZ9\n",
+                              {"--codelist", "codes.tsv", "--codelist-parent-column", "parent"});
   EXPECT_EQ(r.exit_code, 5) << r;
   EXPECT_NE(r.err.find("data.tsv:" + std::to_string(kExtraLine)), std::string::npos) << r;
   EXPECT_NE(r.err.find("column 'code'"), std::string::npos) << r;
@@ -533,8 +558,8 @@ TEST_F(CliTest, LabelNotInTheCodeListIsRejected) {
 
 TEST_F(CliTest, FieldLongerThanMaxFieldBytesIsRejected) {
   // The synthetic titles are at most 3 × 8 + 2 bytes long.
-  const RunResult r = TrainOn("41\t" + std::string(41, 'x') + "\tA1\n",
-                              {"--max-field-bytes", "40"});
+  const RunResult r =
+      TrainOn("41\t" + std::string(41, 'x') + "\tA1\n", {"--max-field-bytes", "40"});
   EXPECT_EQ(r.exit_code, 5) << r;
   EXPECT_NE(r.err.find("data.tsv:" + std::to_string(kExtraLine)), std::string::npos) << r;
   EXPECT_NE(r.err.find("column 'title'"), std::string::npos) << r;
@@ -606,8 +631,8 @@ TEST_F(CliTest, ValidCodeNeverSeenInTrainingCountsAsAMiss) {
   Write("test.tsv",
         "id\ttitle\tcode\n1\tapple orchard trees\tA1\n2\tbicycle retail shop\tB1\n"
         "3\tbicycle hire\tB3\n");
-  RunResult r = Statcoder({"evaluate", "--model", "model.stc", "--data", "test.tsv", "--label",
-                           "code", "--json"});
+  RunResult r = Statcoder(
+      {"evaluate", "--model", "model.stc", "--data", "test.tsv", "--label", "code", "--json"});
   ASSERT_EQ(r.exit_code, 0) << r;
   const json j = ParseJson(r.out);
   EXPECT_EQ(j.value("records", 0), 3) << r;
@@ -625,8 +650,8 @@ TEST_F(CliTest, ValidCodeNeverSeenInTrainingCountsAsAMiss) {
 TEST_F(CliTest, WithoutACodeListAnyUnseenCodeCountsAsAMiss) {
   ASSERT_NO_FATAL_FAILURE(TrainSmallModel("model.stc", false));
   Write("test.tsv", "id\ttitle\tcode\n1\tapple orchard trees\tA1\n2\tbicycle hire\tQ7\n");
-  const RunResult r = Statcoder({"evaluate", "--model", "model.stc", "--data", "test.tsv",
-                                 "--label", "code", "--json"});
+  const RunResult r = Statcoder(
+      {"evaluate", "--model", "model.stc", "--data", "test.tsv", "--label", "code", "--json"});
   ASSERT_EQ(r.exit_code, 0) << r;
   const json j = ParseJson(r.out);
   EXPECT_EQ(j.value("unseen_labels", 0), 1) << r;
@@ -636,8 +661,8 @@ TEST_F(CliTest, WithoutACodeListAnyUnseenCodeCountsAsAMiss) {
 TEST_F(CliTest, EvaluateRejectsATrueCodeOutsideTheModelsCodeList) {
   ASSERT_NO_FATAL_FAILURE(TrainSmallModel("model.stc", true));
   Write("test.tsv", "id\ttitle\tcode\n1\tapple orchard\tA1\n2\tbicycle shop\tZ9\n");
-  const RunResult r = Statcoder(
-      {"evaluate", "--model", "model.stc", "--data", "test.tsv", "--label", "code"});
+  const RunResult r =
+      Statcoder({"evaluate", "--model", "model.stc", "--data", "test.tsv", "--label", "code"});
   EXPECT_EQ(r.exit_code, 5) << r;
   EXPECT_NE(r.err.find("test.tsv:3"), std::string::npos) << r;
   EXPECT_NE(r.err.find("'Z9'"), std::string::npos) << r;
@@ -648,11 +673,9 @@ TEST_F(CliTest, EvaluateRejectsATrueCodeOutsideTheModelsCodeList) {
 TEST_F(CliTest, CodeOutputFormatFollowsTheOutExtension) {
   ASSERT_NO_FATAL_FAILURE(TrainSmallModel("model.stc", true));
   // Ids with a comma, a quote and a tab-free space: CSV must quote them.
-  Write("new.tsv",
-        "id\ttitle\nr,1\tapple juice\nr\"2\"\tbicycle repair\nr 3\tbicycle shop\n");
-  const std::vector<std::string> base = {"code",  "--model", "model.stc", "--data",
-                                         "new.tsv", "--id",  "id",        "--top-k",
-                                         "2",     "--quiet"};
+  Write("new.tsv", "id\ttitle\nr,1\tapple juice\nr\"2\"\tbicycle repair\nr 3\tbicycle shop\n");
+  const std::vector<std::string> base = {"code", "--model", "model.stc", "--data", "new.tsv",
+                                         "--id", "id",      "--top-k",   "2",      "--quiet"};
   auto code_to = [&](const std::string& out) {
     std::vector<std::string> args = base;
     args.insert(args.end(), {"--out", out});
@@ -663,8 +686,8 @@ TEST_F(CliTest, CodeOutputFormatFollowsTheOutExtension) {
   ASSERT_EQ(to_stdout.exit_code, 0) << to_stdout;
   const Table tsv = ParseTsv(to_stdout.out);
   ASSERT_EQ(tsv.size(), 4u) << to_stdout;
-  EXPECT_EQ(tsv[0], (Row{"id", "code", "confidence", "decision", "level", "level_name",
-                         "top1_code", "top1_prob", "top2_code", "top2_prob", "model_version"}));
+  EXPECT_EQ(tsv[0], (Row{"id", "code", "confidence", "decision", "level", "level_name", "top1_code",
+                         "top1_prob", "top2_code", "top2_prob", "model_version"}));
   EXPECT_EQ(tsv[1][0], "r,1");
   EXPECT_EQ(tsv[2][0], "r\"2\"");
   EXPECT_EQ(tsv[3][0], "r 3");
@@ -705,9 +728,9 @@ TEST_F(CliTest, CodeOutputFormatFollowsTheOutExtension) {
 TEST_F(CliTest, DeterministicTrainingGivesByteIdenticalModels) {
   const std::string data = (kOnet / "train.tsv").string();
   auto train = [&](const std::string& out, const std::string& threads, const std::string& seed) {
-    const RunResult r = Statcoder({"train", "--data", data, "--text", "title", "--label",
-                                   "soc2018", "--deterministic", "--epochs", "3", "--threads",
-                                   threads, "--seed", seed, "--quiet", "--out", out});
+    const RunResult r = Statcoder({"train", "--data", data, "--text", "title", "--label", "soc2018",
+                                   "--deterministic", "--epochs", "3", "--threads", threads,
+                                   "--seed", seed, "--quiet", "--out", out});
     EXPECT_EQ(r.exit_code, 0) << r;
     return Read(out);
   };
@@ -727,10 +750,9 @@ class OnetExampleTest : public CliTest {
     suite_dir_ = new fs::path(MakeTempDir());
     model_ = new std::string((*suite_dir_ / "model.stc").string());
     train_ = new RunResult(RunStatcoder(
-        {"train", "--data", (kOnet / "train.tsv").string(), "--text", "title", "--label",
-         "soc2018", "--codelist", (kOnet / "soc2018_codelist.tsv").string(),
-         "--codelist-parent-column", "parent", "--threads", "2", "--seed", "1", "--json",
-         "--out", *model_},
+        {"train", "--data", (kOnet / "train.tsv").string(), "--text", "title", "--label", "soc2018",
+         "--codelist", (kOnet / "soc2018_codelist.tsv").string(), "--codelist-parent-column",
+         "parent", "--threads", "2", "--seed", "1", "--json", "--out", *model_},
         *suite_dir_, *suite_dir_));
   }
   static void TearDownTestSuite() {
@@ -859,8 +881,8 @@ TEST_F(OnetExampleTest, EvaluateJsonHasTheDocumentedKeysAndClearsTheAccuracyFloo
   EXPECT_EQ(j.value("top_k", 0), 5);
   EXPECT_EQ(j.value("unseen_labels", -1), 0);
   EXPECT_EQ(j.value("model_version", ""), ParseJson(train_->out).value("model_version", "?"));
-  for (const char* key : {"accuracy", "top_k_accuracy", "macro_f1", "auto_rate",
-                          "auto_precision"}) {
+  for (const char* key :
+       {"accuracy", "top_k_accuracy", "macro_f1", "auto_rate", "auto_precision"}) {
     EXPECT_GE(j.value(key, -1.0), 0.0) << key;
     EXPECT_LE(j.value(key, 2.0), 1.0) << key;
   }
@@ -930,8 +952,8 @@ TEST_F(OnetExampleTest, TrainingOnCsvOrJsonLinesLearnsTheSameModelAsOnTsv) {
     RunResult r = Statcoder({"train", "--data", data, "--text", "title", "--label", "soc2018",
                              "--deterministic", "--epochs", "3", "--quiet", "--out", model});
     ASSERT_EQ(r.exit_code, 0) << data << ": " << r;
-    r = Statcoder({"code", "--model", model, "--data", (kOnet / "new.tsv").string(), "--id",
-                   "id", "--quiet", "--out", "-"});
+    r = Statcoder({"code", "--model", model, "--data", (kOnet / "new.tsv").string(), "--id", "id",
+                   "--quiet", "--out", "-"});
     ASSERT_EQ(r.exit_code, 0) << r;
     // The model records which file it was trained on, so only its version differs.
     const std::string coded = ToTsv(DropColumn(ParseTsv(r.out), "model_version"));
