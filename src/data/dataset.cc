@@ -50,11 +50,20 @@ bool ParseNumber(std::string_view text, double* value, std::string* why) {
   return true;
 }
 
+// How users name each schema role (the CLI flags and the Python keyword arguments).
+std::string RoleName(std::string_view role) {
+  if (role == "id_field") return "the id column, --id";
+  if (role == "text_fields") return "a text column, --text";
+  if (role == "categorical_fields") return "a categorical column, --categorical";
+  if (role == "numeric_fields") return "a numeric column, --numeric";
+  if (role == "label_field") return "the label column, --label";
+  return std::string(role);
+}
+
 Result<size_t> Resolve(const RecordReader& reader, const std::string& name, const char* role) {
   Result<size_t> col = reader.ColumnIndex(name);
   if (!col.ok()) {
-    return Status(col.status().code(),
-                  col.status().message() + " (wanted as Schema::" + role + ")");
+    return Status(col.status().code(), col.status().message() + " (wanted as " + RoleName(role) + ")");
   }
   return col;
 }
@@ -91,8 +100,7 @@ std::string Percent(double share) {
 Status Schema::Validate() const {
   if (text_fields.empty()) {
     return core::InvalidArgument(
-        "schema: at least one text field is required "
-        "(Schema::text_fields)");
+        "at least one text column is required (--text)");
   }
   std::vector<std::pair<std::string, const char*>> named;
   if (!id_field.empty()) named.emplace_back(id_field, "id_field");
@@ -102,8 +110,7 @@ Status Schema::Validate() const {
   if (!label_field.empty()) named.emplace_back(label_field, "label_field");
   for (size_t i = 0; i < named.size(); ++i) {
     if (named[i].first.empty()) {
-      return core::InvalidArgument(std::string("schema: Schema::") + named[i].second +
-                                   " has an empty column name");
+      return core::InvalidArgument("empty column name given for " + RoleName(named[i].second));
     }
     for (size_t j = 0; j < i; ++j) {
       if (named[j].first == named[i].first) {
@@ -193,8 +200,7 @@ Result<Dataset> LoadDataset(const std::string& path, const Schema& schema,
       if (label.empty()) {
         if (!options.allow_empty_label) {
           reject(schema.label_field,
-                 "empty label; fill it in, or allow unlabelled records "
-                 "(LoadOptions::allow_empty_label)");
+                 "empty label; fill it in or remove the record");
           continue;
         }
       } else if (code_list != nullptr && code_list->Find(label) < 0) {

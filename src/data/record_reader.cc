@@ -462,7 +462,7 @@ Result<bool> RecordReader::ReadPhysicalLine(std::string* line) {
     if (line->size() + take > hard_limit) {
       return core::LimitExceeded(
           Where(line_ + 1) + ": line is longer than " + std::to_string(options_.max_line_bytes) +
-          " bytes (ReaderOptions::max_line_bytes); check the file format and line endings, or "
+          " bytes (limit max_line_bytes); check the file format and line endings, or "
           "raise the limit");
     }
     line->append(start, take);
@@ -478,7 +478,7 @@ Result<bool> RecordReader::ReadPhysicalLine(std::string* line) {
   if (line->size() > options_.max_line_bytes) {
     return core::LimitExceeded(Where(line_) + ": line is longer than " +
                                std::to_string(options_.max_line_bytes) +
-                               " bytes (ReaderOptions::max_line_bytes); check the file format "
+                               " bytes (limit max_line_bytes); check the file format "
                                "and line endings, or raise the limit");
   }
   if (line_ == 1 && std::string_view(*line).substr(0, kUtf8Bom.size()) == kUtf8Bom) {
@@ -510,7 +510,7 @@ Result<bool> RecordReader::ReadCsvRecord(std::string* record, uint64_t* lines_us
       return core::LimitExceeded(
           Where(line_ - *lines_used + 1) + ": record is longer than " +
           std::to_string(options_.max_line_bytes) +
-          " bytes (ReaderOptions::max_line_bytes); is a quote left open? Otherwise raise the "
+          " bytes (limit max_line_bytes); is a quote left open? Otherwise raise the "
           "limit");
     }
     record->push_back('\n');
@@ -627,7 +627,7 @@ void RecordReader::CheckFields(RawRecord* out) const {
     if (size > options_.max_field_bytes) {
       SetError(out, i,
                "field is " + std::to_string(size) + " bytes, longer than the limit of " +
-                   std::to_string(options_.max_field_bytes) + " (ReaderOptions::max_field_bytes)");
+                   std::to_string(options_.max_field_bytes) + " (--max-field-bytes)");
       return;
     }
   }
@@ -672,7 +672,7 @@ Result<bool> RecordReader::Next(RawRecord* out) {
   if (++records_ > options_.max_records) {
     return core::LimitExceeded(Where(out->line) + ": more than " +
                                std::to_string(options_.max_records) +
-                               " records (ReaderOptions::max_records); split the file or raise "
+                               " records (limit max_records); split the file or raise "
                                "the limit");
   }
   switch (format_) {

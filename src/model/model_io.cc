@@ -133,6 +133,12 @@ core::Result<std::string> SerializeModel(const ModelData& m) {
                            {"temperature", m.temperature},
                            {"policy", m.policy.ToJson()},
                            {"metadata", m.metadata}};
+    // Sections a reader must understand to score correctly. Readers skip unknown sections, so
+    // one that changes scoring is listed here and a reader that does not know it refuses the
+    // file instead of coding wrongly.
+    nlohmann::json required = nlohmann::json::array();
+    if (!m.label_outputs.identity()) required.push_back("OMAP");
+    meta["required_sections"] = required;
     payload.PutSection("META", meta.dump());
   }
   {
@@ -243,6 +249,7 @@ core::Result<ModelData> DeserializeModel(std::string_view bytes, const std::stri
   bool seen_meta = false, seen_labels = false, seen_features = false, seen_linear = false;
   std::optional<std::vector<data::CodeList::Entry>> code_entries;  // CODE
   std::vector<std::string> level_names;                            // LEVL (format 1.1)
+  bool required_omap = false, seen_omap = false;
   while (!sections.done()) {
     char tag[4] = {};
     uint64_t len = 0;
@@ -259,6 +266,15 @@ core::Result<ModelData> DeserializeModel(std::string_view bytes, const std::stri
         m.temperature = meta.at("temperature").get<double>();
         ASSIGN_OR_RETURN(m.policy, DecisionPolicy::FromJson(meta.at("policy")));
         m.metadata = meta.at("metadata");
+        for (const auto& needed : meta.value("required_sections", nlohmann::json::array())) {
+          const std::string t = needed.get<std::string>();
+          if (t != "OMAP") {
+            return core::UnsupportedVersion(ctx + " needs section '" + t +
+                                            "', which this statcoder does not know; upgrade "
+                                            "statcoder to load it");
+          }
+          required_omap = true;
+        }
       } catch (const nlohmann::json::exception& e) {
         return core::DataLoss(ctx + " has unreadable metadata: " + e.what());
       }
@@ -335,10 +351,11 @@ core::Result<ModelData> DeserializeModel(std::string_view bytes, const std::stri
       RETURN_IF_ERROR(r.GetArray(count, &m.label_outputs.offsets));
       RETURN_IF_ERROR(r.Get(&count));
       RETURN_IF_ERROR(r.GetArray(count, &m.label_outputs.outputs));
+      seen_omap = true;
     }
     // Unknown sections come from a newer minor version and are skipped on purpose.
   }
-  if (!seen_meta || !seen_labels || !seen_features || !seen_linear) {
+  if (!seen_meta || !seen_labels || !seen_features || !seen_linear || (required_omap && !seen_omap)) {
     return core::DataLoss(ctx + " is missing a required section");
   }
   if (code_entries) {

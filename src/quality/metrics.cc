@@ -1,5 +1,6 @@
 #include "quality/metrics.h"
 
+#include <algorithm>
 #include <map>
 
 namespace statcoder::quality {
@@ -33,8 +34,11 @@ EvaluationSummary Evaluate(const model::Model& model, const std::vector<std::str
   if (!predictions.empty()) s.top_k = static_cast<int>(predictions[0].top.size());
   const data::CodeList* codes = model.code_list();
   if (codes) {
-    for (int d = 1; d <= codes->max_depth(); ++d) s.levels.push_back({d, codes->LevelName(d)});
+    int deepest = 1;
+    for (size_t c = 0; c < model.num_labels(); ++c) deepest = std::max(deepest, model.LabelDepth(c));
+    for (int d = 1; d <= deepest; ++d) s.levels.push_back({d, codes->LevelName(d)});
   }
+  std::vector<uint64_t> level_auto_hits(s.levels.size());
   std::vector<int64_t> truth_ids, pred_ids;
   // Unseen true codes get ids past the label range so they never match a prediction.
   std::map<std::string, int64_t> unseen_ids;
@@ -80,6 +84,10 @@ EvaluationSummary Evaluate(const model::Model& model, const std::vector<std::str
         right = decided >= 0 && codes->AncestorAtDepth(truth_node, p.level) == decided;
       }
       if (right) ++auto_hits;
+      if (codes && p.level >= 1 && static_cast<size_t>(p.level) <= s.levels.size()) {
+        ++s.levels[static_cast<size_t>(p.level - 1)].auto_records;
+        if (right) ++level_auto_hits[static_cast<size_t>(p.level - 1)];
+      }
     }
   }
   const auto share = [](uint64_t a, uint64_t b) {
@@ -92,6 +100,7 @@ EvaluationSummary Evaluate(const model::Model& model, const std::vector<std::str
   s.auto_precision = share(auto_hits, s.auto_records);
   for (size_t d = 0; d < s.levels.size(); ++d) {
     s.levels[d].accuracy = share(level_hits[d], s.levels[d].records);
+    s.levels[d].auto_precision = share(level_auto_hits[d], s.levels[d].auto_records);
   }
   return s;
 }
@@ -99,8 +108,12 @@ EvaluationSummary Evaluate(const model::Model& model, const std::vector<std::str
 nlohmann::json EvaluationSummary::ToJson() const {
   nlohmann::json levels_json = nlohmann::json::array();
   for (const auto& l : levels) {
-    levels_json.push_back(
-        {{"level", l.depth}, {"name", l.name}, {"records", l.records}, {"accuracy", l.accuracy}});
+    levels_json.push_back({{"level", l.depth},
+                           {"name", l.name},
+                           {"records", l.records},
+                           {"accuracy", l.accuracy},
+                           {"auto_records", l.auto_records},
+                           {"auto_precision", l.auto_precision}});
   }
   return {{"records", records},
           {"top_k", top_k},

@@ -24,6 +24,8 @@ struct LevelAccuracy {
   std::string name;
   uint64_t records = 0;  // records whose true and predicted codes both reach this depth
   double accuracy = 0;
+  uint64_t auto_records = 0;  // records auto-coded at exactly this depth
+  double auto_precision = 0;  // of which the decided code is right
 };
 
 struct EvaluationSummary {
@@ -33,7 +35,8 @@ struct EvaluationSummary {
   double top_k_accuracy = 0;  // true label among the top k
   double macro_f1 = 0;        // unweighted mean F1 over codes that are true or predicted
   uint64_t unseen_labels = 0; // true codes never seen in training (scored as misses)
-  std::vector<LevelAccuracy> levels;  // empty without a code list
+  // Levels of the code list down to the deepest trained code; empty without a code list.
+  std::vector<LevelAccuracy> levels;
   double auto_rate = 0;       // share of records decided "auto" (at any level)
   double auto_precision = 0;  // share of auto-coded records whose decided code is right
   uint64_t auto_records = 0;

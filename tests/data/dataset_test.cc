@@ -124,7 +124,7 @@ TEST(DatasetTest, EmptyLabelIsRejectedUnlessAllowed) {
   ASSERT_EQ(strict->rejections.size(), 1u);
   EXPECT_EQ(strict->rejections[0].column, "code");
   EXPECT_CONTAINS(strict->rejections[0].reason, path + ":3: column 'code': empty label");
-  EXPECT_CONTAINS(strict->rejections[0].reason, "LoadOptions::allow_empty_label");
+  EXPECT_CONTAINS(strict->rejections[0].reason, "empty label; fill it in or remove the record");
 
   LoadOptions options;
   options.allow_empty_label = true;
@@ -191,7 +191,7 @@ TEST(DatasetTest, MissingColumnIsNotFoundListingTheColumnsPresent) {
   EXPECT_EQ(ds.status().code(), StatusCode::kNotFound);
   EXPECT_EQ(ds.status().message(), "file '" + path +
                                        "' has no column 'code'; columns present: 'text', "
-                                       "'naics' (wanted as Schema::label_field)");
+                                       "'naics' (wanted as the label column, --label)");
 }
 
 TEST(DatasetTest, InvalidSchemaIsAnInvalidArgument) {
@@ -262,9 +262,8 @@ TEST(DatasetTest, RejectsFileOfALoadedDataset) {
   const std::string rejects = TestDir() + "/d.rejects.tsv";
   ASSERT_TRUE(WriteRejects(*ds, rejects).ok());
   EXPECT_EQ(*core::ReadFile(rejects), "line\tcolumn\treason\traw\n2\tcode\t" + path +
-                                          ":2: column 'code': empty label; fill it in, or "
-                                          "allow unlabelled records "
-                                          "(LoadOptions::allow_empty_label)\tcorn\\t\n");
+                                          ":2: column 'code': empty label; fill it in or "
+                                          "remove the record\tcorn\\t\n");
 }
 
 TEST(DatasetTest, RejectsFileWithoutRejectionsHasOnlyTheHeader) {

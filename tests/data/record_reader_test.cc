@@ -239,7 +239,7 @@ TEST(RecordReaderTest, OverlongFieldRejectsTheRecordNamingColumnAndLimit) {
   EXPECT_EQ(r.records[0].error.message(),
             path +
                 ":2: column 'text': field is 9 bytes, longer than the limit of 8 "
-                "(ReaderOptions::max_field_bytes)");
+                "(--max-field-bytes)");
   EXPECT_EQ(r.records[0].error_column, "text");
   EXPECT_TRUE(r.records[1].error.ok());
 }

@@ -1,4 +1,5 @@
 // statcoder evaluate: accuracy of a model on labelled records.
+#include <algorithm>
 #include <cstdio>
 #include <memory>
 
@@ -61,6 +62,13 @@ core::Status RunEvaluate(EvaluateFlags& f) {
   std::printf("  auto-coded         %.4f of records (%llu), precision %.4f (target %.2f)\n",
               s.auto_rate, static_cast<unsigned long long>(s.auto_records), s.auto_precision,
               m->data().policy.target_precision);
+  for (const auto& l : s.levels) {
+    if (l.auto_records == 0) continue;
+    std::printf("    at level %d %-10s %.4f of records (%llu), precision %.4f\n", l.depth,
+                l.name.c_str(),
+                static_cast<double>(l.auto_records) / static_cast<double>(std::max<uint64_t>(s.records, 1)),
+                static_cast<unsigned long long>(l.auto_records), l.auto_precision);
+  }
   if (s.unseen_labels > 0) {
     std::printf("  note: %llu record(s) have a true code never seen in training; they count "
                 "as misses\n",
