@@ -1,5 +1,7 @@
 #include "data/code_list.h"
 
+#include <algorithm>
+
 #include <charconv>
 #include <cmath>
 #include <limits>
@@ -102,7 +104,7 @@ Status InferParents(std::vector<CodeList::Entry>* entries, const std::string& so
       return core::InvalidInput(Locate(source, lines, i) + ": code '" + code +
                                 "' has no letters or digits, so its parent cannot be inferred "
                                 "from prefixes; name a parent column "
-                                "(CodeListOptions::parent_column)");
+                                "(--codelist-parent-column)");
     }
     bases[i] = key;
     by_key[std::move(key)].push_back(id);
@@ -142,7 +144,7 @@ Status InferParents(std::vector<CodeList::Entry>* entries, const std::string& so
               "' is ambiguous: '" + (*entries)[a].code + "' (" + Locate(source, lines, a) +
               ") and '" + (*entries)[b].code + "' (" + Locate(source, lines, b) +
               ") both stand for its prefix '" + base.substr(0, len) +
-              "'; name a level column (CodeListOptions::level_column) or a parent column");
+              "'; name a level column (--codelist-level-column) or a parent column (--codelist-parent-column)");
         }
       }
       (*entries)[i].parent = (*entries)[static_cast<size_t>(parent)].code;
@@ -163,13 +165,15 @@ void HashString(core::ContentHasher* hasher, std::string_view s) {
 
 Result<CodeList> CodeList::Load(const std::string& path, const CodeListOptions& options) {
   if (options.code_column.empty()) {
-    return core::InvalidArgument("CodeListOptions::code_column must name a column");
+    return core::InvalidArgument("the code list's code column name is empty (--codelist-code-column)");
   }
   ASSIGN_OR_RETURN(std::unique_ptr<RecordReader> reader, RecordReader::Open(path, {}));
   ASSIGN_OR_RETURN(const size_t code_col, reader->ColumnIndex(options.code_column));
   std::optional<size_t> parent_col, level_col, title_col;
   if (!options.parent_column.empty()) {
     ASSIGN_OR_RETURN(parent_col, reader->ColumnIndex(options.parent_column));
+  } else if (const Result<size_t> col = reader->ColumnIndex("parent"); col.ok()) {
+    parent_col = *col;  // a column named "parent" says more than any prefix guess
   }
   if (!options.level_column.empty()) {
     ASSIGN_OR_RETURN(level_col, reader->ColumnIndex(options.level_column));
@@ -370,6 +374,14 @@ Status CodeList::Link(const std::vector<uint64_t>& lines,
   for (size_t d = 0; d < level_names_.size(); ++d) {
     if (mixed[d] || level_names_[d].empty()) level_names_[d] = "level " + std::to_string(d + 1);
   }
+
+  // Deepest first, file order within a depth: summing children into parents in this order
+  // rolls probabilities up the whole tree in one pass.
+  bottom_up_.resize(n);
+  for (size_t i = 0; i < n; ++i) bottom_up_[i] = static_cast<int32_t>(i);
+  std::stable_sort(bottom_up_.begin(), bottom_up_.end(), [this](int32_t a, int32_t b) {
+    return nodes_[static_cast<size_t>(a)].depth > nodes_[static_cast<size_t>(b)].depth;
+  });
 
   core::ContentHasher hasher;
   hasher.Update("statcoder.codelist.v1\n");

@@ -7,7 +7,8 @@
 //   int32_t sector = naics.AncestorAtDepth(i, 1);   // "11"
 //
 // Shapes accepted (through options, never by editing the file):
-//  - an explicit parent column (parent_column): empty parent = top level;
+//  - an explicit parent column (parent_column, or a column named "parent" when none is named):
+//    empty parent = top level;
 //  - parents implied by code prefixes (the default when no parent column is named): the parent
 //    of a code is the longest other code that is a proper prefix of it, comparing only letters
 //    and digits ("1111/01" → "1111", "11-1011" → "11-101" if present). Range codes such as
@@ -37,7 +38,7 @@ namespace statcoder::data {
 
 struct CodeListOptions {
   std::string code_column = "code";
-  std::string parent_column;           // empty: infer parents from code prefixes
+  std::string parent_column;  // empty: a column named "parent" if any, else code prefixes
   std::string level_column;            // empty: look for "level", "digits", "code_length"
   std::string title_column = "title";  // missing column → no titles
 };
@@ -85,6 +86,10 @@ class CodeList {
   // REQUIRES: index < size().
   int32_t AncestorAtDepth(int32_t index, int depth) const;
 
+  // Every node, deepest first: adding each node's value into its parent in this order sums a
+  // tree bottom-up in one pass (probability roll-up).
+  const std::vector<int32_t>& bottom_up() const { return bottom_up_; }
+
   // SHA-256 of a canonical serialisation (codes, parents, titles in order, each string
   // length-prefixed): identifies the classification version a model was trained for. It does
   // not depend on the file's format, columns or path, nor on level names.
@@ -109,6 +114,7 @@ class CodeList {
   std::vector<std::string> level_names_;  // index depth-1
   std::unordered_map<std::string, int32_t> index_;
   int max_depth_ = 0;
+  std::vector<int32_t> bottom_up_;
   std::string source_;
   std::string fingerprint_;
 };

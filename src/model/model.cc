@@ -39,6 +39,7 @@ core::Result<std::shared_ptr<const Model>> Model::Create(ModelData data, std::st
   for (uint32_t c : lin.columns) {
     if (c >= lin.num_outputs) return core::DataLoss("model's linear layer refers to a missing output");
   }
+  RETURN_IF_ERROR(data.label_outputs.Finalize(lin.num_outputs));
   ASSIGN_OR_RETURN(text::Featurizer featurizer, text::Featurizer::Create(data.featurizer));
   auto model = std::shared_ptr<Model>(
       new Model(std::move(data), std::move(featurizer), std::move(version_id)));
@@ -58,16 +59,51 @@ core::Result<std::shared_ptr<const Model>> Model::Create(ModelData data, std::st
   return std::shared_ptr<const Model>(std::move(model));
 }
 
-void OutputMap::Fold(std::span<const float> output_scores, std::span<float> label_scores) const {
+core::Status OutputMap::Finalize(size_t num_outputs) {
+  if (identity()) return core::Status::Ok();
+  labels_ = offsets.size() - 1;
+  parent_.assign(num_outputs, -1);
+  std::vector<int> depth(num_outputs, -1);  // distance from the top of the tree
+  for (size_t c = 0; c < labels_; ++c) {
+    const uint32_t begin = offsets[c], end = offsets[c + 1];
+    if (begin >= end || outputs[begin] != c) {
+      return core::DataLoss("model's output map: label " + std::to_string(c) +
+                            " does not start with its own output");
+    }
+    for (uint32_t k = begin; k < end; ++k) {
+      const uint32_t o = outputs[k];
+      if (o >= num_outputs || (k > begin && o < labels_)) {
+        return core::DataLoss("model's output map has an invalid ancestor output");
+      }
+      const int32_t up = k + 1 < end ? static_cast<int32_t>(outputs[k + 1]) : -1;
+      const int d = static_cast<int>(end - k - 1);
+      if ((depth[o] >= 0 && (parent_[o] != up || depth[o] != d))) {
+        return core::DataLoss("model's output map is not a tree");
+      }
+      parent_[o] = up;
+      depth[o] = d;
+    }
+  }
+  top_down_.clear();
+  for (size_t o = labels_; o < num_outputs; ++o) {
+    if (depth[o] >= 0) top_down_.push_back(static_cast<uint32_t>(o));
+  }
+  std::stable_sort(top_down_.begin(), top_down_.end(),
+                   [&depth](uint32_t a, uint32_t b) { return depth[a] < depth[b]; });
+  return core::Status::Ok();
+}
+
+void OutputMap::Fold(std::span<float> out, std::span<float> label_scores) const {
   if (identity()) {
-    std::copy(output_scores.begin(), output_scores.begin() + static_cast<ptrdiff_t>(label_scores.size()),
+    std::copy(out.begin(), out.begin() + static_cast<ptrdiff_t>(label_scores.size()),
               label_scores.begin());
     return;
   }
-  for (size_t c = 0; c + 1 < offsets.size(); ++c) {
-    float sum = 0;
-    for (uint32_t k = offsets[c]; k < offsets[c + 1]; ++k) sum += output_scores[outputs[k]];
-    label_scores[c] = sum;
+  for (uint32_t o : top_down_) {
+    if (parent_[o] >= 0) out[o] += out[static_cast<size_t>(parent_[o])];
+  }
+  for (size_t c = 0; c < labels_; ++c) {
+    label_scores[c] = out[c] + (parent_[c] >= 0 ? out[static_cast<size_t>(parent_[c])] : 0.0f);
   }
 }
 
@@ -76,9 +112,14 @@ void OutputMap::Unfold(std::span<const float> label_grad, std::span<float> outpu
     std::copy(label_grad.begin(), label_grad.end(), output_grad.begin());
     return;
   }
-  std::fill(output_grad.begin(), output_grad.end(), 0.0f);
-  for (size_t c = 0; c + 1 < offsets.size(); ++c) {
-    for (uint32_t k = offsets[c]; k < offsets[c + 1]; ++k) output_grad[outputs[k]] += label_grad[c];
+  std::fill(output_grad.begin() + static_cast<ptrdiff_t>(labels_), output_grad.end(), 0.0f);
+  for (size_t c = 0; c < labels_; ++c) {
+    output_grad[c] = label_grad[c];
+    if (parent_[c] >= 0) output_grad[static_cast<size_t>(parent_[c])] += label_grad[c];
+  }
+  for (size_t k = top_down_.size(); k-- > 0;) {
+    const uint32_t o = top_down_[k];
+    if (parent_[o] >= 0) output_grad[static_cast<size_t>(parent_[o])] += output_grad[o];
   }
 }
 

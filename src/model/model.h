@@ -48,16 +48,28 @@ struct SparseLinear {
 // Which outputs of the linear layer add up to each label's score. With hierarchical sharing a
 // label's score is the sum of its own output and those of its ancestors (sector, subsector...),
 // so rare codes borrow strength from the groups they belong to. Empty = identity (output c is
-// label c).
+// label c). Stored as each label's path (its own output first, then parent, grandparent...);
+// Finalize() derives the tree that Fold and Unfold walk in one pass each.
 struct OutputMap {
   std::vector<uint32_t> offsets;  // size labels + 1 when not identity
   std::vector<uint32_t> outputs;
 
   bool identity() const { return offsets.empty(); }
-  // scores[c] = sum of outputs[o] over the outputs of label c.
-  void Fold(std::span<const float> output_scores, std::span<float> label_scores) const;
-  // output_grad[o] = sum of label_grad[c] over the labels that use output o.
+
+  // Builds the derived tree; kDataLoss when the paths do not form one (an output with two
+  // different parents, a label output reused as an ancestor). REQUIRES num_outputs >= labels.
+  core::Status Finalize(size_t num_outputs);
+
+  // label_scores[c] = sum of the outputs on label c's path. Overwrites the ancestor entries of
+  // `outputs` with their cumulative sums from the top (scratch use). REQUIRES Finalize().
+  void Fold(std::span<float> outputs, std::span<float> label_scores) const;
+  // output_grad[o] = sum of label_grad[c] over the labels whose path contains o.
   void Unfold(std::span<const float> label_grad, std::span<float> output_grad) const;
+
+ private:
+  std::vector<int32_t> parent_;         // per output: the next output on its paths, or -1
+  std::vector<uint32_t> top_down_;      // ancestor outputs (index >= labels), parents first
+  size_t labels_ = 0;
 };
 
 struct ModelData {
@@ -88,6 +100,7 @@ class Model {
 
   // Index of label i in the code list, or -1 without a code list.
   int32_t LabelNode(size_t i) const { return label_node_[i]; }
+  const std::vector<int32_t>& label_nodes() const { return label_node_; }
   // Depth of the label's code in the code list (1 without a code list).
   int LabelDepth(size_t i) const;
   bool has_code_list() const { return data_.code_list.has_value(); }

@@ -99,6 +99,7 @@ nlohmann::json FeaturizerToJson(const text::FeaturizerConfig& c) {
           {"char_ngram_min", c.char_ngram_min},
           {"char_ngram_max", c.char_ngram_max},
           {"strip_accents", c.normalizer.strip_accents},
+          {"share_text_fields", c.share_text_fields},
           {"normalizer_version", c.normalizer_version}};
 }
 
@@ -114,6 +115,7 @@ text::FeaturizerConfig FeaturizerFromJson(const nlohmann::json& j) {
   c.char_ngram_min = j.at("char_ngram_min").get<int>();
   c.char_ngram_max = j.at("char_ngram_max").get<int>();
   c.normalizer.strip_accents = j.at("strip_accents").get<bool>();
+  c.share_text_fields = j.value("share_text_fields", false);
   c.normalizer_version = j.at("normalizer_version").get<uint32_t>();
   return c;
 }
@@ -367,7 +369,18 @@ core::Result<ModelData> DeserializeModel(std::string_view bytes, const std::stri
 }
 
 std::string ModelVersionId(std::string_view file_bytes) {
-  return core::Sha256Hex(file_bytes).substr(0, 16);
+  // The trailing checksum is the SHA-256 of everything before it, so it identifies the content
+  // and needs no second pass over a large file.
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string id;
+  if (file_bytes.size() < kChecksumBytes) return id;
+  const std::string_view sum = file_bytes.substr(file_bytes.size() - kChecksumBytes);
+  for (size_t i = 0; i < 8; ++i) {
+    const auto b = static_cast<unsigned char>(sum[i]);
+    id += kHex[b >> 4];
+    id += kHex[b & 0xF];
+  }
+  return id;
 }
 
 core::Result<std::string> SaveModel(const ModelData& model, const std::string& path) {

@@ -8,7 +8,8 @@
 // a bad magic, a truncated file or a checksum mismatch with a clear error; sections with an
 // unknown tag (added by a newer minor version) are skipped. All integers little-endian.
 // Serialisation is a pure function of ModelData, so deterministic training gives identical
-// bytes. The model's version id is the first 16 hex digits of the file's SHA-256.
+// bytes. The model's version id is the first 16 hex digits of the file's checksum (the SHA-256
+// of every byte before it).
 // Thread-safety: functions are thread-safe.
 #pragma once
 

@@ -68,6 +68,18 @@ void ComputeOutputs(const SparseLinear& linear, const SparseVector& x, std::span
   }
 }
 
+void RollUp(const data::CodeList& codes, std::span<const int32_t> label_node,
+            std::span<const float> probabilities, std::vector<double>* rolled) {
+  rolled->assign(codes.size(), 0.0);
+  for (size_t c = 0; c < label_node.size(); ++c) {
+    (*rolled)[static_cast<size_t>(label_node[c])] += probabilities[c];
+  }
+  for (int32_t n : codes.bottom_up()) {
+    const int32_t parent = codes.node(n).parent;
+    if (parent >= 0) (*rolled)[static_cast<size_t>(parent)] += (*rolled)[static_cast<size_t>(n)];
+  }
+}
+
 void Decide(const Model& model, std::span<const float> probabilities, int32_t top_label,
             std::vector<double>* rolled, Prediction* out) {
   const DecisionPolicy& policy = model.data().policy;
@@ -85,32 +97,31 @@ void Decide(const Model& model, std::span<const float> probabilities, int32_t to
   if (codes == nullptr) return;
   // Partial coding: from the level just above the label upwards, take the first level whose
   // best node (by summed probability of the labels under it) clears that level's threshold.
-  rolled->assign(codes->size(), 0.0);
-  for (size_t c = 0; c < model.num_labels(); ++c) {
-    for (int32_t n = model.LabelNode(c); n >= 0; n = codes->node(n).parent) {
-      (*rolled)[static_cast<size_t>(n)] += probabilities[c];
+  // One pass rolls the probabilities up, one pass finds the best node of every depth.
+  RollUp(*codes, model.label_nodes(), probabilities, rolled);
+  const auto depths = static_cast<size_t>(codes->max_depth());
+  int32_t best[16];
+  double best_p[16];
+  if (depths > 16) return;  // deeper hierarchies than any official classification: no partial coding
+  std::fill(best, best + depths, -1);
+  std::fill(best_p, best_p + depths, -1.0);
+  for (size_t n = 0; n < codes->size(); ++n) {
+    const auto d = static_cast<size_t>(codes->node(static_cast<int32_t>(n)).depth - 1);
+    if ((*rolled)[n] > best_p[d]) {
+      best_p[d] = (*rolled)[n];
+      best[d] = static_cast<int32_t>(n);
     }
   }
   for (int depth = out->level - 1; depth >= 1; --depth) {
-    if (static_cast<size_t>(depth) > policy.level_thresholds.size()) continue;
-    const double threshold = policy.level_thresholds[static_cast<size_t>(depth - 1)];
-    if (threshold > 1.0) continue;
-    int32_t best = -1;
-    double best_p = -1;
-    for (size_t n = 0; n < codes->size(); ++n) {
-      const auto node = static_cast<int32_t>(n);
-      if (codes->node(node).depth == depth && (*rolled)[n] > best_p) {
-        best_p = (*rolled)[n];
-        best = node;
-      }
-    }
-    if (best >= 0 && best_p >= threshold) {
-      out->code = codes->node(best).code;
-      out->level = depth;
-      out->confidence = best_p;
-      out->decision = Decision::kAuto;
-      return;
-    }
+    const auto d = static_cast<size_t>(depth - 1);
+    if (d >= policy.level_thresholds.size()) continue;
+    const double threshold = policy.level_thresholds[d];
+    if (threshold > 1.0 || best[d] < 0 || best_p[d] < threshold) continue;
+    out->code = codes->node(best[d]).code;
+    out->level = depth;
+    out->confidence = best_p[d];
+    out->decision = Decision::kAuto;
+    return;
   }
 }
 

@@ -82,6 +82,11 @@ void ComputeOutputs(const SparseLinear& linear, const SparseVector& x, std::span
 void ComputeLogits(const SparseLinear& linear, const OutputMap& map, const SparseVector& x,
                    std::vector<float>* outputs, std::span<float> scores);
 
+// rolled[n] = sum of the probabilities of the labels at or under code-list node n.
+// `label_node[c]` is label c's node. One pass over the labels, one over the tree.
+void RollUp(const data::CodeList& codes, std::span<const int32_t> label_node,
+            std::span<const float> probabilities, std::vector<double>* rolled);
+
 // Applies the policy to calibrated label probabilities; fills code/level/confidence/decision.
 // `rolled` is scratch.
 void Decide(const Model& model, std::span<const float> probabilities, int32_t top_label,

@@ -8,6 +8,7 @@
 #include <numeric>
 #include <unordered_map>
 
+#include "core/check.h"
 #include "core/parallel.h"
 #include "core/random.h"
 #include "core/version.h"
@@ -192,26 +193,38 @@ void SgdStep(const Examples& ex, size_t i, float lr, bool adagrad, const OutputM
   }
 }
 
-// SGD over `subset` of the examples. Deterministic mode uses one thread; otherwise the epoch's
-// shuffled order is split between threads that update the shared weights without locks
-// (Hogwild): sparse updates rarely collide, and the rare lost update does not hurt accuracy.
+// Passes and initial learning rate of one SGD run (the rate decays linearly to 0).
+struct SgdSchedule {
+  int epochs = 0;
+  double learning_rate = 0;
+};
+
+// SGD over `subset` of the examples, from zero weights or, when `start` is given, from those
+// (warm start). Deterministic mode uses one thread; otherwise the epoch's shuffled order is split
+// between threads that update the shared weights without locks (Hogwild): sparse updates rarely
+// collide, and the rare lost update does not hurt accuracy.
 DenseLinear RunSgd(const Examples& ex, const std::vector<size_t>& subset, size_t num_features,
                    size_t num_outputs, size_t num_labels, const OutputMap& map,
-                   const TrainOptions& options, uint64_t stream,
-                   const core::ProgressCallback& progress, std::string_view stage) {
-  DenseLinear w;
-  w.num_features = num_features;
-  w.num_outputs = num_outputs;
-  w.weights.assign(num_features * num_outputs, 0.0f);
-  w.bias.assign(num_outputs, 0.0f);
+                   const TrainOptions& options, SgdSchedule schedule, DenseLinear* start,
+                   uint64_t stream, const core::ProgressCallback& progress,
+                   std::string_view stage) {
   const bool adagrad = options.optimizer == "adagrad";
-  if (adagrad) w.accumulators.assign(num_features * num_outputs, 0.0f);
+  DenseLinear w;
+  if (start != nullptr) {
+    w = std::move(*start);
+  } else {
+    w.num_features = num_features;
+    w.num_outputs = num_outputs;
+    w.weights.assign(num_features * num_outputs, 0.0f);
+    w.bias.assign(num_outputs, 0.0f);
+    if (adagrad) w.accumulators.assign(num_features * num_outputs, 0.0f);
+  }
   const int threads = options.deterministic ? 1 : std::max(1, options.threads);
   core::Random rng(core::DeriveSeed(options.seed, stream));
   std::vector<size_t> order = subset;
-  const double total = static_cast<double>(options.epochs) * static_cast<double>(subset.size());
+  const double total = static_cast<double>(schedule.epochs) * static_cast<double>(subset.size());
   std::atomic<uint64_t> done{0};
-  for (int epoch = 0; epoch < options.epochs; ++epoch) {
+  for (int epoch = 0; epoch < schedule.epochs; ++epoch) {
     rng.Shuffle(order);
     core::ParallelFor(order.size(), threads, [&](size_t begin, size_t end, int worker) {
       StepScratch scratch{std::vector<float>(num_outputs), std::vector<float>(num_labels),
@@ -221,7 +234,8 @@ DenseLinear RunSgd(const Examples& ex, const std::vector<size_t>& subset, size_t
         // Progress through training as if threads advanced in step, so the schedule does not
         // depend on timing.
         const double t = static_cast<double>(epoch_base + (k - begin) * static_cast<size_t>(threads));
-        const float lr = static_cast<float>(options.learning_rate * std::max(0.0, 1.0 - t / total));
+        const float lr =
+            static_cast<float>(schedule.learning_rate * std::max(0.0, 1.0 - t / total));
         SgdStep(ex, order[k], lr, adagrad, map, &w, &scratch);
         if (worker == 0 && progress && (k - begin) % 1024 == 0) {
           progress(stage, epoch_base + (k - begin) * static_cast<size_t>(threads),
@@ -338,6 +352,8 @@ size_t BuildOutputMap(const data::CodeList& codes, const std::vector<int32_t>& l
     }
     map->offsets.push_back(static_cast<uint32_t>(map->outputs.size()));
   }
+  // Cannot fail: the paths come from a valid code list.
+  SC_CHECK(map->Finalize(next).ok());
   return next;
 }
 
@@ -404,13 +420,8 @@ Calibration Calibrate(const SparseLinear& linear, const OutputMap& map, size_t n
     for (size_t r = 0; r < n; ++r) {
       const int32_t top_node = label_node[static_cast<size_t>(top[r])];
       if (decided[r] || codes->node(top_node).depth <= depth) continue;
-      std::fill(rolled.begin(), rolled.end(), 0.0);
-      const float* p = logits.data() + r * c_count;
-      for (size_t c = 0; c < c_count; ++c) {
-        for (int32_t nd = label_node[c]; nd >= 0; nd = codes->node(nd).parent) {
-          rolled[static_cast<size_t>(nd)] += p[c];
-        }
-      }
+      RollUp(*codes, label_node,
+             std::span<const float>(logits.data() + r * c_count, c_count), &rolled);
       int32_t best = -1;
       double best_p = -1;
       for (size_t nd = 0; nd < codes->size(); ++nd) {
@@ -457,6 +468,7 @@ core::Status TrainOptions::Validate() const {
     return bad("--target-precision must be in (0, 1]");
   }
   if (threads < 1 || threads > 256) return bad("--threads must be in 1..256");
+  if (refit_epochs < 0 || refit_epochs > 1000) return bad("--refit-epochs must be in 0..1000");
   if (optimizer != "sgd" && optimizer != "adagrad") {
     return bad("--optimizer must be 'sgd' or 'adagrad', got '" + optimizer + "'");
   }
@@ -476,6 +488,7 @@ nlohmann::json TrainOptions::ToJson() const {
   j["holdout_fraction"] = holdout_fraction;
   j["target_precision"] = target_precision;
   j["refit"] = refit;
+  j["refit_epochs"] = refit_epochs;
   j["seed"] = seed;
   j["mode"] = deterministic ? "deterministic" : "hogwild";
   if (!deterministic) j["threads"] = threads;
@@ -554,29 +567,40 @@ core::Result<ModelData> Train(const data::Dataset& dataset, const TrainOptions& 
   const auto n_holdout = static_cast<size_t>(
       std::llround(options.holdout_fraction * static_cast<double>(n)));
   Calibration cal;
-  nlohmann::json cal_report = nlohmann::json::object();
+  const SgdSchedule full{options.epochs, options.learning_rate};
   if (n_holdout >= kMinThresholdSupport && n_holdout < n) {
     std::vector<size_t> holdout(shuffled.begin(), shuffled.begin() + static_cast<ptrdiff_t>(n_holdout));
     std::vector<size_t> fit(shuffled.begin() + static_cast<ptrdiff_t>(n_holdout), shuffled.end());
     std::sort(holdout.begin(), holdout.end());
     std::sort(fit.begin(), fit.end());
-    const DenseLinear dense =
+    DenseLinear dense =
         RunSgd(ex, fit, num_features, num_outputs, num_labels, model.label_outputs, options,
-               kCalibrationSgdStream, progress, "train (calibration part)");
-    const SparseLinear sparse = PruneAndQuantize(dense, num_labels, options.mean_weights_per_feature,
-                                         options.max_weights_per_feature);
+               full, nullptr, kCalibrationSgdStream, progress, "train (calibration part)");
+    const SparseLinear sparse = PruneAndQuantize(
+        dense, num_labels, options.mean_weights_per_feature, options.max_weights_per_feature);
     cal = Calibrate(sparse, model.label_outputs, num_labels, ex, holdout, label_node, code_list,
                     options.target_precision);
-    if (!options.refit) model.linear = sparse;
+    if (!options.refit) {
+      model.linear = sparse;
+    } else if (options.refit_epochs > 0) {
+      // Warm refit: continue the calibrated model on all records for a few passes at the rate
+      // the first run had reached three quarters of the way through, instead of starting over.
+      const SgdSchedule warm{options.refit_epochs, options.learning_rate * 0.25};
+      const DenseLinear refitted =
+          RunSgd(ex, all, num_features, num_outputs, num_labels, model.label_outputs, options,
+                 warm, &dense, kFinalSgdStream, progress, "train (refit on all records)");
+      model.linear = PruneAndQuantize(refitted, num_labels, options.mean_weights_per_feature,
+                                      options.max_weights_per_feature);
+    }
   } else {
     cal.report["skipped"] = "too few records for a held-out calibration part";
   }
   if (model.linear.row_offsets.empty()) {
-    const DenseLinear dense = RunSgd(ex, all, num_features, num_outputs, num_labels,
-                                     model.label_outputs, options, kFinalSgdStream, progress,
-                                     "train");
+    const DenseLinear dense =
+        RunSgd(ex, all, num_features, num_outputs, num_labels, model.label_outputs, options, full,
+               nullptr, kFinalSgdStream, progress, "train");
     model.linear = PruneAndQuantize(dense, num_labels, options.mean_weights_per_feature,
-                                         options.max_weights_per_feature);
+                                    options.max_weights_per_feature);
   }
   model.temperature = cal.temperature;
   model.policy = cal.policy;

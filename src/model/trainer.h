@@ -47,10 +47,13 @@ struct TrainOptions {
   // After training, weights are pruned to about this many per feature on average (one global
   // magnitude threshold) and at most max_weights_per_feature in any one feature; 1..65535.
   uint32_t mean_weights_per_feature = 16;
-  uint32_t max_weights_per_feature = 1024;
+  uint32_t max_weights_per_feature = 256;
   double holdout_fraction = 0.1;       // for calibration and thresholds; [0, 0.5]
   double target_precision = 0.95;      // auto-coding precision target; (0, 1]
   bool refit = true;                   // retrain on all records after calibration
+  // With refit: 0 retrains from scratch with `epochs`; N > 0 continues the calibrated model on
+  // all records for N passes (faster, nearly as accurate). 0..1000.
+  int refit_epochs = 0;
   // With a code list: a label's score is the sum of outputs for it and each of its ancestors,
   // so codes with few examples share what their group learned.
   bool hierarchical_sharing = true;

@@ -119,13 +119,13 @@ class NamedSink {
           if (i > 0) f.text += ' ';
           f.text += ref.words[i];
         }
-        key = WordPrefix(f.field, ref.n) + f.text;
+        key = WordPrefix(config_.share_text_fields ? "" : f.field, ref.n) + f.text;
         break;
       case Kind::kCharNgram:
         f.field = config_.text_fields[ref.field];
         f.kind = "char_ngram";
         f.text = std::string(ref.value);
-        key = KindPrefix('c', f.field) + f.text;
+        key = KindPrefix('c', config_.share_text_fields ? "" : f.field) + f.text;
         break;
       case Kind::kCategorical:
         f.field = config_.categorical_fields[ref.field];
@@ -231,7 +231,8 @@ Featurizer::Featurizer(FeaturizerConfig config)
     : config_(std::move(config)), normalizer_(config_.normalizer) {
   const auto n_max = static_cast<size_t>(config_.word_ngrams);
   word_prefix_hash_.reserve(config_.text_fields.size() * n_max);
-  for (const std::string& field : config_.text_fields) {
+  for (const std::string& name : config_.text_fields) {
+    const std::string field = config_.share_text_fields ? "" : name;
     for (int n = 1; n <= config_.word_ngrams; ++n) {
       word_prefix_hash_.push_back(core::Fnv1a64(WordPrefix(field, n)));
     }

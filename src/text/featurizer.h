@@ -2,7 +2,7 @@
 // hashed feature ids. This is the contract between training and coding: the same record and
 // FeaturizerConfig give the same ids on every machine, forever (pinned by golden tests).
 //
-//   FeaturizerConfig config;                 // word 1–2-grams, char 3–5-grams
+//   FeaturizerConfig config;                 // word 1–2-grams, char 3–4-grams
 //   config.text_fields = {"title", "qualifier"};
 //   ASSIGN_OR_RETURN(Featurizer f, Featurizer::Create(config));
 //   std::vector<uint64_t> ids;
@@ -57,9 +57,14 @@ struct FeaturizerConfig {
   std::vector<NumericBins> numeric_fields;      // binned numeric fields
   int word_ngrams = 2;                          // longest word n-gram (1 = words only); range 1..5
   int char_ngram_min = 3;  // shortest character n-gram; 0 disables character n-grams
-  int char_ngram_max = 5;  // longest character n-gram; range char_ngram_min..8 (0..8 if disabled)
+  int char_ngram_max = 4;  // longest character n-gram; range char_ngram_min..8 (0..8 if disabled)
   NormalizerOptions normalizer;
   uint32_t normalizer_version = kNormalizerVersion;
+  // When true, text features carry an empty field name instead of their field's, so the same
+  // word in a title and in a qualifier is one feature. Short qualifier fields that reuse title
+  // words (ONS SOC: "manager" + "retail") are coded better this way; n-grams still never span
+  // two fields. Categorical and numeric features keep their field names.
+  bool share_text_fields = false;
 
   // Fails with kInvalidArgument on an out-of-range n-gram setting, no text field, an empty,
   // duplicated (across all three lists) or \x1f-containing field name, or bin edges that are

@@ -102,6 +102,16 @@ TEST(CodeListTest, ExplicitParentColumnMayNameAParentThatComesLater) {
   EXPECT_EQ(sic.max_depth(), 4);
 }
 
+TEST(CodeListTest, AColumnNamedParentIsUsedWithoutBeingNamed) {
+  // SOC 2018 style: "11-1010" is the parent of "11-1011" but not a prefix of it.
+  const CodeList list = LoadOrDie(
+      WriteTestFile("soc.tsv", "code\tparent\ttitle\n11-0000\t\tManagement\n"
+                               "11-1010\t11-0000\tChief executives\n11-1011\t11-1010\tCEO\n"));
+  EXPECT_EQ(ParentOf(list, "11-1011"), "11-1010");
+  EXPECT_EQ(ParentOf(list, "11-1010"), "11-0000");
+  EXPECT_EQ(DepthOf(list, "11-1011"), 3);
+}
+
 TEST(CodeListTest, PrefixesCompareOnlyLettersAndDigits) {
   const CodeList list =
       LoadOrDie(WriteTestFile("p.tsv", "code\n01\n01.1\n01.11\n11-1000\n11-1011\n11-101\nA\nA1\n"));

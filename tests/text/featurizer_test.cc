@@ -183,6 +183,26 @@ TEST(FeaturizerTest, SameWordInTwoFieldsGivesDifferentIds) {
   EXPECT_NE(ids[0], ids[1]);
 }
 
+TEST(FeaturizerTest, SharedTextFieldsGiveOneIdPerWordWhateverTheField) {
+  FeaturizerConfig c = TextOnly(2, 3, 4, {"title", "qualifier"});
+  c.share_text_fields = true;
+  const Featurizer f = MustCreate(c);
+  const std::vector<uint64_t> ids = Ids(f, {.texts = {"bakery", "bakery"}});
+  ASSERT_EQ(ids.size() % 2, 0u);
+  const size_t half = ids.size() / 2;
+  EXPECT_EQ(std::vector<uint64_t>(ids.begin(), ids.begin() + static_cast<ptrdiff_t>(half)),
+            std::vector<uint64_t>(ids.begin() + static_cast<ptrdiff_t>(half), ids.end()));
+  // Named features agree with the ids, and still say which field a feature came from.
+  const std::vector<NamedFeature> named = Named(f, {.texts = {"bakery", "bakery"}});
+  ASSERT_EQ(named.size(), ids.size());
+  for (size_t i = 0; i < ids.size(); ++i) EXPECT_EQ(named[i].id, ids[i]);
+  EXPECT_EQ(named.front().field, "title");
+  EXPECT_EQ(named.back().field, "qualifier");
+  // And it is a different id from the per-field one.
+  EXPECT_NE(ids[0], Ids(MustCreate(TextOnly(2, 3, 4, {"title", "qualifier"})),
+                        {.texts = {"bakery", "bakery"}})[0]);
+}
+
 TEST(FeaturizerTest, WordNgramsNeverSpanTwoFields) {
   const Featurizer f = MustCreate(TextOnly(2, 0, 0, {"title", "qualifier"}));
   EXPECT_EQ(Texts(Named(f, {.texts = {"retail sale", "of cars"}})),

@@ -5,6 +5,9 @@
 #include <chrono>
 #include <cstdio>
 
+#include "model/batch_coder.h"
+#include "model/model_io.h"
+
 namespace statcoder::cli {
 
 int ExitCodeFor(core::StatusCode code) {
@@ -122,6 +125,42 @@ core::Status HandleRejects(const data::Dataset& ds, const InputOptions& input,
                  ds.rejections.size(), ds.path.c_str(), path.c_str());
   }
   return data::CheckRejectShare(ds, input.max_reject_share);
+}
+
+void CodingOptions::AddTo(CLI::App* app, const std::string& data_help) {
+  app->add_option("--model", model_path, "Model file (.stc)")->required();
+  app->add_option("--data", data_path, data_help)->required();
+  app->add_option("--id", id, "Id column; default: the record number");
+  app->add_option("--top-k", top_k, "Codes listed per record (1..100)")->capture_default_str();
+  app->add_option("--threads", threads, "Coding threads (1..256)")->capture_default_str();
+  input.AddTo(app);
+}
+
+core::Result<CodedBatch> LoadAndCode(const CodingOptions& options, const std::string& label_field,
+                                     const std::string& default_rejects,
+                                     const core::ProgressCallback& progress) {
+  if (options.top_k < 1 || options.top_k > 100) {
+    return core::InvalidArgument("--top-k must be in 1..100");
+  }
+  if (options.threads < 1 || options.threads > 256) {
+    return core::InvalidArgument("--threads must be in 1..256");
+  }
+  CodedBatch batch;
+  ASSIGN_OR_RETURN(batch.model, model::LoadModel(options.model_path));
+  const data::Schema schema = model::SchemaFor(*batch.model, options.id, label_field);
+  data::LoadOptions load;
+  ASSIGN_OR_RETURN(load.reader, options.input.ToReaderOptions());
+  // With a code list, a true code outside it is an input error (rejected); a valid code the
+  // model never saw is a miss for evaluation, not an error.
+  const data::CodeList* codes = label_field.empty() ? nullptr : batch.model->code_list();
+  ASSIGN_OR_RETURN(batch.dataset, data::LoadDataset(options.data_path, schema, load, codes));
+  RETURN_IF_ERROR(HandleRejects(batch.dataset, options.input, default_rejects));
+  const auto start = std::chrono::steady_clock::now();
+  ASSIGN_OR_RETURN(batch.predictions, model::PredictBatch(batch.model, batch.dataset, options.top_k,
+                                                          options.threads, progress));
+  batch.seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return batch;
 }
 
 }  // namespace statcoder::cli

@@ -12,6 +12,8 @@
 #include "core/progress.h"
 #include "core/status.h"
 #include "data/dataset.h"
+#include "model/model.h"
+#include "model/predictor.h"
 
 namespace statcoder::cli {
 
@@ -57,5 +59,31 @@ struct InputOptions {
 // given.
 core::Status HandleRejects(const data::Dataset& ds, const InputOptions& input,
                            const std::string& default_rejects);
+
+// Flags shared by the verbs that code records with a model (code, evaluate).
+struct CodingOptions {
+  std::string model_path, data_path, id;
+  int top_k = 5;
+  int threads = 1;
+  InputOptions input;
+
+  // `data_help` describes the --data file for this verb.
+  void AddTo(CLI::App* app, const std::string& data_help);
+};
+
+// A model, the records it coded and its predictions (one per record, in order).
+struct CodedBatch {
+  std::shared_ptr<const model::Model> model;
+  data::Dataset dataset;
+  std::vector<model::Prediction> predictions;
+  double seconds = 0;  // coding time, loading excluded
+};
+
+// Loads the model and the records (with `label_field` when not empty, validated against the
+// model's code list), applies the reject policy (rejects file at `default_rejects` unless
+// --rejects says otherwise), and codes every accepted record.
+core::Result<CodedBatch> LoadAndCode(const CodingOptions& options, const std::string& label_field,
+                                     const std::string& default_rejects,
+                                     const core::ProgressCallback& progress);
 
 }  // namespace statcoder::cli

@@ -1,5 +1,7 @@
 // statcoder code: code new records with a model; one output row per input record, in order.
+#include <charconv>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <memory>
 
@@ -7,17 +9,13 @@
 #include "commands.h"
 #include "core/file_util.h"
 #include "data/record_reader.h"
-#include "model/batch_coder.h"
-#include "model/model_io.h"
 
 namespace statcoder::cli {
 namespace {
 
 struct CodeFlags {
-  std::string model_path, data_path, out_path = "-", id;
-  int top_k = 5;
-  int threads = 1;
-  InputOptions input;
+  CodingOptions coding;
+  std::string out_path = "-";
   bool json = false, quiet = false;
 };
 
@@ -82,8 +80,8 @@ class CodedWriter {
   static double Round(double v) { return std::round(v * 1e6) / 1e6; }
   static std::string Fixed(double v) {
     char buf[32];
-    std::snprintf(buf, sizeof buf, "%.6f", v);
-    return buf;
+    const auto r = std::to_chars(buf, buf + sizeof buf, v, std::chars_format::fixed, 6);
+    return std::string(buf, r.ptr);
   }
   void Row(const std::vector<std::string>& cols, std::string* out) const {
     const char sep = format_ == data::FileFormat::kCsv ? ',' : '\t';
@@ -116,29 +114,19 @@ class CodedWriter {
 };
 
 core::Status RunCode(CodeFlags& f) {
-  if (f.top_k < 1 || f.top_k > 100) return core::InvalidArgument("--top-k must be in 1..100");
-  if (f.threads < 1 || f.threads > 256) return core::InvalidArgument("--threads must be in 1..256");
-  ASSIGN_OR_RETURN(std::shared_ptr<const model::Model> m, model::LoadModel(f.model_path));
-  const data::Schema schema = model::SchemaFor(*m, f.id, "");
-  ASSIGN_OR_RETURN(data::ReaderOptions reader, f.input.ToReaderOptions());
-  data::LoadOptions load;
-  load.reader = reader;
-  ASSIGN_OR_RETURN(data::Dataset ds, data::LoadDataset(f.data_path, schema, load, nullptr));
-  const std::string base = f.out_path == "-" ? f.data_path : f.out_path;
-  RETURN_IF_ERROR(HandleRejects(ds, f.input, base + ".rejects.tsv"));
-
-  const auto start = std::chrono::steady_clock::now();
-  ASSIGN_OR_RETURN(std::vector<model::Prediction> preds,
-                   model::PredictBatch(m, ds, f.top_k, f.threads,
-                                       MakeProgressBar(f.quiet || f.json)));
-  const double seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  const std::string base = f.out_path == "-" ? f.coding.data_path : f.out_path;
+  ASSIGN_OR_RETURN(CodedBatch batch, LoadAndCode(f.coding, "", base + ".rejects.tsv",
+                                                 MakeProgressBar(f.quiet || f.json)));
+  const model::Model* m = batch.model.get();
+  const data::Dataset& ds = batch.dataset;
+  const std::vector<model::Prediction>& preds = batch.predictions;
+  const double seconds = batch.seconds;
 
   const data::FileFormat out_format =
       f.out_path == "-" ? data::FileFormat::kTsv : data::FormatFromPath(f.out_path);
-  CodedWriter writer(out_format, f.top_k);
+  CodedWriter writer(out_format, f.coding.top_k);
   std::string out;
-  out.reserve(ds.records.size() * (64 + static_cast<size_t>(f.top_k) * 20));
+  out.reserve(ds.records.size() * (64 + static_cast<size_t>(f.coding.top_k) * 20));
   writer.Header(&out);
   uint64_t auto_count = 0;
   for (size_t i = 0; i < preds.size(); ++i) {
@@ -182,16 +170,10 @@ core::Status RunCode(CodeFlags& f) {
 Command AddCodeCommand(CLI::App& app) {
   auto flags = std::make_shared<CodeFlags>();
   CLI::App* sub = app.add_subcommand("code", "Code new records with a model");
-  sub->add_option("--model", flags->model_path, "Model file (.stc)")->required();
-  sub->add_option("--data", flags->data_path, "Records to code (TSV, CSV or JSON Lines)")
-      ->required();
+  flags->coding.AddTo(sub, "Records to code (TSV, CSV or JSON Lines)");
   sub->add_option("--out", flags->out_path,
                   "Coded output (.tsv, .csv or .jsonl by extension; - for standard output)")
       ->capture_default_str();
-  sub->add_option("--id", flags->id, "Id column; default: the record number");
-  sub->add_option("--top-k", flags->top_k, "Alternatives listed per record")->capture_default_str();
-  sub->add_option("--threads", flags->threads, "Coding threads")->capture_default_str();
-  flags->input.AddTo(sub);
   sub->add_flag("--json", flags->json, "Print a JSON summary (when --out is a file)");
   sub->add_flag("--quiet", flags->quiet, "No progress bar or summary");
   return {sub, [flags] {

@@ -5,37 +5,24 @@
 
 #include "cli_common.h"
 #include "commands.h"
-#include "model/batch_coder.h"
-#include "model/model_io.h"
 #include "quality/metrics.h"
 
 namespace statcoder::cli {
 namespace {
 
 struct EvaluateFlags {
-  std::string model_path, data_path, label, id;
-  int top_k = 5;
-  int threads = 1;
-  InputOptions input;
+  CodingOptions coding;
+  std::string label;
   bool json = false, quiet = false;
 };
 
 core::Status RunEvaluate(EvaluateFlags& f) {
-  if (f.top_k < 1 || f.top_k > 100) return core::InvalidArgument("--top-k must be in 1..100");
-  if (f.threads < 1 || f.threads > 256) return core::InvalidArgument("--threads must be in 1..256");
-  ASSIGN_OR_RETURN(std::shared_ptr<const model::Model> m, model::LoadModel(f.model_path));
-  const data::Schema schema = model::SchemaFor(*m, f.id, f.label);
-  ASSIGN_OR_RETURN(data::ReaderOptions reader, f.input.ToReaderOptions());
-  data::LoadOptions load;
-  load.reader = reader;
-  // With a code list, a true code outside it is an input error (rejected); a valid code the
-  // model never saw is scored as a miss by Evaluate.
-  ASSIGN_OR_RETURN(data::Dataset ds, data::LoadDataset(f.data_path, schema, load, m->code_list()));
-  RETURN_IF_ERROR(HandleRejects(ds, f.input, f.data_path + ".rejects.tsv"));
-
-  ASSIGN_OR_RETURN(std::vector<model::Prediction> preds,
-                   model::PredictBatch(m, ds, f.top_k, f.threads,
-                                       MakeProgressBar(f.quiet || f.json)));
+  ASSIGN_OR_RETURN(CodedBatch batch,
+                   LoadAndCode(f.coding, f.label, f.coding.data_path + ".rejects.tsv",
+                               MakeProgressBar(f.quiet || f.json)));
+  const model::Model* m = batch.model.get();
+  const data::Dataset& ds = batch.dataset;
+  const std::vector<model::Prediction>& preds = batch.predictions;
   std::vector<std::string> truths;
   truths.reserve(ds.records.size());
   for (const auto& r : ds.records) truths.push_back(r.label);
@@ -50,7 +37,8 @@ core::Status RunEvaluate(EvaluateFlags& f) {
     std::printf("%s\n", j.dump(2).c_str());
     return core::Status::Ok();
   }
-  std::printf("model %s on %s: %llu records\n", m->version_id().c_str(), f.data_path.c_str(),
+  std::printf("model %s on %s: %llu records\n", m->version_id().c_str(),
+              f.coding.data_path.c_str(),
               static_cast<unsigned long long>(s.records));
   std::printf("  top-1 accuracy     %.4f\n", s.accuracy);
   std::printf("  top-%d accuracy     %.4f\n", s.top_k, s.top_k_accuracy);
@@ -82,14 +70,8 @@ core::Status RunEvaluate(EvaluateFlags& f) {
 Command AddEvaluateCommand(CLI::App& app) {
   auto flags = std::make_shared<EvaluateFlags>();
   CLI::App* sub = app.add_subcommand("evaluate", "Measure a model's accuracy on labelled records");
-  sub->add_option("--model", flags->model_path, "Model file (.stc)")->required();
-  sub->add_option("--data", flags->data_path, "Labelled records (TSV, CSV or JSON Lines)")
-      ->required();
+  flags->coding.AddTo(sub, "Labelled records (TSV, CSV or JSON Lines)");
   sub->add_option("--label", flags->label, "Column holding the true code")->required();
-  sub->add_option("--id", flags->id, "Id column");
-  sub->add_option("--top-k", flags->top_k, "k for top-k accuracy")->capture_default_str();
-  sub->add_option("--threads", flags->threads, "Coding threads")->capture_default_str();
-  flags->input.AddTo(sub);
   sub->add_flag("--json", flags->json, "Print the figures as one JSON object");
   sub->add_flag("--quiet", flags->quiet, "No progress bar");
   return {sub, [flags] {

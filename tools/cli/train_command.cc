@@ -16,7 +16,7 @@ struct TrainFlags {
   std::string data_path, out_path, text, label, categorical, numeric, id;
   std::string codelist, codelist_code_column = "code", codelist_parent_column,
                         codelist_level_column, codelist_title_column = "title";
-  std::string char_ngrams = "3-5";
+  std::string char_ngrams = "3-4";
   model::TrainOptions options;
   InputOptions input;
   bool strip_accents = false, no_refit = false, no_sharing = false, json = false, quiet = false;
@@ -146,6 +146,8 @@ Command AddTrainCommand(CLI::App& app) {
   sub->add_option("--char-ngrams", flags->char_ngrams, "Character n-gram lengths, e.g. 3-5, or off")
       ->capture_default_str();
   sub->add_flag("--strip-accents", flags->strip_accents, "Remove accents before featurising");
+  sub->add_flag("--share-text-fields", o.featurizer.share_text_fields,
+                "The same word in two text fields is one feature (default: one per field)");
   sub->add_option("--min-count", o.min_feature_count, "Drop features seen in fewer records")
       ->capture_default_str();
   sub->add_option("--mean-weights-per-feature", o.mean_weights_per_feature,
@@ -161,6 +163,9 @@ Command AddTrainCommand(CLI::App& app) {
       ->capture_default_str();
   sub->add_option("--target-precision", o.target_precision,
                   "Precision the auto-coding threshold is chosen for")
+      ->capture_default_str();
+  sub->add_option("--refit-epochs", o.refit_epochs,
+                  "Passes continuing the calibrated model on all records (0: retrain from scratch)")
       ->capture_default_str();
   sub->add_flag("--no-refit", flags->no_refit,
                 "Keep the model trained without the held-out part instead of refitting on all");
