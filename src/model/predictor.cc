@@ -98,11 +98,13 @@ void Decide(const Model& model, std::span<const float> probabilities, int32_t to
   // Partial coding: from the level just above the label upwards, take the first level whose
   // best node (by summed probability of the labels under it) clears that level's threshold.
   // One pass rolls the probabilities up, one pass finds the best node of every depth.
-  RollUp(*codes, model.label_nodes(), probabilities, rolled);
+  // Deeper hierarchies than any official classification get no partial coding.
+  constexpr size_t kMaxDepth = 16;
   const auto depths = static_cast<size_t>(codes->max_depth());
-  int32_t best[16];
-  double best_p[16];
-  if (depths > 16) return;  // deeper hierarchies than any official classification: no partial coding
+  if (depths > kMaxDepth) return;
+  RollUp(*codes, model.label_nodes(), probabilities, rolled);
+  int32_t best[kMaxDepth];
+  double best_p[kMaxDepth];
   std::fill(best, best + depths, -1);
   std::fill(best_p, best_p + depths, -1.0);
   for (size_t n = 0; n < codes->size(); ++n) {

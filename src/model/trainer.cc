@@ -1,8 +1,6 @@
 #include "model/trainer.h"
 
 #include <algorithm>
-#include <atomic>
-#include <chrono>
 #include <cmath>
 #include <map>
 #include <numeric>
@@ -223,7 +221,6 @@ DenseLinear RunSgd(const Examples& ex, const std::vector<size_t>& subset, size_t
   core::Random rng(core::DeriveSeed(options.seed, stream));
   std::vector<size_t> order = subset;
   const double total = static_cast<double>(schedule.epochs) * static_cast<double>(subset.size());
-  std::atomic<uint64_t> done{0};
   for (int epoch = 0; epoch < schedule.epochs; ++epoch) {
     rng.Shuffle(order);
     core::ParallelFor(order.size(), threads, [&](size_t begin, size_t end, int worker) {
@@ -242,7 +239,6 @@ DenseLinear RunSgd(const Examples& ex, const std::vector<size_t>& subset, size_t
                    static_cast<uint64_t>(total));
         }
       }
-      done += end - begin;
     });
   }
   if (progress) progress(stage, static_cast<uint64_t>(total), static_cast<uint64_t>(total));
@@ -541,7 +537,6 @@ core::Result<ModelData> Train(const data::Dataset& dataset, const TrainOptions& 
   std::vector<int32_t> labels(n);
   for (size_t i = 0; i < n; ++i) labels[i] = label_ids.at(dataset.records[i].label);
 
-  const auto start = std::chrono::steady_clock::now();
   if (progress) progress("featurize", 0, n);
   std::vector<std::vector<uint64_t>> features;
   RETURN_IF_ERROR(FeaturizeAll(featurizer, dataset, options.threads, &features));
@@ -604,9 +599,6 @@ core::Result<ModelData> Train(const data::Dataset& dataset, const TrainOptions& 
   }
   model.temperature = cal.temperature;
   model.policy = cal.policy;
-  const double seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  (void)seconds;  // timing is not reproducible, so it stays out of the model file
 
   nlohmann::json& meta = model.metadata;
   meta["statcoder_version"] = core::kStatcoderVersion;
