@@ -30,7 +30,8 @@ step "Code examples/onet/new.tsv (top 5 codes per record)"
   --out demo-out/coded.tsv
 
 step "Evaluate on examples/onet/test.tsv (held out, labelled)"
-"$statcoder" evaluate --model demo-out/model.stc --data examples/onet/test.tsv --label soc2018
+"$statcoder" evaluate --model demo-out/model.stc --data examples/onet/test.tsv --label soc2018 \
+  --report demo-out/report
 # ---- End of the main job. --------------------------------------------------------------------
 
 step "First coded records (demo-out/coded.tsv)"

@@ -20,6 +20,9 @@ packages=(
   libgtest-dev libgmock-dev googletest               # tests
   libbenchmark-dev                                   # bench/ kernels
   python3                                            # Debian's /usr/bin/python3 for scripts/*.py
+  pybind11-dev python3-dev python3-numpy python3-pandas python3-dask python3-distributed python3-pytest  # Python package (python/) and its tests
+  libjs-chart.js                                     # Chart.js, inlined into report.html
+  chromium                                           # headless browser test of report.html
 )
 bench_packages=(fasttext python3-sklearn python3-numpy)
 

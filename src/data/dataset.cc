@@ -57,6 +57,7 @@ std::string RoleName(std::string_view role) {
   if (role == "categorical_fields") return "a categorical column, --categorical";
   if (role == "numeric_fields") return "a numeric column, --numeric";
   if (role == "label_field") return "the label column, --label";
+  if (role == "group_field") return "the group column, --group";
   return std::string(role);
 }
 
@@ -108,6 +109,7 @@ Status Schema::Validate() const {
   for (const auto& f : categorical_fields) named.emplace_back(f, "categorical_fields");
   for (const auto& f : numeric_fields) named.emplace_back(f, "numeric_fields");
   if (!label_field.empty()) named.emplace_back(label_field, "label_field");
+  if (!group_field.empty()) named.emplace_back(group_field, "group_field");
   for (size_t i = 0; i < named.size(); ++i) {
     if (named[i].first.empty()) {
       return core::InvalidArgument("empty column name given for " + RoleName(named[i].second));
@@ -128,7 +130,7 @@ Result<Dataset> LoadDataset(const std::string& path, const Schema& schema,
   RETURN_IF_ERROR(schema.Validate());
   ASSIGN_OR_RETURN(std::unique_ptr<RecordReader> reader, RecordReader::Open(path, options.reader));
 
-  std::optional<size_t> id_col, label_col;
+  std::optional<size_t> id_col, label_col, group_col;
   std::vector<size_t> text_cols, cat_cols, num_cols;
   if (!schema.id_field.empty()) {
     ASSIGN_OR_RETURN(id_col, Resolve(*reader, schema.id_field, "id_field"));
@@ -147,6 +149,9 @@ Result<Dataset> LoadDataset(const std::string& path, const Schema& schema,
   }
   if (!schema.label_field.empty()) {
     ASSIGN_OR_RETURN(label_col, Resolve(*reader, schema.label_field, "label_field"));
+  }
+  if (!schema.group_field.empty()) {
+    ASSIGN_OR_RETURN(group_col, Resolve(*reader, schema.group_field, "group_field"));
   }
   const std::string code_list_name = code_list != nullptr && !code_list->source().empty()
                                          ? "the code list '" + code_list->source() + "'"
@@ -209,6 +214,7 @@ Result<Dataset> LoadDataset(const std::string& path, const Schema& schema,
       }
       r.label = label;
     }
+    if (group_col) r.group = rec.fields[*group_col];
 
     // Moved out: the reader reallocates them on the next record either way.
     r.texts.reserve(text_cols.size());
@@ -219,6 +225,176 @@ Result<Dataset> LoadDataset(const std::string& path, const Schema& schema,
   }
   ds.blank_lines = reader->blank_lines();
   ASSIGN_OR_RETURN(ds.content_hash, core::Sha256File(path));
+  return ds;
+}
+
+namespace {
+
+// A table's roles as the Python API names them (its keyword arguments).
+std::string TableRoleName(std::string_view role) {
+  if (role == "id_field") return "the id column";
+  if (role == "text_fields") return "a text column, text=";
+  if (role == "categorical_fields") return "a categorical column, categorical=";
+  if (role == "numeric_fields") return "a numeric column, numeric=";
+  if (role == "label_field") return "the label column, label=";
+  if (role == "group_field") return "the group column, group=";
+  return std::string(role);
+}
+
+}  // namespace
+
+Result<Dataset> DatasetFromTable(Table table, const Schema& schema, const LoadOptions& options,
+                                 const CodeList* code_list) {
+  RETURN_IF_ERROR(schema.Validate());
+  const size_t n = table.num_rows;
+  // Resolves a column and checks that its values are there, one per row.
+  const auto find = [&](const std::string& name, const char* role) -> Result<size_t> {
+    for (size_t c = 0; c < table.header.size(); ++c) {
+      if (table.header[c] != name) continue;
+      if (c >= table.values.size() || (table.values[c].empty() && n > 0)) {
+        return core::NotFound(table.name + ": no values were given for column '" + name + "'");
+      }
+      if (table.values[c].size() != n) {
+        return core::InvalidInput(table.name + ": column '" + name + "' has " +
+                                  std::to_string(table.values[c].size()) + " values for " +
+                                  std::to_string(n) + " rows");
+      }
+      return c;
+    }
+    std::string present;
+    for (const std::string& h : table.header) {
+      if (!present.empty()) present += ", ";
+      present += "'" + h + "'";
+    }
+    return core::NotFound(table.name + " has no column '" + name + "' (wanted as " +
+                          TableRoleName(role) + "); columns present: " + present);
+  };
+  std::vector<std::pair<size_t, const std::string*>> used;  // column, name: in schema order
+  std::optional<size_t> id_col, label_col, group_col;
+  std::vector<size_t> text_cols, cat_cols, num_cols;
+  const auto add = [&](const std::string& name, const char* role) -> Result<size_t> {
+    ASSIGN_OR_RETURN(const size_t c, find(name, role));
+    used.emplace_back(c, &name);
+    return c;
+  };
+  if (!schema.id_field.empty()) {
+    ASSIGN_OR_RETURN(id_col, add(schema.id_field, "id_field"));
+  }
+  for (const auto& f : schema.text_fields) {
+    ASSIGN_OR_RETURN(const size_t c, add(f, "text_fields"));
+    text_cols.push_back(c);
+  }
+  for (const auto& f : schema.categorical_fields) {
+    ASSIGN_OR_RETURN(const size_t c, add(f, "categorical_fields"));
+    cat_cols.push_back(c);
+  }
+  for (const auto& f : schema.numeric_fields) {
+    ASSIGN_OR_RETURN(const size_t c, add(f, "numeric_fields"));
+    num_cols.push_back(c);
+  }
+  if (!schema.label_field.empty()) {
+    ASSIGN_OR_RETURN(label_col, add(schema.label_field, "label_field"));
+  }
+  if (!schema.group_field.empty()) {
+    ASSIGN_OR_RETURN(group_col, add(schema.group_field, "group_field"));
+  }
+
+  // Hashed before the values are moved into records: length-prefixed, so no two different
+  // tables serialise alike.
+  core::ContentHasher hasher;
+  const auto hash_string = [&hasher](std::string_view v) {
+    const uint64_t size = v.size();
+    char prefix[8];
+    for (int i = 0; i < 8; ++i) prefix[i] = static_cast<char>((size >> (8 * i)) & 0xff);
+    hasher.Update(std::string_view(prefix, 8));
+    hasher.Update(v);
+  };
+  for (const auto& [c, name] : used) {
+    hash_string(*name);
+    for (const std::string& v : table.values[c]) hash_string(v);
+  }
+
+  const std::string code_list_name = code_list != nullptr && !code_list->source().empty()
+                                         ? "the code list '" + code_list->source() + "'"
+                                         : std::string("the code list");
+  Dataset ds;
+  ds.path = table.name;
+  ds.header = table.header;
+  ds.content_hash = hasher.FinishHex();
+  ds.records.reserve(n);
+  std::string why;
+  for (size_t row = 0; row < n; ++row) {
+    const auto value = [&](size_t c) -> std::string& { return table.values[c][row]; };
+    const auto reject = [&](const std::string& column, const std::string& message) {
+      std::string raw;
+      for (const auto& [c, name] : used) {
+        if (!raw.empty()) raw.push_back('\t');
+        raw += value(c);
+      }
+      const std::string where =
+          table.row_name ? table.row_name(row) : "row " + std::to_string(row + 1);
+      ds.rejections.push_back({row + 1, column,
+                               table.name + " " + where + ": column '" + column + "': " + message,
+                               std::move(raw)});
+    };
+    // What a reader checks of every field, in the same words.
+    bool ok = true;
+    for (const auto& [c, name] : used) {
+      const std::string& v = value(c);
+      size_t bad = 0;
+      if (v.size() > options.reader.max_field_bytes) {
+        reject(*name, "field is " + std::to_string(v.size()) + " bytes, longer than the limit of " +
+                          std::to_string(options.reader.max_field_bytes) + " (max_field_bytes)");
+        ok = false;
+      } else if (!IsValidUtf8(v, &bad)) {
+        char hex[8];
+        std::snprintf(hex, sizeof hex, "0x%02x", static_cast<unsigned char>(v[bad]));
+        reject(*name, "invalid UTF-8 at byte " + std::to_string(bad + 1) + " (" + hex + ")");
+        ok = false;
+      }
+      if (!ok) break;
+    }
+    if (!ok) continue;
+
+    Record r;
+    r.line = row + 1;
+    if (id_col) {
+      if (value(*id_col).empty()) {
+        reject(schema.id_field, "empty id; every record needs one to be matched with its codes");
+        continue;
+      }
+      r.id = value(*id_col);
+    } else {
+      r.id = std::to_string(row + 1);
+    }
+    r.numerics.resize(num_cols.size());
+    for (size_t k = 0; k < num_cols.size() && ok; ++k) {
+      if (!ParseNumber(value(num_cols[k]), &r.numerics[k], &why)) {
+        reject(schema.numeric_fields[k], why);
+        ok = false;
+      }
+    }
+    if (!ok) continue;
+    if (label_col) {
+      const std::string& label = value(*label_col);
+      if (label.empty()) {
+        if (!options.allow_empty_label) {
+          reject(schema.label_field, "empty label; fill it in or remove the record");
+          continue;
+        }
+      } else if (code_list != nullptr && code_list->Find(label) < 0) {
+        reject(schema.label_field, "label '" + label + "' is not in " + code_list_name);
+        continue;
+      }
+      r.label = label;
+    }
+    if (group_col) r.group = value(*group_col);
+    r.texts.reserve(text_cols.size());
+    for (const size_t c : text_cols) r.texts.push_back(std::move(value(c)));
+    r.categoricals.reserve(cat_cols.size());
+    for (const size_t c : cat_cols) r.categoricals.push_back(std::move(value(c)));
+    ds.records.push_back(std::move(r));
+  }
   return ds;
 }
 

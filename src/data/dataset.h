@@ -2,6 +2,8 @@
 // columns are id, text, categorical, numeric, label). Bad records are never silently dropped:
 // each becomes a Rejection with its line, column and reason, and the caller decides (reject
 // share limit) whether the run may go on.
+// Records already in memory (a DataFrame handed over by the Python API) come in as a Table
+// and are validated the same way (DatasetFromTable).
 //
 //   Schema schema{.text_fields = {"title"}, .label_field = "code"};
 //   ASSIGN_OR_RETURN(Dataset ds, LoadDataset("coded.tsv", schema, {}, &code_list));
@@ -11,6 +13,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <limits>
 #include <string>
 #include <vector>
@@ -27,6 +30,8 @@ struct Schema {
   std::vector<std::string> categorical_fields;
   std::vector<std::string> numeric_fields;
   std::string label_field;  // empty when coding unlabelled data
+  // A column for subgroup quality (region, survey mode...): read as is, never a feature.
+  std::string group_field;
 
   // kInvalidArgument unless there is at least one text field, no name is empty and no column
   // has two roles.
@@ -40,6 +45,7 @@ struct Record {
   std::vector<std::string> categoricals;  // matches Schema::categorical_fields
   std::vector<double> numerics;           // matches Schema::numeric_fields; NaN = missing
   std::string label;                      // empty when the schema has no label
+  std::string group;                      // empty when the schema has no group column
 };
 
 struct Rejection {
@@ -73,6 +79,31 @@ struct LoadOptions {
 // NaN; inf and nan are rejected. Labels and ids are used exactly as written (no trimming).
 core::Result<Dataset> LoadDataset(const std::string& path, const Schema& schema,
                                   const LoadOptions& options, const CodeList* code_list);
+
+// Records held in memory instead of a file (the Python API's DataFrames): every column by name,
+// and the values of the columns the schema uses, as text. A missing value is "", a number its
+// decimal form, exactly as a file would hold them.
+struct Table {
+  std::string name;                 // names the data in messages and in Dataset::path
+  std::vector<std::string> header;  // every column name, in order
+  size_t num_rows = 0;
+  // values[c][r] = row r of header column c, for the columns the schema names; the others
+  // may be left empty.
+  std::vector<std::vector<std::string>> values;
+  // How messages name row r (0-based), e.g. "index 'a17'"; when empty, "row <r + 1>".
+  std::function<std::string(size_t)> row_name;
+};
+
+// Maps a Table onto `schema` and validates it as LoadDataset validates a file's records: the
+// same rejections (a field over options.reader.max_field_bytes or not valid UTF-8, empty id,
+// empty label, label not in `code_list`, unparsable number), with "<name> <row name>" where a
+// file's messages have "<path>:<line>". Rejection::line and Record::line are the 1-based row.
+// Values are moved out of `table`. Errors: kInvalidArgument (schema), kNotFound (a column the
+// schema names is not in the header, or its values are missing), kInvalidInput (a column whose
+// length is not num_rows). content_hash is the SHA-256 of the used columns' names and values
+// (each length-prefixed, in schema order), so the same data gives the same hash.
+core::Result<Dataset> DatasetFromTable(Table table, const Schema& schema,
+                                       const LoadOptions& options, const CodeList* code_list);
 
 // kFailedPrecondition when rejected / (accepted + rejected) > max_share, with the first
 // rejection's message and the count; OK otherwise. Also fails when nothing was accepted.

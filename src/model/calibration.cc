@@ -69,8 +69,18 @@ double FitTemperature(std::span<const float> logits, size_t num_labels,
   return std::exp((lo + hi) / 2);
 }
 
+double WilsonLowerBound(double hits, double n, double z) {
+  if (n <= 0) return 0;
+  const double p = hits / n;
+  if (z <= 0) return p;
+  const double z2 = z * z;
+  const double centre = p + z2 / (2 * n);
+  const double spread = z * std::sqrt(p * (1 - p) / n + z2 / (4 * n * n));
+  return (centre - spread) / (1 + z2 / n);
+}
+
 double ChooseThreshold(std::span<const double> confidence, std::span<const uint8_t> correct,
-                       double target_precision, size_t min_support) {
+                       double target_precision, size_t min_support, double z) {
   const size_t n = confidence.size();
   std::vector<size_t> order(n);
   std::iota(order.begin(), order.end(), size_t{0});
@@ -84,7 +94,8 @@ double ChooseThreshold(std::span<const double> confidence, std::span<const uint8
     if (!cut_here) continue;
     const size_t covered = k + 1;
     if (covered >= min_support &&
-        static_cast<double>(hits) >= target_precision * static_cast<double>(covered)) {
+        WilsonLowerBound(static_cast<double>(hits), static_cast<double>(covered), z) >=
+            target_precision) {
       best = confidence[order[k]];  // the most-covering cut seen so far
     }
   }

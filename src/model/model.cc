@@ -56,6 +56,11 @@ core::Result<std::shared_ptr<const Model>> Model::Create(ModelData data, std::st
       }
     }
   }
+  if (core::Status s = model->data_.policy.Validate(model->code_list()); !s.ok()) {
+    return core::DataLoss("model's decision policy: " + s.message());
+  }
+  model->policy_ = std::make_unique<CompiledPolicy>(model->data_.policy, model->data_.labels,
+                                                    model->label_node_, model->code_list());
   return std::shared_ptr<const Model>(std::move(model));
 }
 

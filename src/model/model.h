@@ -108,6 +108,9 @@ class Model {
     return data_.code_list ? &*data_.code_list : nullptr;
   }
 
+  // The decision policy, ready to apply (see decision_policy.h).
+  const CompiledPolicy& policy() const { return *policy_; }
+
   // Short identifier of this exact model (see Create).
   const std::string& version_id() const { return version_id_; }
 
@@ -121,6 +124,7 @@ class Model {
   text::Featurizer featurizer_;
   std::vector<int32_t> label_node_;
   std::unordered_map<std::string, int32_t> label_index_;
+  std::unique_ptr<CompiledPolicy> policy_;
   std::string version_id_;
 };
 

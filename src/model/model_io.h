@@ -24,7 +24,8 @@
 namespace statcoder::model {
 
 inline constexpr uint32_t kModelFormatMajor = 1;
-inline constexpr uint32_t kModelFormatMinor = 1;  // 1.1 added LEVL
+// 1.1 added LEVL; 1.2 the policy rules (margin, codes) and thresholds per target precision.
+inline constexpr uint32_t kModelFormatMinor = 2;
 
 core::Result<std::string> SerializeModel(const ModelData& model);
 // `source` names the file in error messages.

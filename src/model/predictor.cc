@@ -80,51 +80,118 @@ void RollUp(const data::CodeList& codes, std::span<const int32_t> label_node,
   }
 }
 
-void Decide(const Model& model, std::span<const float> probabilities, int32_t top_label,
-            std::vector<double>* rolled, Prediction* out) {
-  const DecisionPolicy& policy = model.data().policy;
-  const auto label = static_cast<size_t>(top_label);
-  const double p1 = probabilities[label];
-  out->code = model.label(label);
-  out->level = model.LabelDepth(label);
-  out->confidence = p1;
-  out->decision = Decision::kReview;
-  if (p1 >= policy.label_threshold) {
-    out->decision = Decision::kAuto;
-    return;
-  }
-  const data::CodeList* codes = model.code_list();
-  if (codes == nullptr) return;
-  // Partial coding: from the level just above the label upwards, take the first level whose
-  // best node (by summed probability of the labels under it) clears that level's threshold.
-  // One pass rolls the probabilities up, one pass finds the best node of every depth.
+void ComputeLevelCandidates(const data::CodeList& codes, std::span<const int32_t> label_node,
+                            std::span<const float> probabilities, std::vector<double>* rolled,
+                            std::vector<LevelCandidate>* levels) {
   // Deeper hierarchies than any official classification get no partial coding.
-  constexpr size_t kMaxDepth = 16;
-  const auto depths = static_cast<size_t>(codes->max_depth());
-  if (depths > kMaxDepth) return;
-  RollUp(*codes, model.label_nodes(), probabilities, rolled);
-  int32_t best[kMaxDepth];
-  double best_p[kMaxDepth];
-  std::fill(best, best + depths, -1);
-  std::fill(best_p, best_p + depths, -1.0);
-  for (size_t n = 0; n < codes->size(); ++n) {
-    const auto d = static_cast<size_t>(codes->node(static_cast<int32_t>(n)).depth - 1);
-    if ((*rolled)[n] > best_p[d]) {
-      best_p[d] = (*rolled)[n];
-      best[d] = static_cast<int32_t>(n);
+  constexpr int kMaxDepth = 16;
+  levels->clear();
+  if (codes.max_depth() > kMaxDepth) return;
+  RollUp(codes, label_node, probabilities, rolled);
+  levels->assign(static_cast<size_t>(codes.max_depth()), LevelCandidate{});
+  for (size_t n = 0; n < codes.size(); ++n) {
+    LevelCandidate& c = (*levels)[static_cast<size_t>(codes.node(static_cast<int32_t>(n)).depth - 1)];
+    const double p = (*rolled)[n];
+    if (c.node < 0 || p > c.probability) {
+      if (c.node >= 0) c.runner_up = c.probability;
+      c.probability = p;
+      c.node = static_cast<int32_t>(n);
+    } else if (p > c.runner_up) {
+      c.runner_up = p;
     }
   }
-  for (int depth = out->level - 1; depth >= 1; --depth) {
-    const auto d = static_cast<size_t>(depth - 1);
-    if (d >= policy.level_thresholds.size()) continue;
-    const double threshold = policy.level_thresholds[d];
-    if (threshold > 1.0 || best[d] < 0 || best_p[d] < threshold) continue;
-    out->code = codes->node(best[d]).code;
-    out->level = depth;
-    out->confidence = best_p[d];
-    out->decision = Decision::kAuto;
-    return;
+}
+
+namespace {
+
+// Best and second-best probability; ties broken by the lower label index (as Predict does).
+void TopTwo(std::span<const float> probabilities, int32_t* top, double* p1, double* p2) {
+  *top = 0;
+  *p1 = probabilities[0];
+  *p2 = 0;
+  for (size_t c = 1; c < probabilities.size(); ++c) {
+    const double p = probabilities[c];
+    if (p > *p1) {
+      *p2 = *p1;
+      *p1 = p;
+      *top = static_cast<int32_t>(c);
+    } else if (p > *p2) {
+      *p2 = p;
+    }
   }
+}
+
+double RunnerUp(std::span<const float> probabilities, int32_t top_label) {
+  double p2 = 0;
+  for (size_t c = 0; c < probabilities.size(); ++c) {
+    if (static_cast<int32_t>(c) != top_label) p2 = std::max<double>(p2, probabilities[c]);
+  }
+  return p2;
+}
+
+void FillOutcome(const Model& model, const DecisionEvidence& e, const PolicyOutcome& o,
+                 Prediction* out) {
+  const auto label = static_cast<size_t>(e.top_label);
+  out->decision = o.auto_coded ? Decision::kAuto : Decision::kReview;
+  out->reason = o.reason;
+  if (o.node >= 0) {
+    out->code = model.code_list()->node(o.node).code;
+    out->level = o.depth;
+    // A sum of float probabilities can round to just above 1.
+    out->confidence = std::min(1.0, o.confidence);
+  } else {
+    out->code = model.label(label);
+    out->level = model.LabelDepth(label);
+    out->confidence = e.top_probability;
+  }
+}
+
+}  // namespace
+
+DecisionEvidence ExtractEvidence(const data::CodeList* codes,
+                                 std::span<const int32_t> label_node,
+                                 std::span<const float> probabilities, std::vector<double>* rolled) {
+  DecisionEvidence e;
+  TopTwo(probabilities, &e.top_label, &e.top_probability, &e.runner_up_probability);
+  if (codes != nullptr) {
+    ComputeLevelCandidates(*codes, label_node, probabilities, rolled, &e.levels);
+  }
+  return e;
+}
+
+DecisionEvidence ExtractEvidence(const Model& model, std::span<const float> probabilities) {
+  std::vector<double> rolled;
+  return ExtractEvidence(model.code_list(), model.label_nodes(), probabilities, &rolled);
+}
+
+void Decide(const Model& model, const CompiledPolicy& policy,
+            std::span<const float> probabilities, int32_t top_label, std::vector<double>* rolled,
+            std::vector<LevelCandidate>* levels, Prediction* out) {
+  DecisionEvidence e;
+  e.top_label = top_label;
+  e.top_probability = probabilities[static_cast<size_t>(top_label)];
+  // The runner-up only matters with a margin rule; skip the scan otherwise.
+  e.runner_up_probability =
+      policy.policy().min_margin > 0 ? RunnerUp(probabilities, top_label) : 0.0;
+  const PolicyOutcome o = ApplyPolicy(
+      policy, e, model.LabelDepth(static_cast<size_t>(top_label)),
+      [&]() -> const std::vector<LevelCandidate>& {
+        levels->clear();
+        if (model.code_list() != nullptr) {
+          ComputeLevelCandidates(*model.code_list(), model.label_nodes(), probabilities, rolled,
+                                 levels);
+        }
+        return *levels;
+      });
+  FillOutcome(model, e, o, out);
+}
+
+void DecideFromEvidence(const Model& model, const CompiledPolicy& policy,
+                        const DecisionEvidence& evidence, Prediction* out) {
+  const PolicyOutcome o =
+      ApplyPolicy(policy, evidence, model.LabelDepth(static_cast<size_t>(evidence.top_label)),
+                  [&]() -> const std::vector<LevelCandidate>& { return evidence.levels; });
+  FillOutcome(model, evidence, o, out);
 }
 
 Predictor::Predictor(std::shared_ptr<const Model> model) : model_(std::move(model)) {
@@ -155,7 +222,7 @@ core::Status Predictor::Predict(const text::RecordView& record, int top_k, Predi
   }
   out->num_features = static_cast<uint32_t>(ids_.size());
   out->known_features = known;
-  Decide(*model_, scores_, out->top[0].label, &rolled_, out);
+  Decide(*model_, model_->policy(), scores_, out->top[0].label, &rolled_, &levels_, out);
   return core::Status::Ok();
 }
 

@@ -37,6 +37,9 @@ struct Prediction {
   int level = 1;                 // depth of `code` in the code list (1 without one)
   double confidence = 0;         // calibrated probability of `code`
   Decision decision = Decision::kReview;
+  // Why a record was referred ("below_threshold", "margin", "refer_code", "no_auto_code");
+  // empty when auto-coded. Points to a string literal.
+  std::string_view reason;
   uint32_t num_features = 0;     // features produced by the featurizer
   uint32_t known_features = 0;   // of which were seen in training
 };
@@ -66,6 +69,7 @@ class Predictor {
   std::vector<float> outputs_;
   std::vector<float> scores_;
   std::vector<double> rolled_;
+  std::vector<LevelCandidate> levels_;
 };
 
 // ---- Building blocks shared with the trainer and explanation code ----
@@ -87,9 +91,28 @@ void ComputeLogits(const SparseLinear& linear, const OutputMap& map, const Spars
 void RollUp(const data::CodeList& codes, std::span<const int32_t> label_node,
             std::span<const float> probabilities, std::vector<double>* rolled);
 
-// Applies the policy to calibrated label probabilities; fills code/level/confidence/decision.
-// `rolled` is scratch.
-void Decide(const Model& model, std::span<const float> probabilities, int32_t top_label,
-            std::vector<double>* rolled, Prediction* out);
+// The best and runner-up node of every depth by rolled-up probability (index depth - 1).
+// `rolled` is scratch. Empty when the code list is deeper than any official classification.
+void ComputeLevelCandidates(const data::CodeList& codes, std::span<const int32_t> label_node,
+                            std::span<const float> probabilities, std::vector<double>* rolled,
+                            std::vector<LevelCandidate>* levels);
+
+// Everything a policy decides on, from calibrated label probabilities (levels filled when the
+// model has a code list). For evaluating other policies on the same scores.
+DecisionEvidence ExtractEvidence(const Model& model, std::span<const float> probabilities);
+// The same from the parts of a model (the trainer has no Model yet); `rolled` is scratch.
+DecisionEvidence ExtractEvidence(const data::CodeList* codes,
+                                 std::span<const int32_t> label_node,
+                                 std::span<const float> probabilities, std::vector<double>* rolled);
+
+// Applies `policy` to calibrated label probabilities whose best label is `top_label`; fills
+// code/level/confidence/decision/reason. `rolled` and `levels` are scratch.
+void Decide(const Model& model, const CompiledPolicy& policy,
+            std::span<const float> probabilities, int32_t top_label, std::vector<double>* rolled,
+            std::vector<LevelCandidate>* levels, Prediction* out);
+
+// The same decision from extracted evidence (no probabilities needed).
+void DecideFromEvidence(const Model& model, const CompiledPolicy& policy,
+                        const DecisionEvidence& evidence, Prediction* out);
 
 }  // namespace statcoder::model

@@ -11,6 +11,7 @@
 #include "core/random.h"
 #include "core/version.h"
 #include "model/calibration.h"
+#include "model/policy_fitting.h"
 #include "model/predictor.h"
 
 namespace statcoder::model {
@@ -360,13 +361,13 @@ struct Calibration {
 };
 
 // Fits temperature and thresholds on held-out examples scored by `linear`.
-Calibration Calibrate(const SparseLinear& linear, const OutputMap& map, size_t num_labels,
-                      const Examples& ex,
+Calibration Calibrate(const SparseLinear& linear, const OutputMap& map,
+                      const std::vector<std::string>& label_codes, const Examples& ex,
                       const std::vector<size_t>& holdout, const std::vector<int32_t>& label_node,
                       const data::CodeList* codes, double target_precision) {
   Calibration cal;
   cal.policy.target_precision = target_precision;
-  const size_t c_count = num_labels;
+  const size_t c_count = label_codes.size();
   const size_t n = holdout.size();
   std::vector<float> logits(n * c_count);
   std::vector<int32_t> labels(n);
@@ -381,64 +382,25 @@ Calibration Calibrate(const SparseLinear& linear, const OutputMap& map, size_t n
   cal.report["nll_after"] = NegativeLogLikelihood(logits, c_count, labels, cal.temperature);
   cal.report["temperature"] = cal.temperature;
 
-  // Label level.
-  std::vector<double> conf(n);
-  std::vector<uint8_t> correct(n);
-  std::vector<int32_t> top(n);
+  // Thresholds for the target and the standard targets, from each record's decision evidence.
+  std::vector<DecisionEvidence> evidence(n);
+  std::vector<double> rolled;
   size_t hits = 0;
   for (size_t r = 0; r < n; ++r) {
     std::span<float> p(logits.data() + r * c_count, c_count);
     Softmax(p, cal.temperature);
-    const auto best = static_cast<int32_t>(std::max_element(p.begin(), p.end()) - p.begin());
-    top[r] = best;
-    conf[r] = p[static_cast<size_t>(best)];
-    correct[r] = best == labels[r];
-    hits += correct[r];
+    evidence[r] = ExtractEvidence(codes, label_node, p, &rolled);
+    hits += evidence[r].top_label == labels[r];
   }
-  cal.policy.label_threshold =
-      ChooseThreshold(conf, correct, target_precision, kMinThresholdSupport);
+  DecisionPolicy rules;
+  rules.target_precision = target_precision;
+  FitOptions fit;
+  fit.min_support = kMinThresholdSupport;
+  cal.policy = FitPolicy(rules, label_codes, codes, label_node, evidence, labels, fit);
   cal.policy.chosen_on = "training_holdout";
   cal.policy.chosen_on_records = n;
   cal.report["holdout_records"] = n;
   cal.report["holdout_accuracy"] = n ? static_cast<double>(hits) / static_cast<double>(n) : 0.0;
-
-  if (codes == nullptr) return cal;
-  // Coarser levels, in the order Predictor::Decide tries them, each on the records that are
-  // still referred at that point.
-  std::vector<uint8_t> decided(n);
-  for (size_t r = 0; r < n; ++r) decided[r] = conf[r] >= cal.policy.label_threshold;
-  cal.policy.level_thresholds.assign(static_cast<size_t>(codes->max_depth()), kNeverAuto);
-  std::vector<double> rolled(codes->size());
-  for (int depth = codes->max_depth() - 1; depth >= 1; --depth) {
-    std::vector<double> level_conf;
-    std::vector<uint8_t> level_correct;
-    std::vector<size_t> members;
-    for (size_t r = 0; r < n; ++r) {
-      const int32_t top_node = label_node[static_cast<size_t>(top[r])];
-      if (decided[r] || codes->node(top_node).depth <= depth) continue;
-      RollUp(*codes, label_node,
-             std::span<const float>(logits.data() + r * c_count, c_count), &rolled);
-      int32_t best = -1;
-      double best_p = -1;
-      for (size_t nd = 0; nd < codes->size(); ++nd) {
-        if (codes->node(static_cast<int32_t>(nd)).depth == depth && rolled[nd] > best_p) {
-          best_p = rolled[nd];
-          best = static_cast<int32_t>(nd);
-        }
-      }
-      const int32_t truth =
-          codes->AncestorAtDepth(label_node[static_cast<size_t>(labels[r])], depth);
-      level_conf.push_back(best_p);
-      level_correct.push_back(best == truth);
-      members.push_back(r);
-    }
-    const double t =
-        ChooseThreshold(level_conf, level_correct, target_precision, kMinThresholdSupport);
-    cal.policy.level_thresholds[static_cast<size_t>(depth - 1)] = t;
-    for (size_t k = 0; k < members.size(); ++k) {
-      if (level_conf[k] >= t) decided[members[k]] = 1;
-    }
-  }
   return cal;
 }
 
@@ -489,6 +451,32 @@ nlohmann::json TrainOptions::ToJson() const {
   j["mode"] = deterministic ? "deterministic" : "hogwild";
   if (!deterministic) j["threads"] = threads;
   return j;
+}
+
+core::Result<TrainOptions> TrainOptions::FromJson(const nlohmann::json& j,
+                                                  const text::FeaturizerConfig& featurizer) {
+  try {
+    TrainOptions o;
+    o.featurizer = featurizer;
+    o.numeric_bins = j.at("numeric_bins").get<int>();
+    o.epochs = j.at("epochs").get<int>();
+    o.hierarchical_sharing = j.at("hierarchical_sharing").get<bool>();
+    o.optimizer = j.at("optimizer").get<std::string>();
+    o.learning_rate = j.at("learning_rate").get<double>();
+    o.min_feature_count = j.at("min_feature_count").get<uint32_t>();
+    o.max_weights_per_feature = j.at("max_weights_per_feature").get<uint32_t>();
+    o.mean_weights_per_feature = j.at("mean_weights_per_feature").get<uint32_t>();
+    o.holdout_fraction = j.at("holdout_fraction").get<double>();
+    o.target_precision = j.at("target_precision").get<double>();
+    o.refit = j.at("refit").get<bool>();
+    o.refit_epochs = j.at("refit_epochs").get<int>();
+    o.seed = j.at("seed").get<uint64_t>();
+    o.deterministic = j.at("mode").get<std::string>() == "deterministic";
+    o.threads = j.value("threads", 1);
+    return o;
+  } catch (const nlohmann::json::exception& e) {
+    return core::DataLoss(std::string("training options in the model: ") + e.what());
+  }
 }
 
 core::Result<ModelData> Train(const data::Dataset& dataset, const TrainOptions& options,
@@ -573,7 +561,7 @@ core::Result<ModelData> Train(const data::Dataset& dataset, const TrainOptions& 
                full, nullptr, kCalibrationSgdStream, progress, "train (calibration part)");
     const SparseLinear sparse = PruneAndQuantize(
         dense, num_labels, options.mean_weights_per_feature, options.max_weights_per_feature);
-    cal = Calibrate(sparse, model.label_outputs, num_labels, ex, holdout, label_node, code_list,
+    cal = Calibrate(sparse, model.label_outputs, model.labels, ex, holdout, label_node, code_list,
                     options.target_precision);
     if (!options.refit) {
       model.linear = sparse;

@@ -64,6 +64,10 @@ struct TrainOptions {
   core::Status Validate() const;
   // Every option that affects results (thread count only when not deterministic).
   nlohmann::json ToJson() const;
+  // The options ToJson wrote, over `featurizer` (which the model file stores separately);
+  // kDataLoss naming the key when one is missing or has the wrong type.
+  static core::Result<TrainOptions> FromJson(const nlohmann::json& j,
+                                             const text::FeaturizerConfig& featurizer);
 };
 
 core::Result<ModelData> Train(const data::Dataset& dataset, const TrainOptions& options,

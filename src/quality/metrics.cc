@@ -42,7 +42,8 @@ EvaluationSummary Evaluate(const model::Model& model, const std::vector<std::str
   std::vector<int64_t> truth_ids, pred_ids;
   // Unseen true codes get ids past the label range so they never match a prediction.
   std::map<std::string, int64_t> unseen_ids;
-  std::vector<uint64_t> level_hits(s.levels.size());
+  std::vector<uint64_t> level_hits(s.levels.size()), level_hits_k(s.levels.size());
+  std::vector<std::vector<int64_t>> level_truth(s.levels.size()), level_pred(s.levels.size());
   uint64_t hits = 0, hits_k = 0, auto_hits = 0;
   for (size_t i = 0; i < truths.size(); ++i) {
     const model::Prediction& p = predictions[i];
@@ -75,6 +76,14 @@ EvaluationSummary Evaluate(const model::Model& model, const std::vector<std::str
       if (a < 0 || b < 0) continue;
       ++s.levels[d].records;
       if (a == b) ++level_hits[d];
+      level_truth[d].push_back(a);
+      level_pred[d].push_back(b);
+      for (const auto& t : p.top) {
+        if (codes->AncestorAtDepth(model.LabelNode(static_cast<size_t>(t.label)), depth) == a) {
+          ++level_hits_k[d];
+          break;
+        }
+      }
     }
     if (p.decision == model::Decision::kAuto) {
       ++s.auto_records;
@@ -100,6 +109,8 @@ EvaluationSummary Evaluate(const model::Model& model, const std::vector<std::str
   s.auto_precision = share(auto_hits, s.auto_records);
   for (size_t d = 0; d < s.levels.size(); ++d) {
     s.levels[d].accuracy = share(level_hits[d], s.levels[d].records);
+    s.levels[d].top_k_accuracy = share(level_hits_k[d], s.levels[d].records);
+    s.levels[d].macro_f1 = MacroF1(level_truth[d], level_pred[d]);
     s.levels[d].auto_precision = share(level_auto_hits[d], s.levels[d].auto_records);
   }
   return s;
@@ -112,6 +123,8 @@ nlohmann::json EvaluationSummary::ToJson() const {
                            {"name", l.name},
                            {"records", l.records},
                            {"accuracy", l.accuracy},
+                           {"top_k_accuracy", l.top_k_accuracy},
+                           {"macro_f1", l.macro_f1},
                            {"auto_records", l.auto_records},
                            {"auto_precision", l.auto_precision}});
   }

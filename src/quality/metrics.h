@@ -24,6 +24,8 @@ struct LevelAccuracy {
   std::string name;
   uint64_t records = 0;  // records whose true and predicted codes both reach this depth
   double accuracy = 0;
+  double top_k_accuracy = 0;  // the true code's ancestor is an ancestor of one of the top k
+  double macro_f1 = 0;        // over the codes of this level
   uint64_t auto_records = 0;  // records auto-coded at exactly this depth
   double auto_precision = 0;  // of which the decided code is right
 };

@@ -57,6 +57,7 @@ struct FeatureRef {
   std::span<const std::string_view> words{};  // word n-grams: the n tokens
   std::string_view value{};                   // char n-gram, categorical value
   int bin = -1;                               // numeric: bin index, -1 = missing
+  size_t token = 0;                           // text features: index of the first token
 };
 
 std::string WordPrefix(std::string_view field, int n) {
@@ -120,12 +121,16 @@ class NamedSink {
           f.text += ref.words[i];
         }
         key = WordPrefix(config_.share_text_fields ? "" : f.field, ref.n) + f.text;
+        f.token = static_cast<int32_t>(ref.token);
+        f.token_count = static_cast<int32_t>(ref.words.size());
         break;
       case Kind::kCharNgram:
         f.field = config_.text_fields[ref.field];
         f.kind = "char_ngram";
         f.text = std::string(ref.value);
         key = KindPrefix('c', config_.share_text_fields ? "" : f.field) + f.text;
+        f.token = static_cast<int32_t>(ref.token);
+        f.token_count = 1;
         break;
       case Kind::kCategorical:
         f.field = config_.categorical_fields[ref.field];
@@ -294,14 +299,16 @@ core::Status Featurizer::Walk(const RecordView& record, Sink* sink) const {
           return FeatureRef{.kind = kind,
                             .field = f,
                             .n = static_cast<int>(n),
-                            .words = tokens.subspan(start, n)};
+                            .words = tokens.subspan(start, n),
+                            .token = start};
         });
       }
     }
 
     if (char_min == 0) continue;
     const uint64_t char_prefix = char_prefix_hash_[f];
-    for (const std::string_view token : tokens) {
+    for (size_t t = 0; t < tokens.size(); ++t) {
+      const std::string_view token = tokens[t];
       s.wrapped.clear();
       s.wrapped += '<';
       s.wrapped += token;
@@ -327,7 +334,8 @@ core::Status Featurizer::Walk(const RecordView& record, Sink* sink) const {
             return FeatureRef{.kind = Kind::kCharNgram,
                               .field = f,
                               .value = wrapped.substr(s.cp_offsets[start],
-                                                      s.cp_offsets[end] - s.cp_offsets[start])};
+                                                      s.cp_offsets[end] - s.cp_offsets[start]),
+                              .token = t};
           });
         }
       }

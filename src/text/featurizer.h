@@ -88,6 +88,12 @@ struct NamedFeature {
   std::string kind;   // "word", "word_ngram", "char_ngram", "categorical", "numeric"
   std::string text;   // the n-gram / value / bin, e.g. "retail sale", "<bic", "bin 3 [10, 50)",
                       // "bin 0 (-inf, 10)", "missing", "(empty)"
+  // Text features: the first token they cover, as an index into the tokens of their field's
+  // normalised text (Tokenize), and how many (n for a word n-gram, 1 for a word or a character
+  // n-gram); -1 and 0 for categorical and numeric features. Lets an explanation credit each
+  // word with the features built from it.
+  int32_t token = -1;
+  int32_t token_count = 0;
 };
 
 class Featurizer {

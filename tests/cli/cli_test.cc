@@ -1,245 +1,16 @@
 // End-to-end tests of the statcoder command line (docs/cli.md): each test runs the real binary
 // on files it writes into its own temporary directory, or on the bundled example
 // (examples/onet/), and checks what a user sees: exit codes, messages, output files.
-#include <fcntl.h>
-#include <gtest/gtest.h>
-#include <spawn.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
-#include <algorithm>
-#include <cerrno>
-#include <cstdlib>
-#include <filesystem>
-#include <fstream>
 #include <map>
-#include <nlohmann/json.hpp>
-#include <ostream>
-#include <sstream>
 #include <string>
-#include <string_view>
-#include <utility>
 #include <vector>
 
-extern char** environ;
+#include "cli_harness.h"
 
 namespace statcoder::cli {
 namespace {
 
-namespace fs = std::filesystem;
-using nlohmann::json;
-
-const fs::path kOnet = fs::path(STATCODER_SOURCE_DIR) / "examples" / "onet";
-
-// ---- Running the binary ----------------------------------------------------------------------
-
-struct RunResult {
-  int exit_code = -1;
-  std::string out;  // standard output
-  std::string err;  // standard error
-};
-
-std::ostream& operator<<(std::ostream& os, const RunResult& r) {
-  return os << "exit code " << r.exit_code << "\n--- stdout ---\n"
-            << r.out.substr(0, 4000) << "\n--- stderr ---\n"
-            << r.err.substr(0, 4000);
-}
-
-std::string ReadFile(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-void WriteFile(const fs::path& path, std::string_view content) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out.write(content.data(), static_cast<std::streamsize>(content.size()));
-  ASSERT_TRUE(out.good()) << "cannot write " << path;
-}
-
-// Runs statcoder with `args` in directory `cwd` (stdin /dev/null, stdout and stderr captured
-// through files in `io_dir`) and waits for it.
-RunResult RunStatcoder(const std::vector<std::string>& args, const fs::path& cwd,
-                       const fs::path& io_dir) {
-  static int calls = 0;
-  const std::string n = std::to_string(++calls);
-  const fs::path out_path = io_dir / ("stdout." + n);
-  const fs::path err_path = io_dir / ("stderr." + n);
-
-  std::vector<std::string> storage = {STATCODER_BIN};
-  storage.insert(storage.end(), args.begin(), args.end());
-  std::vector<char*> argv;
-  for (std::string& a : storage) argv.push_back(a.data());
-  argv.push_back(nullptr);
-
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, out_path.c_str(),
-                                   O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, err_path.c_str(),
-                                   O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  posix_spawn_file_actions_addchdir_np(&actions, cwd.c_str());
-  pid_t pid = 0;
-  const int spawn_error = posix_spawn(&pid, STATCODER_BIN, &actions, nullptr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  RunResult result;
-  if (spawn_error != 0) {
-    ADD_FAILURE() << "cannot start " << STATCODER_BIN << ": error " << spawn_error;
-    return result;
-  }
-  int status = 0;
-  while (waitpid(pid, &status, 0) < 0) {
-    if (errno != EINTR) {
-      ADD_FAILURE() << "waitpid failed: errno " << errno;
-      return result;
-    }
-  }
-  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  result.out = ReadFile(out_path);
-  result.err = ReadFile(err_path);
-  std::error_code ec;
-  fs::remove(out_path, ec);
-  fs::remove(err_path, ec);
-  return result;
-}
-
-fs::path MakeTempDir() {
-  std::string tmpl = (fs::temp_directory_path() / "statcoder_cli_test_XXXXXX").string();
-  if (::mkdtemp(tmpl.data()) == nullptr) {
-    ADD_FAILURE() << "mkdtemp failed: errno " << errno;
-    return fs::temp_directory_path();
-  }
-  return tmpl;
-}
-
-// ---- Tables: TSV, CSV and JSON Lines ---------------------------------------------------------
-
-using Row = std::vector<std::string>;
-using Table = std::vector<Row>;  // first row is the header
-
-std::vector<std::string> Split(std::string_view s, char sep) {
-  std::vector<std::string> out;
-  size_t start = 0;
-  while (true) {
-    const size_t end = s.find(sep, start);
-    out.emplace_back(s.substr(start, end == std::string_view::npos ? s.npos : end - start));
-    if (end == std::string_view::npos) return out;
-    start = end + 1;
-  }
-}
-
-// Lines of a text without the trailing newline; an empty text has none.
-std::vector<std::string> Lines(std::string_view s) {
-  if (!s.empty() && s.back() == '\n') s.remove_suffix(1);
-  if (s.empty()) return {};
-  return Split(s, '\n');
-}
-
-Table ParseTsv(std::string_view s) {
-  Table t;
-  for (const std::string& line : Lines(s)) t.push_back(Split(line, '\t'));
-  return t;
-}
-
-// RFC 4180: quoted fields may hold separators, line breaks and doubled quotes.
-Table ParseCsv(std::string_view s) {
-  Table t;
-  Row row;
-  std::string field;
-  bool quoted = false;
-  for (size_t i = 0; i < s.size(); ++i) {
-    const char c = s[i];
-    if (quoted) {
-      if (c == '"' && i + 1 < s.size() && s[i + 1] == '"') {
-        field += '"';
-        ++i;
-      } else if (c == '"') {
-        quoted = false;
-      } else {
-        field += c;
-      }
-    } else if (c == '"') {
-      quoted = true;
-    } else if (c == ',') {
-      row.push_back(std::move(field));
-      field.clear();
-    } else if (c == '\n') {
-      row.push_back(std::move(field));
-      field.clear();
-      t.push_back(std::move(row));
-      row.clear();
-    } else {
-      field += c;
-    }
-  }
-  if (!field.empty() || !row.empty()) {
-    row.push_back(std::move(field));
-    t.push_back(std::move(row));
-  }
-  return t;
-}
-
-std::string ToTsv(const Table& t) {
-  std::string s;
-  for (const Row& row : t) {
-    for (size_t i = 0; i < row.size(); ++i) s += (i ? "\t" : "") + row[i];
-    s += '\n';
-  }
-  return s;
-}
-
-std::string ToCsv(const Table& t) {
-  std::string s;
-  for (const Row& row : t) {
-    for (size_t i = 0; i < row.size(); ++i) {
-      if (i) s += ',';
-      const std::string& f = row[i];
-      if (f.find_first_of(",\"\n\r") == std::string::npos) {
-        s += f;
-        continue;
-      }
-      s += '"';
-      for (char c : f) s += c == '"' ? std::string("\"\"") : std::string(1, c);
-      s += '"';
-    }
-    s += '\n';
-  }
-  return s;
-}
-
-std::string ToJsonLines(const Table& t) {
-  std::string s;
-  for (size_t r = 1; r < t.size(); ++r) {
-    json obj = json::object();
-    for (size_t c = 0; c < t[0].size(); ++c) obj[t[0][c]] = t[r][c];
-    s += obj.dump() + '\n';
-  }
-  return s;
-}
-
-size_t ColumnOf(const Table& t, const std::string& name) {
-  const auto it = std::find(t.at(0).begin(), t.at(0).end(), name);
-  EXPECT_NE(it, t.at(0).end()) << "no column " << name;
-  return static_cast<size_t>(it - t.at(0).begin());
-}
-
-// The rows of `t` without column `name`.
-Table DropColumn(Table t, const std::string& name) {
-  const auto c = static_cast<std::ptrdiff_t>(ColumnOf(t, name));
-  for (Row& row : t) row.erase(row.begin() + c);
-  return t;
-}
-
-json ParseJson(const std::string& s) {
-  try {
-    return json::parse(s);
-  } catch (const json::exception& e) {
-    ADD_FAILURE() << "not JSON (" << e.what() << "):\n" << s;
-    return json::object();
-  }
-}
+using namespace statcoder::cli::testing;
 
 // ---- Synthetic coded data: four codes in two groups, told apart by their words ---------------
 
@@ -687,7 +458,7 @@ TEST_F(CliTest, CodeOutputFormatFollowsTheOutExtension) {
   const Table tsv = ParseTsv(to_stdout.out);
   ASSERT_EQ(tsv.size(), 4u) << to_stdout;
   EXPECT_EQ(tsv[0], (Row{"id", "code", "confidence", "decision", "level", "level_name", "top1_code",
-                         "top1_prob", "top2_code", "top2_prob", "model_version"}));
+                         "top1_prob", "top2_code", "top2_prob", "model_version", "reason"}));
   EXPECT_EQ(tsv[1][0], "r,1");
   EXPECT_EQ(tsv[2][0], "r\"2\"");
   EXPECT_EQ(tsv[3][0], "r 3");
@@ -817,6 +588,7 @@ TEST_F(OnetExampleTest, CodeWritesOneWellFormedRowPerInputRecordInInputOrder) {
     header.push_back("top" + std::to_string(k) + "_prob");
   }
   header.push_back("model_version");
+  header.push_back("reason");
   EXPECT_EQ(out[0], header);
 
   const std::string version = ParseJson(train_->out).value("model_version", "?");
@@ -827,7 +599,7 @@ TEST_F(OnetExampleTest, CodeWritesOneWellFormedRowPerInputRecordInInputOrder) {
     SCOPED_TRACE("row " + std::to_string(i) + ": " + ToTsv({row}));
     EXPECT_EQ(row[0], in[i][0]);  // ids in input order
     EXPECT_TRUE(row[3] == "auto" || row[3] == "review");
-    EXPECT_EQ(row.back(), version);
+    EXPECT_EQ(row[ColumnOf(out, "model_version")], version);
     double previous = 1.0;
     for (int k = 0; k < 5; ++k) {
       const double p = std::stod(row[7 + 2 * static_cast<size_t>(k)]);

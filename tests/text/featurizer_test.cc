@@ -176,6 +176,23 @@ TEST(FeaturizerTest, NamedFeaturesDescribeFieldKindAndText) {
   EXPECT_EQ(named[4].text, "bin 2 [50, +inf)");
 }
 
+TEST(FeaturizerTest, NamedFeaturesSayWhichTokensTheyCover) {
+  FeaturizerConfig c = TextOnly(2, 3, 3);
+  c.categorical_fields = {"country"};
+  const Featurizer f = MustCreate(c);
+  const std::vector<NamedFeature> named =
+      Named(f, {.texts = {"ab, cd ef"}, .categoricals = {"FR"}});
+  // Words ab, cd, ef; bigrams "ab cd", "cd ef"; char 3-grams <ab, ab>, <cd, cd>, <ef, ef>.
+  ASSERT_EQ(named.size(), 12u);
+  const std::vector<std::pair<int32_t, int32_t>> expected = {{0, 1}, {1, 1}, {2, 1}, {0, 2},
+                                                             {1, 2}, {0, 1}, {0, 1}, {1, 1},
+                                                             {1, 1}, {2, 1}, {2, 1}, {-1, 0}};
+  for (size_t i = 0; i < named.size(); ++i) {
+    EXPECT_EQ(std::make_pair(named[i].token, named[i].token_count), expected[i])
+        << i << ": " << named[i].text;
+  }
+}
+
 TEST(FeaturizerTest, SameWordInTwoFieldsGivesDifferentIds) {
   const Featurizer f = MustCreate(TextOnly(1, 0, 0, {"title", "qualifier"}));
   const std::vector<uint64_t> ids = Ids(f, {.texts = {"bakery", "bakery"}});

@@ -138,7 +138,8 @@ void CodingOptions::AddTo(CLI::App* app, const std::string& data_help) {
 
 core::Result<CodedBatch> LoadAndCode(const CodingOptions& options, const std::string& label_field,
                                      const std::string& default_rejects,
-                                     const core::ProgressCallback& progress) {
+                                     const core::ProgressCallback& progress, bool evidence,
+                                     const std::string& group_field) {
   if (options.top_k < 1 || options.top_k > 100) {
     return core::InvalidArgument("--top-k must be in 1..100");
   }
@@ -147,7 +148,8 @@ core::Result<CodedBatch> LoadAndCode(const CodingOptions& options, const std::st
   }
   CodedBatch batch;
   ASSIGN_OR_RETURN(batch.model, model::LoadModel(options.model_path));
-  const data::Schema schema = model::SchemaFor(*batch.model, options.id, label_field);
+  data::Schema schema = model::SchemaFor(*batch.model, options.id, label_field);
+  schema.group_field = group_field;
   data::LoadOptions load;
   ASSIGN_OR_RETURN(load.reader, options.input.ToReaderOptions());
   // With a code list, a true code outside it is an input error (rejected); a valid code the
@@ -160,6 +162,12 @@ core::Result<CodedBatch> LoadAndCode(const CodingOptions& options, const std::st
                                                           options.threads, progress));
   batch.seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  if (evidence) {
+    // A second pass, so the timing above is that of plain coding.
+    ASSIGN_OR_RETURN(batch.predictions,
+                     model::PredictBatch(batch.model, batch.dataset, options.top_k,
+                                         options.threads, nullptr, &batch.evidence));
+  }
   return batch;
 }
 

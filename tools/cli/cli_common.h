@@ -13,6 +13,7 @@
 #include "core/status.h"
 #include "data/dataset.h"
 #include "model/model.h"
+#include "model/batch_coder.h"
 #include "model/predictor.h"
 
 namespace statcoder::cli {
@@ -76,14 +77,18 @@ struct CodedBatch {
   std::shared_ptr<const model::Model> model;
   data::Dataset dataset;
   std::vector<model::Prediction> predictions;
-  double seconds = 0;  // coding time, loading excluded
+  model::BatchEvidence evidence;  // filled when asked for (evaluation)
+  double seconds = 0;  // plain coding time, loading and evidence excluded
 };
 
 // Loads the model and the records (with `label_field` when not empty, validated against the
 // model's code list), applies the reject policy (rejects file at `default_rejects` unless
 // --rejects says otherwise), and codes every accepted record.
+// With `evidence`, also keeps what evaluation needs to apply other policies (slower).
+// `group_field` (optional) is read for subgroup quality.
 core::Result<CodedBatch> LoadAndCode(const CodingOptions& options, const std::string& label_field,
                                      const std::string& default_rejects,
-                                     const core::ProgressCallback& progress);
+                                     const core::ProgressCallback& progress,
+                                     bool evidence = false, const std::string& group_field = "");
 
 }  // namespace statcoder::cli

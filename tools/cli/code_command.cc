@@ -32,6 +32,7 @@ class CodedWriter {
       cols.push_back("top" + std::to_string(k) + "_prob");
     }
     cols.push_back("model_version");
+    cols.push_back("reason");
     Row(cols, out);
   }
 
@@ -52,7 +53,8 @@ class CodedWriter {
                           {"level", p.level},
                           {"level_name", level_name},
                           {"top", alts},
-                          {"model_version", m.version_id()}};
+                          {"model_version", m.version_id()},
+                          {"reason", std::string(p.reason)}};
       out->append(j.dump());
       out->push_back('\n');
       return;
@@ -73,6 +75,7 @@ class CodedWriter {
       }
     }
     cols.push_back(m.version_id());
+    cols.push_back(std::string(p.reason));
     Row(cols, out);
   }
 

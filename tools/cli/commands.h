@@ -16,5 +16,8 @@ struct Command {
 Command AddTrainCommand(CLI::App& app);
 Command AddCodeCommand(CLI::App& app);
 Command AddEvaluateCommand(CLI::App& app);
+Command AddPolicyCommand(CLI::App& app);
+Command AddReproduceCommand(CLI::App& app);
+Command AddExplainCommand(CLI::App& app);
 
 }  // namespace statcoder::cli

@@ -16,7 +16,9 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", statcoder::core::kStatcoderVersion);
   app.require_subcommand(1);
   std::vector<Command> commands = {AddTrainCommand(app), AddCodeCommand(app),
-                                   AddEvaluateCommand(app)};
+                                   AddEvaluateCommand(app), AddPolicyCommand(app),
+                                   AddReproduceCommand(app)};
+  commands.push_back(AddExplainCommand(app));
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -4,6 +4,8 @@
 #include <memory>
 
 #include "cli_common.h"
+#include "core/build_info.h"
+#include "core/file_util.h"
 #include "commands.h"
 #include "data/code_list.h"
 #include "model/model_io.h"
@@ -78,7 +80,19 @@ core::Status RunTrain(TrainFlags& f) {
                    model::Train(ds, opt, codes.get(), MakeProgressBar(f.quiet || f.json)));
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  // With the column names in the model, `statcoder reproduce` needs only the file.
+  trained.metadata["training_data"]["label_field"] = f.label;
+  if (!f.id.empty()) trained.metadata["training_data"]["id_field"] = f.id;
   ASSIGN_OR_RETURN(std::string version, model::SaveModel(trained, f.out_path));
+  // What cannot go into the model file without breaking byte-identical retraining (time,
+  // machine) goes into a log beside it; the quality report reads it for timeliness.
+  const nlohmann::json log = {{"model_version", version},
+                              {"training_seconds", seconds},
+                              {"threads", opt.threads},
+                              {"records", ds.records.size()},
+                              {"build", core::BuildInfo()},
+                              {"platform", core::PlatformInfo()}};
+  RETURN_IF_ERROR(core::WriteFileAtomic(f.out_path + ".train.json", log.dump(2) + "\n"));
 
   const nlohmann::json& cal = trained.metadata["calibration"];
   nlohmann::json summary = {
