@@ -4,6 +4,7 @@
 #include <cmath>
 #include <map>
 #include <numeric>
+#include <optional>
 #include <unordered_map>
 
 #include "core/check.h"
@@ -404,6 +405,55 @@ Calibration Calibrate(const SparseLinear& linear, const OutputMap& map,
   return cal;
 }
 
+// The temperature for a model refitted on all records, from the one fitted on the calibration
+// model's held-out scores. The refitted model has seen more records (more SGD steps), so its
+// scores are sharper and the held-out temperature would leave it overconfident. Both models
+// trained on `shared` records, where they should be equally (over)confident; the refitted
+// model's temperature is the one at which its mean top-1 confidence there equals the
+// calibration model's at `temperature`. Mean top-1 confidence falls as T grows, so a bisection
+// on log T finds it.
+double TransferTemperature(const SparseLinear& calibration_model, const SparseLinear& final_model,
+                           const OutputMap& map, size_t num_labels, const Examples& ex,
+                           const std::vector<size_t>& shared, double temperature) {
+  // A fixed, evenly spread sample: deterministic, and enough for a mean.
+  constexpr size_t kSample = 2000;
+  const size_t step = std::max<size_t>(1, shared.size() / kSample);
+  std::vector<float> cal_logits, final_logits, outputs;
+  size_t rows = 0;
+  for (size_t k = 0; k < shared.size(); k += step, ++rows) {
+    const SparseVector x = ex.Get(shared[k]);
+    cal_logits.resize((rows + 1) * num_labels);
+    final_logits.resize((rows + 1) * num_labels);
+    ComputeLogits(calibration_model, map, x, &outputs,
+                  std::span<float>(cal_logits.data() + rows * num_labels, num_labels));
+    ComputeLogits(final_model, map, x, &outputs,
+                  std::span<float>(final_logits.data() + rows * num_labels, num_labels));
+  }
+  if (rows == 0) return temperature;
+  std::vector<float> p(num_labels);
+  const auto mean_top = [&](const std::vector<float>& logits, double t) {
+    double sum = 0;
+    for (size_t r = 0; r < rows; ++r) {
+      std::copy(logits.begin() + static_cast<ptrdiff_t>(r * num_labels),
+                logits.begin() + static_cast<ptrdiff_t>((r + 1) * num_labels), p.begin());
+      Softmax(p, t);
+      sum += *std::max_element(p.begin(), p.end());
+    }
+    return sum / static_cast<double>(rows);
+  };
+  const double target = mean_top(cal_logits, temperature);
+  double lo = std::log(0.01), hi = std::log(100.0);
+  for (int it = 0; it < 40; ++it) {
+    const double mid = 0.5 * (lo + hi);
+    if (mean_top(final_logits, std::exp(mid)) > target) {
+      lo = mid;  // still more confident: needs a higher temperature
+    } else {
+      hi = mid;
+    }
+  }
+  return std::exp(0.5 * (lo + hi));
+}
+
 }  // namespace
 
 core::Status TrainOptions::Validate() const {
@@ -551,6 +601,9 @@ core::Result<ModelData> Train(const data::Dataset& dataset, const TrainOptions& 
       std::llround(options.holdout_fraction * static_cast<double>(n)));
   Calibration cal;
   const SgdSchedule full{options.epochs, options.learning_rate};
+  // Kept for moving the temperature to the model refitted on all records.
+  std::optional<SparseLinear> calibration_model;
+  std::vector<size_t> calibration_fit;
   if (n_holdout >= kMinThresholdSupport && n_holdout < n) {
     std::vector<size_t> holdout(shuffled.begin(), shuffled.begin() + static_cast<ptrdiff_t>(n_holdout));
     std::vector<size_t> fit(shuffled.begin() + static_cast<ptrdiff_t>(n_holdout), shuffled.end());
@@ -565,7 +618,11 @@ core::Result<ModelData> Train(const data::Dataset& dataset, const TrainOptions& 
                     options.target_precision);
     if (!options.refit) {
       model.linear = sparse;
-    } else if (options.refit_epochs > 0) {
+    } else {
+      calibration_model = sparse;
+      calibration_fit = fit;
+    }
+    if (options.refit && options.refit_epochs > 0) {
       // Warm refit: continue the calibrated model on all records for a few passes at the rate
       // the first run had reached three quarters of the way through, instead of starting over.
       const SgdSchedule warm{options.refit_epochs, options.learning_rate * 0.25};
@@ -586,6 +643,15 @@ core::Result<ModelData> Train(const data::Dataset& dataset, const TrainOptions& 
                                     options.max_weights_per_feature);
   }
   model.temperature = cal.temperature;
+  if (calibration_model) {
+    model.temperature =
+        TransferTemperature(*calibration_model, model.linear, model.label_outputs, num_labels, ex,
+                            calibration_fit, cal.temperature);
+    cal.report["temperature_holdout_model"] = cal.temperature;
+    cal.report["temperature"] = model.temperature;
+    cal.report["temperature_transfer"] =
+        "refitted model: mean top-1 confidence matched on shared training records";
+  }
   model.policy = cal.policy;
 
   nlohmann::json& meta = model.metadata;

@@ -62,6 +62,26 @@ TEST(TrainerTest, CalibrationIsFittedOnHeldOutRecords) {
   EXPECT_TRUE(trained->metadata["calibration"].contains("holdout_accuracy"));
 }
 
+TEST(TrainerTest, RefittedModelGetsItsOwnTemperature) {
+  TrainOptions options = TestOptions();
+  options.deterministic = true;
+  auto refit = Train(TestDataset(100), options, nullptr);
+  ASSERT_TRUE(refit.ok());
+  const nlohmann::json& cal = refit->metadata["calibration"];
+  ASSERT_TRUE(cal.contains("temperature_holdout_model")) << cal;
+  // Moved, not refitted: the same scale of scores, so close to the held-out temperature.
+  const double held_out = cal["temperature_holdout_model"].get<double>();
+  EXPECT_GT(refit->temperature, 0.5 * held_out);
+  EXPECT_LT(refit->temperature, 2.0 * held_out);
+  EXPECT_EQ(cal["temperature"].get<double>(), refit->temperature);
+
+  options.refit = false;  // the calibrated model itself: its held-out temperature as is
+  auto kept = Train(TestDataset(100), options, nullptr);
+  ASSERT_TRUE(kept.ok());
+  EXPECT_FALSE(kept->metadata["calibration"].contains("temperature_holdout_model"));
+  EXPECT_EQ(kept->temperature, kept->metadata["calibration"]["temperature"].get<double>());
+}
+
 TEST(TrainerTest, TooFewRecordsSkipCalibrationAndNeverAutoCode) {
   auto trained = Train(TestDataset(5), TestOptions(), nullptr);  // 20 records, 2 held out
   ASSERT_TRUE(trained.ok());
