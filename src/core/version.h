@@ -3,6 +3,6 @@
 
 namespace statcoder::core {
 
-inline constexpr const char* kStatcoderVersion = "0.1.0";
+inline constexpr const char* kStatcoderVersion = "0.2.0";
 
 }  // namespace statcoder::core

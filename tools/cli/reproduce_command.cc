@@ -55,7 +55,7 @@ core::Status RunReproduce(ReproduceFlags& f, bool* identical) {
   if (label.empty()) {
     return core::FailedPrecondition(
         "model '" + f.model_path +
-        "' does not record its label column (trained before statcoder 0.1.1); retrain it");
+        "' does not record its label column (trained before statcoder 0.2.0); retrain it");
   }
   ASSIGN_OR_RETURN(model::TrainOptions options,
                    model::TrainOptions::FromJson(meta["training_options"], original.featurizer));
