@@ -57,7 +57,6 @@ def best_rate_at_precision(conf, correct, target):
 
 
 def fasttext_quality(args, ds, ds_dir, truth, ids):
-    pred = os.path.join(ds_dir, "fasttext_pred.tsv")
     work = os.path.join(ds_dir, "fasttext_quality")
     os.makedirs(work, exist_ok=True)
     ft = run_bench.FastText(args, ds, work, run_bench.FASTTEXT_TUNED, "fasttext")
@@ -74,7 +73,6 @@ def fasttext_quality(args, ds, ds_dir, truth, ids):
     for t in TARGETS:
         rate, prec, thr = best_rate_at_precision(conf, correct, float(t))
         res[t] = {"auto_rate": rate, "precision": prec, "threshold": thr}
-    del pred
     return res
 
 
@@ -136,9 +134,9 @@ def main(argv=None):
             ds["codelist_path"] = os.path.join(args.data_dir, ds["codelist"])
         truth = bench_data.read_truth(ds["paths"]["test_labels"])
         ids = list(truth)
-        print(f"   statcoder (train + evaluate --report)", flush=True)
+        print("   statcoder (train + evaluate --report)", flush=True)
         sc = statcoder_quality(args, ds, ds_dir)
-        print(f"   fastText", flush=True)
+        print("   fastText", flush=True)
         ft = fasttext_quality(args, ds, ds_dir, truth, ids)
         results[name] = {"test_records": len(ids), "statcoder": sc, "fasttext": ft}
 
