@@ -128,10 +128,7 @@ def main(argv=None):
     for name in args.datasets:
         ds_dir = os.path.join(args.out, name)
         print(f"== {name}: preparing split", flush=True)
-        ds = bench_data.prepare(name, args.data_dir, ds_dir, args.seed, args.limit,
-                                args.tput_records)
-        if ds["codelist"]:
-            ds["codelist_path"] = os.path.join(args.data_dir, ds["codelist"])
+        ds = run_bench.prepare_dataset(args, name, ds_dir)
         truth = bench_data.read_truth(ds["paths"]["test_labels"])
         ids = list(truth)
         print("   statcoder (train + evaluate --report)", flush=True)

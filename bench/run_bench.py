@@ -564,6 +564,15 @@ def parse_args(argv):
     return a
 
 
+def prepare_dataset(args, name, ds_dir):
+    """The split files of one data set (bench_data.prepare), with the code list's path."""
+    ds = bench_data.prepare(name, args.data_dir, ds_dir, args.seed, args.limit,
+                            args.tput_records)
+    if ds["codelist"]:
+        ds["codelist_path"] = os.path.join(args.data_dir, ds["codelist"])
+    return ds
+
+
 def main(argv=None):
     args = parse_args(argv)
     if not os.path.isfile(args.fasttext) and "fasttext" in args.systems:
@@ -586,10 +595,7 @@ def main(argv=None):
     for dsname in args.datasets:
         ds_dir = os.path.join(args.out, dsname)
         print(f"\n== {dsname}: preparing split", flush=True)
-        ds = bench_data.prepare(dsname, args.data_dir, ds_dir, args.seed, args.limit,
-                                args.tput_records)
-        if ds["codelist"]:
-            ds["codelist_path"] = os.path.join(args.data_dir, ds["codelist"])
+        ds = prepare_dataset(args, dsname, ds_dir)
         leak = ds["leakage"]
         print(f"   train {ds['n_train_records']} records ({ds['n_train_rows']} rows), "
               f"test {ds['n_test']}, classes train/test {ds['train_classes']}/"

@@ -241,4 +241,26 @@ inline json ParseJson(const std::string& s) {
   }
 }
 
+// A model trained once for a whole test suite (training is the slow part) in its own temporary
+// folder, which goes with it. `train_args` are the flags after "train", without --out.
+struct SuiteModel {
+  explicit SuiteModel(const std::vector<std::string>& train_args)
+      : dir(MakeTempDir()), path((dir / "model.stc").string()) {
+    std::vector<std::string> args = {"train"};
+    args.insert(args.end(), train_args.begin(), train_args.end());
+    args.insert(args.end(), {"--out", path});
+    train = RunStatcoder(args, dir, dir);
+  }
+  ~SuiteModel() {
+    std::error_code ec;
+    fs::remove_all(dir, ec);
+  }
+  SuiteModel(const SuiteModel&) = delete;
+  SuiteModel& operator=(const SuiteModel&) = delete;
+
+  fs::path dir;
+  std::string path;  // dir/model.stc
+  RunResult train;   // the train run: check its exit code before using the model
+};
+
 }  // namespace statcoder::cli::testing

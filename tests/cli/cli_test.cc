@@ -518,20 +518,17 @@ TEST_F(CliTest, DeterministicTrainingGivesByteIdenticalModels) {
 class OnetExampleTest : public CliTest {
  protected:
   static void SetUpTestSuite() {
-    suite_dir_ = new fs::path(MakeTempDir());
-    model_ = new std::string((*suite_dir_ / "model.stc").string());
-    train_ = new RunResult(RunStatcoder(
-        {"train", "--data", (kOnet / "train.tsv").string(), "--text", "title", "--label", "soc2018",
-         "--codelist", (kOnet / "soc2018_codelist.tsv").string(), "--codelist-parent-column",
-         "parent", "--threads", "2", "--seed", "1", "--json", "--out", *model_},
-        *suite_dir_, *suite_dir_));
+    suite_ = new SuiteModel({"--data", (kOnet / "train.tsv").string(), "--text", "title",
+                             "--label", "soc2018", "--codelist",
+                             (kOnet / "soc2018_codelist.tsv").string(),
+                             "--codelist-parent-column", "parent", "--threads", "2", "--seed",
+                             "1", "--json"});
+    model_ = &suite_->path;
+    train_ = &suite_->train;
   }
   static void TearDownTestSuite() {
-    std::error_code ec;
-    fs::remove_all(*suite_dir_, ec);
-    delete suite_dir_;
-    delete model_;
-    delete train_;
+    delete suite_;
+    suite_ = nullptr;
   }
   void SetUp() override {
     CliTest::SetUp();
@@ -545,14 +542,14 @@ class OnetExampleTest : public CliTest {
     return Statcoder(args);
   }
 
-  static fs::path* suite_dir_;
-  static std::string* model_;
-  static RunResult* train_;
+  static SuiteModel* suite_;
+  static const std::string* model_;
+  static const RunResult* train_;
 };
 
-fs::path* OnetExampleTest::suite_dir_ = nullptr;
-std::string* OnetExampleTest::model_ = nullptr;
-RunResult* OnetExampleTest::train_ = nullptr;
+SuiteModel* OnetExampleTest::suite_ = nullptr;
+const std::string* OnetExampleTest::model_ = nullptr;
+const RunResult* OnetExampleTest::train_ = nullptr;
 
 // code → (parent, level text) from the example's code list.
 std::map<std::string, std::pair<std::string, std::string>> OnetCodeList() {

@@ -16,20 +16,16 @@ class QualityCliTest : public ::testing::Test {
  protected:
   // One deterministic model for the whole suite (training is the slow part).
   static void SetUpTestSuite() {
-    suite_dir_ = new fs::path(MakeTempDir());
-    model_ = new std::string((*suite_dir_ / "model.stc").string());
-    train_ = new RunResult(
-        RunStatcoder({"train", "--data", (kOnet / "train.tsv").string(), "--text", "title",
-                      "--label", "soc2018", "--codelist", (kOnet / "soc2018_codelist.tsv").string(),
-                      "--deterministic", "--epochs", "8", "--quiet", "--json", "--out", *model_},
-                     *suite_dir_, *suite_dir_));
+    suite_ = new SuiteModel({"--data", (kOnet / "train.tsv").string(), "--text", "title",
+                             "--label", "soc2018", "--codelist",
+                             (kOnet / "soc2018_codelist.tsv").string(), "--deterministic",
+                             "--epochs", "8", "--quiet", "--json"});
+    model_ = &suite_->path;
+    train_ = &suite_->train;
   }
   static void TearDownTestSuite() {
-    std::error_code ec;
-    fs::remove_all(*suite_dir_, ec);
-    delete suite_dir_;
-    delete model_;
-    delete train_;
+    delete suite_;
+    suite_ = nullptr;
   }
   void SetUp() override {
     ASSERT_EQ(train_->exit_code, 0) << *train_;
@@ -62,15 +58,15 @@ class QualityCliTest : public ::testing::Test {
     return p.string();
   }
 
-  static fs::path* suite_dir_;
-  static std::string* model_;
-  static RunResult* train_;
+  static SuiteModel* suite_;
+  static const std::string* model_;
+  static const RunResult* train_;
   fs::path dir_;
 };
 
-fs::path* QualityCliTest::suite_dir_ = nullptr;
-std::string* QualityCliTest::model_ = nullptr;
-RunResult* QualityCliTest::train_ = nullptr;
+SuiteModel* QualityCliTest::suite_ = nullptr;
+const std::string* QualityCliTest::model_ = nullptr;
+const RunResult* QualityCliTest::train_ = nullptr;
 
 const std::string kTest = (kOnet / "test.tsv").string();
 

@@ -171,4 +171,17 @@ core::Result<CodedBatch> LoadAndCode(const CodingOptions& options, const std::st
   return batch;
 }
 
+void PrintAutoRateAtPrecision(const nlohmann::json& at_precision) {
+  for (const auto& [key, v] : at_precision.items()) {
+    if (v.is_null()) {
+      std::printf("    %s  no thresholds in this model\n", key.c_str());
+    } else if (v["precision"].is_null()) {
+      std::printf("    %s  rate 0 (nothing auto-coded)\n", key.c_str());
+    } else {
+      std::printf("    %s  rate %.4f, precision reached %.4f\n", key.c_str(),
+                  v["auto_rate"].get<double>(), v["precision"].get<double>());
+    }
+  }
+}
+
 }  // namespace statcoder::cli

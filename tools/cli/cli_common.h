@@ -44,6 +44,10 @@ core::ProgressCallback MakeProgressBar(bool quiet);
 // "a,b , c" → {"a","b","c"}; empty items dropped.
 std::vector<std::string> SplitList(const std::string& s);
 
+// Prints an `auto_rate_at_precision` object (quality/quality_report.h) as indented lines, one
+// per target precision.
+void PrintAutoRateAtPrecision(const nlohmann::json& at_precision);
+
 // Options shared by verbs that read records.
 struct InputOptions {
   std::string format = "auto";

@@ -135,16 +135,7 @@ core::Status RunEvaluate(EvaluateFlags& f) {
   }
   std::printf("  auto-coding rate at target precision (thresholds from %s):\n",
               m->data().policy.chosen_on.c_str());
-  for (const auto& [key, v] : at_precision.items()) {
-    if (v.is_null()) {
-      std::printf("    %s  no thresholds in this model\n", key.c_str());
-    } else if (v["precision"].is_null()) {
-      std::printf("    %s  rate 0 (nothing auto-coded)\n", key.c_str());
-    } else {
-      std::printf("    %s  rate %.4f, precision reached %.4f\n", key.c_str(),
-                  v["auto_rate"].get<double>(), v["precision"].get<double>());
-    }
-  }
+  PrintAutoRateAtPrecision(at_precision);
   if (s.unseen_labels > 0) {
     std::printf(
         "  note: %llu record(s) have a true code never seen in training; they count "

@@ -101,14 +101,7 @@ core::Status RunPolicy(PolicyFlags& f) {
       "auto-coded\n",
       policy.min_margin, policy.refer_codes.size(), policy.no_auto_codes.size());
   std::printf("  on these records (in-sample, optimistic; evaluate on other records):\n");
-  for (const auto& [key, v] : in_sample.items()) {
-    if (v.is_null() || v["precision"].is_null()) {
-      std::printf("    %s  nothing auto-coded\n", key.c_str());
-      continue;
-    }
-    std::printf("    %s  auto-coding rate %.4f, precision %.4f\n", key.c_str(),
-                v["auto_rate"].get<double>(), v["precision"].get<double>());
-  }
+  PrintAutoRateAtPrecision(in_sample);
   return core::Status::Ok();
 }
 
