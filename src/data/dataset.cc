@@ -24,8 +24,9 @@ std::string_view TrimSpaces(std::string_view s) {
   return s;
 }
 
-// Parses a numeric field; on failure *why says what is wrong with it.
-bool ParseNumber(std::string_view text, double* value, std::string* why) {
+}  // namespace
+
+bool ParseNumericField(std::string_view text, double* value, std::string* why) {
   std::string_view s = TrimSpaces(text);
   if (s.empty()) {
     *value = std::numeric_limits<double>::quiet_NaN();
@@ -49,6 +50,8 @@ bool ParseNumber(std::string_view text, double* value, std::string* why) {
   }
   return true;
 }
+
+namespace {
 
 // How users name each schema role (the CLI flags and the Python keyword arguments).
 std::string RoleName(std::string_view role) {
@@ -193,7 +196,7 @@ Result<Dataset> LoadDataset(const std::string& path, const Schema& schema,
     bool ok = true;
     r.numerics.resize(num_cols.size());
     for (size_t k = 0; k < num_cols.size() && ok; ++k) {
-      if (!ParseNumber(rec.fields[num_cols[k]], &r.numerics[k], &why)) {
+      if (!ParseNumericField(rec.fields[num_cols[k]], &r.numerics[k], &why)) {
         reject(schema.numeric_fields[k], why);
         ok = false;
       }
@@ -369,7 +372,7 @@ Result<Dataset> DatasetFromTable(Table table, const Schema& schema, const LoadOp
     }
     r.numerics.resize(num_cols.size());
     for (size_t k = 0; k < num_cols.size() && ok; ++k) {
-      if (!ParseNumber(value(num_cols[k]), &r.numerics[k], &why)) {
+      if (!ParseNumericField(value(num_cols[k]), &r.numerics[k], &why)) {
         reject(schema.numeric_fields[k], why);
         ok = false;
       }

@@ -16,6 +16,7 @@
 #include <functional>
 #include <limits>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/result.h"
@@ -104,6 +105,10 @@ struct Table {
 // (each length-prefixed, in schema order), so the same data gives the same hash.
 core::Result<Dataset> DatasetFromTable(Table table, const Schema& schema,
                                        const LoadOptions& options, const CodeList* code_list);
+
+// A numeric field as data files give it: spaces trimmed, a leading '+' allowed, empty = missing
+// (NaN); anything else must be one finite number. On failure *why says what is wrong with it.
+bool ParseNumericField(std::string_view text, double* value, std::string* why);
 
 // kFailedPrecondition when rejected / (accepted + rejected) > max_share, with the first
 // rejection's message and the count; OK otherwise. Also fails when nothing was accepted.

@@ -1,14 +1,12 @@
 // statcoder explain: why a model chose a code for one record, as the exact contribution of each
 // feature, field and word to the chosen code's score against the runner-up (model/explainer.h).
 #include <algorithm>
-#include <charconv>
 #include <cmath>
 #include <cstdio>
 #include <limits>
 #include <memory>
 #include <string>
 #include <string_view>
-#include <system_error>
 #include <vector>
 
 #include "cli_common.h"
@@ -43,19 +41,13 @@ struct OwnedRecord {
   }
 };
 
-// The same rule as numeric columns of data files (data/dataset.cc): spaces trimmed, a leading
-// '+' allowed, empty = missing; anything else must be one finite number.
+// The same rule as numeric columns of data files (data::ParseNumericField).
 core::Result<double> ParseNumber(const std::string& name, std::string_view text) {
-  std::string_view s = text;
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  if (s.empty()) return std::numeric_limits<double>::quiet_NaN();
-  if (s.size() > 1 && s.front() == '+' && s[1] != '-' && s[1] != '+') s.remove_prefix(1);
   double value = 0;
-  const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), value);
-  if (ec != std::errc() || end != s.data() + s.size() || !std::isfinite(value)) {
-    return core::InvalidArgument("--field " + name + "=" + std::string(text) + ": '" +
-                                 std::string(text) + "' is not a finite number; '" + name +
+  std::string why;
+  if (!data::ParseNumericField(text, &value, &why)) {
+    return core::InvalidArgument("--field " + name + "=" + std::string(text) + ": " + why +
+                                 "; '" + name +
                                  "' is a numeric field (give e.g. 12.5, or nothing for missing)");
   }
   return value;
