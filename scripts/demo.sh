@@ -34,6 +34,29 @@ step "Evaluate on examples/onet/test.tsv (held out, labelled)"
   --report demo-out/report
 # ---- End of the main job. --------------------------------------------------------------------
 
+# ---- The same job in a workspace (lake, registry, gates, ethics, knowledge base, audit). -------
+step "Workspace demo-out/ws: ingest, train with lineage, approve, promote, code"
+ws=demo-out/ws
+rm -rf "$ws"
+export STATCODER_ACTOR=methodologist
+"$statcoder" init "$ws" --codelist examples/onet/soc2018_codelist.tsv \
+  --schema "text=title;label=soc2018;id=id"
+snapshot=$("$statcoder" ingest "$ws" examples/onet/train.tsv --kind training --source "O*NET sample")
+"$statcoder" train "$ws" --snapshot "$snapshot" --quiet
+"$statcoder" ethics start "$ws" --model candidate > /dev/null
+for item in $("$statcoder" ethics show "$ws" --model candidate --json |
+              /usr/bin/python3 -c 'import json,sys; print(" ".join(i["id"] for i in json.load(sys.stdin)["items"]))'); do
+  "$statcoder" ethics answer "$ws" --model candidate --item "$item" --rating met \
+    --justification "demo: public job titles, no personal data" > /dev/null
+done
+"$statcoder" ethics submit "$ws" --model candidate > /dev/null
+STATCODER_ACTOR=ethics-lead "$statcoder" ethics approve "$ws" --model candidate > /dev/null
+"$statcoder" models promote "$ws" candidate
+"$statcoder" kb add "$ws" --text "Dairy Department Manager" --code 41-1011 --note "coding manual"
+"$statcoder" code "$ws" --data examples/onet/new.tsv --out demo-out/ws-coded.tsv
+"$statcoder" audit verify "$ws"
+# ---- End of the workspace job. ---------------------------------------------------------------
+
 step "First coded records (demo-out/coded.tsv)"
 head -n 6 demo-out/coded.tsv
 echo "... $(($(wc -l <demo-out/coded.tsv) - 1)) records coded; model in demo-out/model.stc"

@@ -17,6 +17,8 @@ packages=(
   libcli11-dev                                       # command line (tools/cli)
   libsodium-dev                                      # hashing, tokens
   libsqlite3-dev                                     # workspace metadata store
+  sqlite3                                            # its shell, for the audit tamper test
+  libtomlplusplus-dev                                # statcoder.toml (workspace)
   libgtest-dev libgmock-dev googletest               # tests
   libbenchmark-dev                                   # bench/ kernels
   python3                                            # Debian's /usr/bin/python3 for scripts/*.py

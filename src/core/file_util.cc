@@ -24,8 +24,41 @@ Result<std::string> ReadFile(const std::string& path) {
   return out;
 }
 
-Status WriteFileAtomic(const std::string& path, std::string_view bytes) {
-  const std::string tmp = path + ".tmp." + std::to_string(::getpid());
+namespace {
+
+std::string ParentOf(const std::string& path) {
+  const size_t slash = path.rfind('/');
+  if (slash == std::string::npos) return ".";
+  return slash == 0 ? "/" : path.substr(0, slash);
+}
+
+std::string BaseName(const std::string& path) {
+  const size_t slash = path.rfind('/');
+  return slash == std::string::npos ? path : path.substr(slash + 1);
+}
+
+}  // namespace
+
+Status SyncDirectory(const std::string& dir) {
+  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return IoError("cannot open folder '" + dir + "': " + std::strerror(errno));
+  const bool ok = ::fsync(fd) == 0;
+  ::close(fd);
+  if (!ok) return IoError("cannot flush folder '" + dir + "' to disk");
+  return Status::Ok();
+}
+
+Status RenameDurably(const std::string& from, const std::string& to) {
+  if (std::rename(from.c_str(), to.c_str()) != 0) {
+    return IoError("cannot rename '" + from + "' to '" + to + "': " + std::strerror(errno));
+  }
+  return SyncDirectory(ParentOf(to));
+}
+
+Status WriteFileAtomic(const std::string& path, std::string_view bytes,
+                       const std::string& temp_dir) {
+  const std::string tmp = (temp_dir.empty() ? path : temp_dir + "/" + BaseName(path)) + ".tmp." +
+                          std::to_string(::getpid());
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) return IoError("cannot create '" + tmp + "': " + std::strerror(errno));
   size_t done = 0;
@@ -49,7 +82,7 @@ Status WriteFileAtomic(const std::string& path, std::string_view bytes) {
     ::unlink(tmp.c_str());
     return IoError("cannot rename '" + tmp + "' to '" + path + "': " + err);
   }
-  return Status::Ok();
+  return SyncDirectory(ParentOf(path));
 }
 
 }  // namespace statcoder::core

@@ -11,6 +11,14 @@
 namespace statcoder::core {
 
 Result<std::string> ReadFile(const std::string& path);
-Status WriteFileAtomic(const std::string& path, std::string_view bytes);
+// With `temp_dir`, the temporary file is made there (same file system as `path`), so a crash
+// never leaves a partial file beside the target. The parent folder is fsynced after the rename,
+// so the new name survives a power loss.
+Status WriteFileAtomic(const std::string& path, std::string_view bytes,
+                       const std::string& temp_dir = "");
+// Renames `from` over `to` (same file system) and fsyncs the target's folder.
+Status RenameDurably(const std::string& from, const std::string& to);
+// fsyncs a folder, making renames and creations in it durable.
+Status SyncDirectory(const std::string& dir);
 
 }  // namespace statcoder::core

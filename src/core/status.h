@@ -82,9 +82,11 @@ inline Status Internal(std::string msg) { return Status(StatusCode::kInternal, s
 #define SC_STATUS_CONCAT_INNER(a, b) a##b
 #define SC_STATUS_CONCAT(a, b) SC_STATUS_CONCAT_INNER(a, b)
 
-// Returns from the enclosing function if `expr` (a Status) is not OK.
-#define RETURN_IF_ERROR(expr)                                  \
-  do {                                                         \
-    ::statcoder::core::Status sc_status_tmp_ = (expr);         \
-    if (!sc_status_tmp_.ok()) return sc_status_tmp_;           \
+// Returns from the enclosing function if `expr` (a Status) is not OK. The temporary gets a
+// unique name, so a RETURN_IF_ERROR inside a lambda passed to another one does not shadow it.
+#define RETURN_IF_ERROR(expr) SC_RETURN_IF_ERROR_IMPL(SC_STATUS_CONCAT(sc_status_, __COUNTER__), expr)
+#define SC_RETURN_IF_ERROR_IMPL(tmp, expr)         \
+  do {                                             \
+    ::statcoder::core::Status tmp = (expr);        \
+    if (!tmp.ok()) return tmp;                     \
   } while (0)

@@ -11,6 +11,7 @@ std::string_view DecisionName(Decision d) {
   switch (d) {
     case Decision::kAuto: return "auto";
     case Decision::kReview: return "review";
+    case Decision::kKb: return "kb";
   }
   return "review";
 }

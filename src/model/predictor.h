@@ -23,8 +23,9 @@
 
 namespace statcoder::model {
 
-enum class Decision { kAuto, kReview };
-std::string_view DecisionName(Decision d);  // "auto", "review"
+// kKb: coded from the workspace's knowledge base (kb/knowledge_base.h), not by the model.
+enum class Decision { kAuto, kReview, kKb };
+std::string_view DecisionName(Decision d);  // "auto", "review", "kb"
 
 struct ScoredLabel {
   int32_t label = -1;       // index into Model::labels
@@ -37,8 +38,9 @@ struct Prediction {
   int level = 1;                 // depth of `code` in the code list (1 without one)
   double confidence = 0;         // calibrated probability of `code`
   Decision decision = Decision::kReview;
-  // Why a record was referred ("below_threshold", "margin", "refer_code", "no_auto_code");
-  // empty when auto-coded. Points to a string literal.
+  // Why a record was referred ("below_threshold", "margin", "refer_code", "no_auto_code",
+  // "kb_conflict": the model strongly disagrees with the knowledge base); empty when auto-coded.
+  // Points to a string literal.
   std::string_view reason;
   uint32_t num_features = 0;     // features produced by the featurizer
   uint32_t known_features = 0;   // of which were seen in training

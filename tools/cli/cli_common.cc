@@ -127,8 +127,9 @@ core::Status HandleRejects(const data::Dataset& ds, const InputOptions& input,
   return data::CheckRejectShare(ds, input.max_reject_share);
 }
 
-void CodingOptions::AddTo(CLI::App* app, const std::string& data_help) {
-  app->add_option("--model", model_path, "Model file (.stc)")->required();
+void CodingOptions::AddTo(CLI::App* app, const std::string& data_help, bool model_required) {
+  CLI::Option* model = app->add_option("--model", model_path, "Model file (.stc)");
+  if (model_required) model->required();
   app->add_option("--data", data_path, data_help)->required();
   app->add_option("--id", id, "Id column; default: the record number");
   app->add_option("--top-k", top_k, "Codes listed per record (1..100)")->capture_default_str();

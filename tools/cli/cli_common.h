@@ -72,8 +72,9 @@ struct CodingOptions {
   int threads = 1;
   InputOptions input;
 
-  // `data_help` describes the --data file for this verb.
-  void AddTo(CLI::App* app, const std::string& data_help);
+  // `data_help` describes the --data file for this verb. Without `model_required`, the caller
+  // finds the model another way (a workspace's production model) when --model is not given.
+  void AddTo(CLI::App* app, const std::string& data_help, bool model_required = true);
 };
 
 // A model, the records it coded and its predictions (one per record, in order).

@@ -9,6 +9,9 @@
 #include "commands.h"
 #include "core/file_util.h"
 #include "data/record_reader.h"
+#include "kb/knowledge_base.h"
+#include "registry/model_registry.h"
+#include "workspace_args.h"
 
 namespace statcoder::cli {
 namespace {
@@ -17,12 +20,24 @@ struct CodeFlags {
   CodingOptions coding;
   std::string out_path = "-";
   bool json = false, quiet = false;
+  // Coding in a workspace: its production model (or --model-version) and knowledge base.
+  WorkspaceArgs ws;
+  std::string model_version = "production";
+};
+
+// What coding in a workspace adds to plain coding.
+struct WorkspaceCoding {
+  std::unique_ptr<workspace::Workspace> ws;
+  std::unique_ptr<kb::KnowledgeBase> kb;
+  kb::KbApplied applied;
 };
 
 // Output rows as TSV (default), CSV (RFC 4180) or JSON Lines, chosen by the --out extension.
 class CodedWriter {
  public:
-  CodedWriter(data::FileFormat format, int top_k) : format_(format), top_k_(top_k) {}
+  // With `kb_column`, a last column `kb_entry` names the knowledge-base entry used (or empty).
+  CodedWriter(data::FileFormat format, int top_k, bool kb_column)
+      : format_(format), top_k_(top_k), kb_column_(kb_column) {}
 
   void Header(std::string* out) const {
     if (format_ == data::FileFormat::kJsonl) return;
@@ -33,11 +48,12 @@ class CodedWriter {
     }
     cols.push_back("model_version");
     cols.push_back("reason");
+    if (kb_column_) cols.push_back("kb_entry");
     Row(cols, out);
   }
 
   void Record(const model::Model& m, const std::string& id, const model::Prediction& p,
-              std::string* out) const {
+              int64_t kb_entry, std::string* out) const {
     const std::string level_name =
         m.code_list() ? m.code_list()->LevelName(p.level) : std::string("code");
     if (format_ == data::FileFormat::kJsonl) {
@@ -55,6 +71,7 @@ class CodedWriter {
                           {"top", alts},
                           {"model_version", m.version_id()},
                           {"reason", std::string(p.reason)}};
+      if (kb_column_) j["kb_entry"] = kb_entry ? nlohmann::json(kb_entry) : nlohmann::json(nullptr);
       out->append(j.dump());
       out->push_back('\n');
       return;
@@ -76,6 +93,7 @@ class CodedWriter {
     }
     cols.push_back(m.version_id());
     cols.push_back(std::string(p.reason));
+    if (kb_column_) cols.push_back(kb_entry ? std::to_string(kb_entry) : "");
     Row(cols, out);
   }
 
@@ -114,28 +132,58 @@ class CodedWriter {
 
   data::FileFormat format_;
   int top_k_;
+  bool kb_column_;
 };
 
+core::Result<WorkspaceCoding> OpenWorkspaceCoding(CodeFlags& f) {
+  WorkspaceCoding wc;
+  if (f.ws.workspace.empty() && f.ws.positionals.empty() &&
+      !workspace::FindWorkspace("").ok()) {
+    return core::InvalidArgument("--model is required (or code in a workspace: statcoder code WS "
+                                 "--data FILE)");
+  }
+  ASSIGN_OR_RETURN(wc.ws, f.ws.Open(0, false, nullptr));
+  ASSIGN_OR_RETURN(store::ModelRow m, registry::ResolveModel(*wc.ws, f.model_version));
+  f.coding.model_path = wc.ws->Path(m.path);
+  if (f.coding.id.empty()) f.coding.id = wc.ws->config().schema.id_field;
+  return wc;
+}
+
 core::Status RunCode(CodeFlags& f) {
+  std::optional<WorkspaceCoding> wc;
+  if (!f.ws.workspace.empty() || !f.ws.positionals.empty() || f.coding.model_path.empty()) {
+    ASSIGN_OR_RETURN(wc, OpenWorkspaceCoding(f));
+  }
+  if (f.coding.data_path.empty()) return core::InvalidArgument("--data is required");
   const std::string base = f.out_path == "-" ? f.coding.data_path : f.out_path;
   ASSIGN_OR_RETURN(CodedBatch batch, LoadAndCode(f.coding, "", base + ".rejects.tsv",
                                                  MakeProgressBar(f.quiet || f.json)));
   const model::Model* m = batch.model.get();
   const data::Dataset& ds = batch.dataset;
-  const std::vector<model::Prediction>& preds = batch.predictions;
+  std::vector<model::Prediction>& preds = batch.predictions;
   const double seconds = batch.seconds;
+  if (wc) {
+    // The knowledge base comes before the model (kb/knowledge_base.h).
+    ASSIGN_OR_RETURN(kb::KnowledgeBase knowledge,
+                     kb::KnowledgeBase::Load(wc->ws->store(), model::SchemaFor(*m, "", "")));
+    wc->kb = std::make_unique<kb::KnowledgeBase>(std::move(knowledge));
+    wc->applied = kb::ApplyKnowledgeBase(*wc->kb, *m, ds,
+                                         wc->ws->config().kb.disagreement_probability, &preds);
+  }
 
   const data::FileFormat out_format =
       f.out_path == "-" ? data::FileFormat::kTsv : data::FormatFromPath(f.out_path);
-  CodedWriter writer(out_format, f.coding.top_k);
+  CodedWriter writer(out_format, f.coding.top_k, wc.has_value());
   std::string out;
   out.reserve(ds.records.size() * (64 + static_cast<size_t>(f.coding.top_k) * 20));
   writer.Header(&out);
-  uint64_t auto_count = 0;
+  uint64_t auto_count = 0, kb_count = 0;
   for (size_t i = 0; i < preds.size(); ++i) {
-    writer.Record(*m, ds.records[i].id, preds[i], &out);
+    writer.Record(*m, ds.records[i].id, preds[i], wc ? wc->applied.entry_ids[i] : 0, &out);
     auto_count += preds[i].decision == model::Decision::kAuto;
+    kb_count += preds[i].decision == model::Decision::kKb;
   }
+  const uint64_t review_count = preds.size() - auto_count - kb_count;
   if (f.out_path == "-") {
     if (std::fwrite(out.data(), 1, out.size(), stdout) != out.size()) {
       return core::IoError("cannot write coded records to standard output");
@@ -147,22 +195,30 @@ core::Status RunCode(CodeFlags& f) {
   nlohmann::json summary = {{"records", preds.size()},
                             {"rejected", ds.rejections.size()},
                             {"auto", auto_count},
-                            {"review", preds.size() - auto_count},
+                            {"kb", kb_count},
+                            {"review", review_count},
                             {"auto_rate", static_cast<double>(auto_count) / n},
                             {"seconds", seconds},
                             {"records_per_second", static_cast<double>(preds.size()) / std::max(seconds, 1e-9)},
                             {"model_version", m->version_id()},
                             {"out", f.out_path}};
+  if (wc) {
+    summary["workspace"] = wc->ws->root();
+    summary["kb_version"] = wc->kb->version();
+    summary["kb_conflicts"] = wc->applied.conflicts;
+  }
+  f.json = f.json || f.ws.json;
   if (f.json && f.out_path != "-") {
     std::printf("%s\n", summary.dump(2).c_str());
   } else if (!f.quiet) {
     std::fprintf(stderr,
-                 "coded %zu records with model %s: %llu auto (%.1f%%), %llu to review; %.0f "
-                 "records/s\n",
+                 "coded %zu records with model %s: %llu auto (%.1f%%), %llu from the knowledge "
+                 "base, %llu to review; %.0f records/s\n",
                  preds.size(), m->version_id().c_str(),
                  static_cast<unsigned long long>(auto_count),
                  100.0 * static_cast<double>(auto_count) / n,
-                 static_cast<unsigned long long>(preds.size() - auto_count),
+                 static_cast<unsigned long long>(kb_count),
+                 static_cast<unsigned long long>(review_count),
                  summary["records_per_second"].get<double>());
   }
   return core::Status::Ok();
@@ -173,7 +229,14 @@ core::Status RunCode(CodeFlags& f) {
 Command AddCodeCommand(CLI::App& app) {
   auto flags = std::make_shared<CodeFlags>();
   CLI::App* sub = app.add_subcommand("code", "Code new records with a model");
-  flags->coding.AddTo(sub, "Records to code (TSV, CSV or JSON Lines)");
+  flags->coding.AddTo(sub, "Records to code (TSV, CSV or JSON Lines)", /*model_required=*/false);
+  // In a workspace: its production model and knowledge base, instead of --model.
+  sub->add_option("workspace", flags->ws.positionals, "Workspace (instead of --model)");
+  sub->add_option("--workspace", flags->ws.workspace, "Workspace folder");
+  sub->add_option("--actor", flags->ws.actor, "Who is acting (workspace)");
+  sub->add_option("--model-version", flags->model_version,
+                  "Workspace: the model to use (version, 'production' or 'candidate')")
+      ->capture_default_str();
   sub->add_option("--out", flags->out_path,
                   "Coded output (.tsv, .csv or .jsonl by extension; - for standard output)")
       ->capture_default_str();
@@ -181,7 +244,7 @@ Command AddCodeCommand(CLI::App& app) {
   sub->add_flag("--quiet", flags->quiet, "No progress bar or summary");
   return {sub, [flags] {
             core::Status s = RunCode(*flags);
-            return s.ok() ? kExitOk : ReportError("code", s, flags->json);
+            return s.ok() ? kExitOk : ReportError("code", s, flags->json || flags->ws.json);
           }};
 }
 

@@ -19,5 +19,13 @@ Command AddEvaluateCommand(CLI::App& app);
 Command AddPolicyCommand(CLI::App& app);
 Command AddReproduceCommand(CLI::App& app);
 Command AddExplainCommand(CLI::App& app);
+// Workspace verbs (docs/cli.md, "Workspace").
+Command AddInitCommand(CLI::App& app);
+Command AddIngestCommand(CLI::App& app);
+Command AddSnapshotsCommand(CLI::App& app);
+Command AddModelsCommand(CLI::App& app);
+Command AddKbCommand(CLI::App& app);
+Command AddEthicsCommand(CLI::App& app);
+Command AddAuditCommand(CLI::App& app);
 
 }  // namespace statcoder::cli

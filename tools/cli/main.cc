@@ -18,7 +18,10 @@ int main(int argc, char** argv) {
   std::vector<Command> commands = {AddTrainCommand(app), AddCodeCommand(app),
                                    AddEvaluateCommand(app), AddPolicyCommand(app),
                                    AddReproduceCommand(app)};
-  commands.push_back(AddExplainCommand(app));
+  for (auto add : {AddExplainCommand, AddInitCommand, AddIngestCommand, AddSnapshotsCommand,
+                   AddModelsCommand, AddKbCommand, AddEthicsCommand, AddAuditCommand}) {
+    commands.push_back(add(app));
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -10,6 +10,8 @@
 #include "data/code_list.h"
 #include "model/model_io.h"
 #include "model/trainer.h"
+#include "registry/training_run.h"
+#include "workspace_args.h"
 
 namespace statcoder::cli {
 namespace {
@@ -22,6 +24,9 @@ struct TrainFlags {
   model::TrainOptions options;
   InputOptions input;
   bool strip_accents = false, no_refit = false, no_sharing = false, json = false, quiet = false;
+  // Training in a workspace: on lake snapshots, with statcoder.toml's options.
+  WorkspaceArgs ws;
+  std::vector<std::string> snapshots, evaluate_on;
 };
 
 core::Status ParseCharNgrams(const std::string& spec, text::FeaturizerConfig* config) {
@@ -39,7 +44,65 @@ core::Status ParseCharNgrams(const std::string& spec, text::FeaturizerConfig* co
   return core::Status::Ok();
 }
 
+core::Status RunWorkspaceTrain(TrainFlags& f) {
+  ASSIGN_OR_RETURN(std::unique_ptr<workspace::Workspace> ws, f.ws.Open(0, false, nullptr));
+  registry::TrainingRunOptions options;
+  for (const auto& s : f.snapshots) {
+    for (auto& id : SplitList(s)) options.snapshots.push_back(id);
+  }
+  for (const auto& s : f.evaluate_on) {
+    for (auto& id : SplitList(s)) options.evaluation_snapshots.push_back(id);
+  }
+  options.progress = MakeProgressBar(f.quiet || f.json);
+  ASSIGN_OR_RETURN(registry::TrainingRun run, registry::TrainAndRegister(*ws, options));
+  const store::ModelRow& m = run.model;
+  const nlohmann::json& report = run.report;
+  nlohmann::json summary = {
+      {"model", ws->Path(m.path)},
+      {"model_version", m.version},
+      {"number", m.number},
+      {"created", run.created},
+      {"snapshots", m.snapshots},
+      {"evaluation_snapshots", m.evaluation_snapshots},
+      {"training_records", run.training_records},
+      {"evaluation_records", run.evaluation_records},
+      {"training_seconds", run.training_seconds},
+      {"report", ws->Path("reports/" + m.version + "/report.html")},
+      {"accuracy", report.contains("/accuracy/top1/value"_json_pointer)
+                       ? report["accuracy"]["top1"]["value"]
+                       : nlohmann::json(nullptr)},
+  };
+  f.json = f.json || f.ws.json;
+  if (f.json) {
+    std::printf("%s\n", summary.dump(2).c_str());
+  } else if (!run.created) {
+    std::printf("model %s (#%lld) is already registered: same snapshots, options and seed\n",
+                m.version.c_str(), static_cast<long long>(m.number));
+  } else {
+    std::printf("trained model %s (#%lld) on %llu records of %zu snapshot(s) in %.1f s; it is the "
+                "candidate\n  quality report (%llu held-out records): %s\n  next: statcoder "
+                "models promote %s %s\n",
+                m.version.c_str(), static_cast<long long>(m.number),
+                static_cast<unsigned long long>(run.training_records), m.snapshots.size(),
+                run.training_seconds, static_cast<unsigned long long>(run.evaluation_records),
+                summary["report"].get<std::string>().c_str(), ws->root().c_str(),
+                m.version.c_str());
+  }
+  return core::Status::Ok();
+}
+
 core::Status RunTrain(TrainFlags& f) {
+  if (!f.snapshots.empty() || !f.ws.workspace.empty() || !f.ws.positionals.empty()) {
+    return RunWorkspaceTrain(f);
+  }
+  for (const auto& [value, flag] : {std::pair{&f.data_path, "--data"}, {&f.text, "--text"},
+                                    {&f.label, "--label"}, {&f.out_path, "--out"}}) {
+    if (value->empty()) {
+      return core::InvalidArgument(std::string(flag) +
+                                   " is required (or train in a workspace: statcoder train WS "
+                                   "--snapshot ID)");
+    }
+  }
   data::Schema schema;
   schema.id_field = f.id;
   schema.text_fields = SplitList(f.text);
@@ -130,11 +193,20 @@ core::Status RunTrain(TrainFlags& f) {
 Command AddTrainCommand(CLI::App& app) {
   auto flags = std::make_shared<TrainFlags>();
   CLI::App* sub = app.add_subcommand("train", "Learn a coding model from coded records");
-  sub->add_option("--data", flags->data_path, "Coded records (TSV, CSV or JSON Lines)")
-      ->required();
-  sub->add_option("--text", flags->text, "Free-text column(s), comma-separated")->required();
-  sub->add_option("--label", flags->label, "Column holding the code")->required();
-  sub->add_option("--out", flags->out_path, "Model file to write (.stc)")->required();
+  sub->add_option("--data", flags->data_path, "Coded records (TSV, CSV or JSON Lines)");
+  sub->add_option("--text", flags->text, "Free-text column(s), comma-separated");
+  sub->add_option("--label", flags->label, "Column holding the code");
+  sub->add_option("--out", flags->out_path, "Model file to write (.stc)");
+  // In a workspace, the data come from lake snapshots and the options from statcoder.toml.
+  sub->add_option("workspace", flags->ws.positionals,
+                  "Workspace (instead of --data/--text/--label/--out)");
+  sub->add_option("--workspace", flags->ws.workspace, "Workspace folder");
+  sub->add_option("--actor", flags->ws.actor, "Who is acting, for the audit trail");
+  sub->add_option("--snapshot", flags->snapshots,
+                  "Workspace: training snapshot id(s), comma-separated");
+  sub->add_option("--evaluate-on", flags->evaluate_on,
+                  "Workspace: snapshot(s) for the quality report (default: a seeded "
+                  "[training] test_fraction of the training records, held out)");
   sub->add_option("--categorical", flags->categorical, "Categorical column(s), comma-separated");
   sub->add_option("--numeric", flags->numeric, "Numeric column(s), comma-separated; binned");
   sub->add_option("--id", flags->id, "Record id column (for messages and rejects)");
@@ -190,7 +262,7 @@ Command AddTrainCommand(CLI::App& app) {
   sub->add_flag("--quiet", flags->quiet, "No progress bar");
   return {sub, [flags] {
             core::Status s = RunTrain(*flags);
-            return s.ok() ? kExitOk : ReportError("train", s, flags->json);
+            return s.ok() ? kExitOk : ReportError("train", s, flags->json || flags->ws.json);
           }};
 }
 

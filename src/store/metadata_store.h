@@ -1,0 +1,174 @@
+// MetadataStore: the workspace's memory — snapshot catalog, model registry, aliases, knowledge
+// base, ethics assessments and the audit trail — behind one interface that speaks in the
+// domain's rows, never in SQL. The embedded implementation is SQLite (sqlite_store.h); a shared
+// PostgreSQL store for multi-user deployments would implement the same interface.
+//
+//   ASSIGN_OR_RETURN(std::unique_ptr<MetadataStore> store, OpenSqliteStore(ws + "/statcoder.db"));
+//   RETURN_IF_ERROR(store->Transaction([&] {
+//     RETURN_IF_ERROR(store->InsertSnapshot(row));
+//     return store->AppendAudit({.actor = "alice", .action = "ingest", .details = {...}});
+//   }));
+//
+// Writes outside a Transaction each commit on their own. Inside one, every write commits
+// together or not at all, and writers in other processes wait (serialised, never interleaved).
+// Times are UTC ISO 8601 ("2026-11-29T10:15:02Z"), set by the caller.
+// Thread-safety: one MetadataStore per thread; several processes may open the same workspace.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/result.h"
+
+namespace statcoder::store {
+
+// One immutable dataset in the lake. `id` is the SHA-256 of the canonical file's bytes.
+struct SnapshotRow {
+  std::string id;
+  std::string kind;  // training, batch, feedback, audit
+  uint64_t rows = 0;
+  uint64_t rejected = 0;
+  nlohmann::json schema;       // the schema the rows were validated against
+  std::string data_source;     // provenance name (ingest --source), e.g. "LFS 2024 Q1"
+  std::string source_file;     // the ingested file's name, as given
+  std::string source_sha256;   // SHA-256 of the ingested file's bytes
+  std::vector<std::string> parents;  // snapshot ids this one derives from
+  std::string transformation;  // how it was made from its parents ("ingest", "review export")
+  std::string path;            // canonical records file, relative to the workspace
+  std::string rejects_path;    // rejected rows with reasons, relative; empty when none
+  std::string rejects_sha256;
+  std::string actor;
+  std::string created_at;
+};
+
+// One trained model version. `version` is the model's content id (model_io.h).
+struct ModelRow {
+  std::string version;
+  int64_t number = 0;           // 1, 2, ... in registration order (set by the store)
+  std::string classification;   // which production slot it competes for
+  std::string path;             // model file, relative to the workspace
+  std::string file_sha256;
+  std::vector<std::string> snapshots;  // training snapshots (lineage)
+  std::vector<std::string> evaluation_snapshots;  // where the quality report was measured
+  nlohmann::json options;       // every training option, seed included
+  uint64_t seed = 0;
+  std::string statcoder_version;
+  std::string codelist_sha256;
+  std::vector<std::string> data_sources;  // sorted, distinct; from the training snapshots
+  std::string report_path;      // report.json, relative
+  std::string report_sha256;
+  bool archived = false;
+  std::string actor;
+  std::string created_at;
+};
+
+// Who holds an alias ("candidate", "production") of a classification.
+struct AliasRow {
+  std::string classification;
+  std::string alias;
+  std::string version;
+  std::string reason;  // why it moved: promote, force, rollback (rollback undoes a promotion)
+  std::string actor;
+  std::string set_at;
+};
+
+// One knowledge-base mapping. An edit never rewrites a row: removal sets removed_in, a change is
+// a removal plus a new entry; so the base as of any version can be listed.
+struct KbEntry {
+  int64_t id = 0;               // set by the store
+  std::string text;             // normalised text key
+  nlohmann::json context = nlohmann::json::object();  // categorical field → value; may be empty
+  std::string code;
+  std::string note;
+  int64_t added_in = 0;         // knowledge-base version that added it
+  int64_t removed_in = 0;       // 0 while in force
+  std::string actor;
+  std::string created_at;
+};
+
+// An ethics self-assessment of one model version (docs/ethics.md).
+struct EthicsAssessment {
+  int64_t id = 0;               // set by the store
+  std::string model_version;
+  std::string status;           // draft, submitted, approved
+  nlohmann::json answers = nlohmann::json::object();  // item id → {rating, justification}
+  nlohmann::json sensitive_areas = nlohmann::json::array();
+  double risk_score = 0;
+  std::string data_sources_key;  // what a new assessment is needed for when it changes
+  std::string codelist_sha256;
+  std::string started_by, started_at;
+  std::string submitted_by, submitted_at;
+  std::string approved_by, approved_at;
+};
+
+// One append-only audit entry. `seq`, `prev_hash` and `hash` are set by AppendAudit.
+struct AuditEntry {
+  int64_t seq = 0;
+  std::string time;
+  std::string actor;
+  std::string action;  // ingest, train, promote, rollback, archive, kb_add, ethics_submit, ...
+  nlohmann::json details = nlohmann::json::object();
+  std::string prev_hash;
+  std::string hash;
+};
+
+class MetadataStore {
+ public:
+  virtual ~MetadataStore() = default;
+
+  // Runs `body` as one transaction: committed when it returns OK, rolled back otherwise.
+  // Nested calls join the outer transaction.
+  virtual core::Status Transaction(const std::function<core::Status()>& body) = 0;
+
+  // The catalog schema version this store holds (migrated to the newest on open).
+  virtual int SchemaVersion() const = 0;
+
+  // ---- Snapshots (never updated or deleted) ----
+  virtual core::Result<std::optional<SnapshotRow>> FindSnapshot(const std::string& id) = 0;
+  virtual core::Result<std::vector<SnapshotRow>> ListSnapshots() = 0;  // oldest first
+  // kAlreadyExists when the id is catalogued.
+  virtual core::Status InsertSnapshot(const SnapshotRow& row) = 0;
+
+  // ---- Models and aliases ----
+  // Sets row.number; kAlreadyExists when the version is registered.
+  virtual core::Result<int64_t> InsertModel(const ModelRow& row) = 0;
+  virtual core::Result<std::optional<ModelRow>> FindModel(const std::string& version) = 0;
+  virtual core::Result<std::vector<ModelRow>> ListModels() = 0;  // by number
+  virtual core::Status SetArchived(const std::string& version, bool archived) = 0;
+  virtual core::Result<std::optional<AliasRow>> FindAlias(const std::string& classification,
+                                                          const std::string& alias) = 0;
+  virtual core::Result<std::vector<AliasRow>> ListAliases() = 0;
+  // Moves the alias to `row.version` and appends the move to the alias history.
+  virtual core::Status SetAlias(const AliasRow& row) = 0;
+  virtual core::Status ClearAlias(const std::string& classification, const std::string& alias) = 0;
+  // Every version that has held the alias, oldest first (a version may appear more than once).
+  virtual core::Result<std::vector<AliasRow>> AliasHistory(const std::string& classification,
+                                                           const std::string& alias) = 0;
+
+  // ---- Knowledge base ----
+  virtual core::Result<int64_t> KbVersion() = 0;  // 0 for an empty, never edited base
+  // Increments and returns the knowledge-base version (call inside the edit's transaction).
+  virtual core::Result<int64_t> BumpKbVersion() = 0;
+  virtual core::Result<int64_t> InsertKbEntry(const KbEntry& entry) = 0;
+  virtual core::Status MarkKbEntryRemoved(int64_t id, int64_t removed_in) = 0;
+  // Entries in force at `version` (added_in <= version and (removed_in == 0 or > version)); with
+  // version < 0, those in force now.
+  virtual core::Result<std::vector<KbEntry>> ListKbEntries(int64_t version) = 0;
+
+  // ---- Ethics ----
+  virtual core::Result<int64_t> InsertAssessment(const EthicsAssessment& a) = 0;
+  virtual core::Status UpdateAssessment(const EthicsAssessment& a) = 0;  // by id
+  virtual core::Result<std::vector<EthicsAssessment>> ListAssessments() = 0;  // by id
+
+  // ---- Audit trail (append-only, hash-chained: audit_chain.h) ----
+  // Sets seq = last + 1, prev_hash = the last entry's hash and hash; returns the stored entry.
+  virtual core::Result<AuditEntry> AppendAudit(AuditEntry entry) = 0;
+  virtual core::Result<std::vector<AuditEntry>> ListAudit() = 0;  // by seq
+};
+
+}  // namespace statcoder::store

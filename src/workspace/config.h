@@ -1,0 +1,89 @@
+// WorkspaceConfig: the workspace's one configuration file, statcoder.toml (reference:
+// docs/formats/statcoder_toml.md), parsed with toml++. Every key is known: an unknown table or
+// key, a wrong type or an out-of-range value is an error naming the file, line and key.
+//
+//   ASSIGN_OR_RETURN(WorkspaceConfig config, LoadConfig(ws + "/statcoder.toml"));
+//   data::Schema schema = config.schema;
+//
+// Thread-safety: a WorkspaceConfig is a plain value.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "core/result.h"
+#include "data/code_list.h"
+#include "data/dataset.h"
+#include "model/trainer.h"
+
+namespace statcoder::workspace {
+
+// The newest statcoder.toml format this build reads and writes (`format_version`).
+inline constexpr int kConfigFormatVersion = 1;
+
+// What `promote` requires of a model's quality report (report_v1.md) and review.
+struct GateConfig {
+  std::optional<double> min_accuracy;   // top-1 accuracy at the finest level, [0, 1]
+  std::optional<double> min_auto_rate;  // auto-coding rate at target_precision, [0, 1]
+  double target_precision = 0.95;       // one of 0.90, 0.95, 0.97, 0.99
+  std::optional<double> max_ece;        // expected calibration error after calibration
+  bool allow_flagged_subgroups = false; // a subgroup the report flags blocks promotion
+  bool require_ethics = true;           // an approved ethics self-assessment is needed
+};
+
+struct KnowledgeBaseConfig {
+  // The model "strongly disagrees" with a knowledge-base entry when its top code has at least
+  // this probability and is neither the entry's code nor above or below it in the code list;
+  // such records go to review (reason kb_conflict).
+  double disagreement_probability = 0.9;
+};
+
+struct IngestConfig {
+  double max_reject_share = 0.05;      // more rejected rows than this fails the ingest
+  size_t max_field_bytes = 64 * 1024;
+};
+
+struct TrainingConfig {
+  // Options of `statcoder train` (model/trainer.h), featurizer included; fields come from the
+  // schema. Unlike `train`, deterministic by default: a workspace's models must be reproducible.
+  model::TrainOptions options = [] {
+    model::TrainOptions o;
+    o.deterministic = true;
+    return o;
+  }();
+  // Share of the training snapshots' records held out (seeded) for the quality report when
+  // `train` is given no evaluation snapshot; (0, 0.5].
+  double test_fraction = 0.1;
+  // As `train --char-ngrams`, canonical ("3-4" or "off"); mirrors options.featurizer's
+  // char_ngram_min/max, which are what RenderConfig writes.
+  std::string char_ngrams = "3-4";
+};
+
+struct WorkspaceConfig {
+  int format_version = kConfigFormatVersion;
+  std::string classification;          // names the production slot; default: the label field
+  data::Schema schema;                 // [schema]; label_field required
+  std::string codelist_file;           // [codelist] file, relative to the workspace; may be empty
+  data::CodeListOptions codelist;      // column names
+  TrainingConfig training;
+  GateConfig gates;
+  KnowledgeBaseConfig kb;
+  IngestConfig ingest;
+};
+
+// Parses statcoder.toml text; `path` names it in messages ("statcoder.toml:12: unknown key
+// 'gates.min_acuracy' (did you mean 'min_accuracy'?); known keys of [gates]: ..."), which report
+// the first error in file order. kInvalidInput for malformed TOML, unknown keys, wrong types and
+// invalid values; kUnsupportedVersion for a newer format_version (checked first).
+core::Result<WorkspaceConfig> ParseConfig(const std::string& text, const std::string& path);
+core::Result<WorkspaceConfig> LoadConfig(const std::string& path);
+
+// The statcoder.toml `init` writes: every section, the values of `config`, and a comment on
+// each key. ParseConfig(RenderConfig(c)) gives back c.
+std::string RenderConfig(const WorkspaceConfig& config);
+
+// "text=title,notes;label=naics2022;categorical=sector;numeric=employees;id=rid;group=region"
+// (the `init --schema` syntax) → Schema. kInvalidArgument naming the bad part.
+core::Result<data::Schema> ParseSchemaSpec(const std::string& spec);
+
+}  // namespace statcoder::workspace

@@ -1,0 +1,165 @@
+#include "workspace/workspace.h"
+
+#include <pwd.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <ctime>
+#include <filesystem>
+
+#include "core/content_hash.h"
+#include "core/file_util.h"
+#include "store/sqlite_store.h"
+
+namespace statcoder::workspace {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr char kConfigFile[] = "statcoder.toml";
+constexpr char kDatabaseFile[] = "statcoder.db";
+constexpr const char* kFolders[] = {"codelist", "lake", "models", "reports", "tmp"};
+
+std::string BaseName(const std::string& path) { return fs::path(path).filename().string(); }
+
+}  // namespace
+
+core::Result<std::string> FindWorkspace(const std::string& explicit_path) {
+  std::error_code ec;
+  if (!explicit_path.empty()) {
+    if (!fs::exists(fs::path(explicit_path) / kConfigFile, ec)) {
+      return core::NotFound("'" + explicit_path + "' is not a statcoder workspace (no " +
+                            kConfigFile + "); create one with 'statcoder init " + explicit_path +
+                            " ...'");
+    }
+    return fs::absolute(explicit_path, ec).lexically_normal().string();
+  }
+  fs::path dir = fs::current_path(ec);
+  for (; !ec && !dir.empty(); dir = dir.parent_path()) {
+    if (fs::exists(dir / kConfigFile, ec)) return dir.string();
+    if (dir == dir.root_path()) break;
+  }
+  return core::NotFound(
+      "no workspace given and none found from the current folder upwards; pass the workspace "
+      "folder (statcoder <verb> WS ... or --workspace WS)");
+}
+
+std::string CurrentActor(const std::string& explicit_actor) {
+  if (!explicit_actor.empty()) return explicit_actor;
+  if (const char* env = std::getenv("STATCODER_ACTOR"); env && *env) return env;
+  if (const passwd* pw = ::getpwuid(::geteuid()); pw && pw->pw_name) return pw->pw_name;
+  return "uid:" + std::to_string(::geteuid());
+}
+
+std::string UtcNow() {
+  const std::time_t now = std::time(nullptr);
+  std::tm tm{};
+  ::gmtime_r(&now, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+Workspace::Workspace(std::string root, WorkspaceConfig config,
+                     std::unique_ptr<store::MetadataStore> store, std::string actor)
+    : root_(std::move(root)),
+      config_(std::move(config)),
+      store_(std::move(store)),
+      actor_(std::move(actor)) {}
+
+core::Result<std::unique_ptr<Workspace>> Workspace::Init(const std::string& root,
+                                                         const InitOptions& options) {
+  std::error_code ec;
+  if (fs::exists(root, ec) && !fs::is_empty(root, ec)) {
+    return core::AlreadyExists("'" + root + "' exists and is not empty; a workspace is created "
+                               "in a new or empty folder");
+  }
+  WorkspaceConfig config = options.config;
+  std::string codelist_bytes;
+  if (!options.codelist_source.empty()) {
+    // Check the code list before writing anything, so a bad one leaves no half workspace.
+    RETURN_IF_ERROR(data::CodeList::Load(options.codelist_source, config.codelist).status());
+    ASSIGN_OR_RETURN(codelist_bytes, core::ReadFile(options.codelist_source));
+    config.codelist_file = "codelist/" + BaseName(options.codelist_source);
+  }
+  // The configuration must read back as written.
+  const std::string toml = RenderConfig(config);
+  RETURN_IF_ERROR(ParseConfig(toml, kConfigFile).status());
+
+  fs::create_directories(root, ec);
+  if (ec) return core::IoError("cannot create '" + root + "': " + ec.message());
+  const std::string abs = fs::absolute(root, ec).lexically_normal().string();
+  for (const char* folder : kFolders) {
+    fs::create_directory(fs::path(abs) / folder, ec);
+    if (ec) return core::IoError("cannot create '" + abs + "/" + folder + "': " + ec.message());
+  }
+  ASSIGN_OR_RETURN(std::unique_ptr<store::MetadataStore> store,
+                   store::OpenSqliteStore(abs + "/" + kDatabaseFile, {.create = true}));
+  auto ws = std::unique_ptr<Workspace>(
+      new Workspace(abs, config, std::move(store), CurrentActor(options.actor)));
+  if (!codelist_bytes.empty()) RETURN_IF_ERROR(ws->PutFile(config.codelist_file, codelist_bytes));
+  // statcoder.toml last: until it exists the folder is not a workspace (FindWorkspace).
+  RETURN_IF_ERROR(ws->PutFile(kConfigFile, toml));
+  nlohmann::json details = {{"classification", config.classification},
+                            {"config_sha256", core::Sha256Hex(toml)}};
+  if (!codelist_bytes.empty()) {
+    details["codelist"] = config.codelist_file;
+    details["codelist_sha256"] = core::Sha256Hex(codelist_bytes);
+  }
+  RETURN_IF_ERROR(ws->Audit("init", std::move(details)).status());
+  return ws;
+}
+
+core::Result<std::unique_ptr<Workspace>> Workspace::Open(const std::string& root,
+                                                         const std::string& actor) {
+  ASSIGN_OR_RETURN(WorkspaceConfig config, LoadConfig(root + "/" + kConfigFile));
+  ASSIGN_OR_RETURN(std::unique_ptr<store::MetadataStore> store,
+                   store::OpenSqliteStore(root + "/" + kDatabaseFile, {}));
+  return std::unique_ptr<Workspace>(
+      new Workspace(root, std::move(config), std::move(store), CurrentActor(actor)));
+}
+
+std::string Workspace::TempPath(const std::string& name) const {
+  static std::atomic<uint64_t> counter{0};
+  return root_ + "/tmp/" + name + "." + std::to_string(::getpid()) + "." +
+         std::to_string(counter++);
+}
+
+core::Status Workspace::PutFile(const std::string& relative, std::string_view bytes) const {
+  const std::string target = Path(relative);
+  std::error_code ec;
+  fs::create_directories(fs::path(target).parent_path(), ec);
+  if (ec) return core::IoError("cannot create the folder of '" + target + "': " + ec.message());
+  return core::WriteFileAtomic(target, bytes, root_ + "/tmp");
+}
+
+core::Status Workspace::MoveIntoPlace(const std::string& from, const std::string& relative) const {
+  const std::string target = Path(relative);
+  std::error_code ec;
+  fs::create_directories(fs::path(target).parent_path(), ec);
+  if (ec) return core::IoError("cannot create the folder of '" + target + "': " + ec.message());
+  return core::RenameDurably(from, target);
+}
+
+core::Result<std::shared_ptr<const data::CodeList>> Workspace::CodeList() const {
+  if (config_.codelist_file.empty()) return std::shared_ptr<const data::CodeList>();
+  if (!code_list_) {
+    ASSIGN_OR_RETURN(data::CodeList list,
+                     data::CodeList::Load(Path(config_.codelist_file), config_.codelist));
+    code_list_ = std::make_shared<const data::CodeList>(std::move(list));
+  }
+  return code_list_;
+}
+
+core::Result<store::AuditEntry> Workspace::Audit(const std::string& action,
+                                                 nlohmann::json details) {
+  store::AuditEntry entry;
+  entry.time = UtcNow();
+  entry.actor = actor_;
+  entry.action = action;
+  entry.details = std::move(details);
+  return store_->AppendAudit(std::move(entry));
+}
+
+}  // namespace statcoder::workspace

@@ -1,0 +1,93 @@
+// Workspace: one folder that is statcoder's memory for a classification (docs/formats/
+// workspace_v1.md):
+//
+//   WS/statcoder.toml   configuration (config.h)
+//   WS/statcoder.db     metadata store: catalog, registry, knowledge base, ethics, audit
+//   WS/codelist/        the classification structure, as given to `init`
+//   WS/lake/            snapshot files, named by their SHA-256, never rewritten
+//   WS/models/          model files, named by their version id
+//   WS/reports/<ver>/   each model version's quality report and training log
+//   WS/tmp/             files being written; renamed into place when complete
+//
+// Files are written in tmp/, fsynced and renamed into place before the catalog row that names
+// them is committed, so a crash leaves either nothing or a complete file; a complete file the
+// catalog does not name yet is harmless (content-addressed) and reused by the next attempt.
+//
+//   ASSIGN_OR_RETURN(std::unique_ptr<Workspace> ws, Workspace::Open(FindWorkspace(flag)));
+//   RETURN_IF_ERROR(ws->store().Transaction([&] { ...; return ws->Audit("ingest", details); }));
+//
+// Thread-safety: a Workspace is used by one thread; several processes may open one folder.
+#pragma once
+
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "core/result.h"
+#include "data/code_list.h"
+#include "store/metadata_store.h"
+#include "workspace/config.h"
+
+namespace statcoder::workspace {
+
+// The folder to use: `explicit_path` when given, else the nearest folder holding statcoder.toml
+// from the current directory upwards. kNotFound with the way out when there is none.
+core::Result<std::string> FindWorkspace(const std::string& explicit_path);
+
+// Who is acting: `explicit_actor` when given, else $STATCODER_ACTOR, else the login name.
+std::string CurrentActor(const std::string& explicit_actor);
+
+// Now, as UTC ISO 8601 with seconds ("2026-11-29T10:15:02Z").
+std::string UtcNow();
+
+struct InitOptions {
+  WorkspaceConfig config;        // codelist_file is set by Init when a code list is given
+  std::string codelist_source;   // a code-list file to copy in; empty: none
+  std::string actor;
+};
+
+class Workspace {
+ public:
+  // Creates the folder (which must not exist or be empty), its layout, statcoder.toml and the
+  // catalog, and audits "init". The code list is checked (CodeList::Load) before anything is
+  // written.
+  static core::Result<std::unique_ptr<Workspace>> Init(const std::string& root,
+                                                       const InitOptions& options);
+  // Opens an existing workspace: reads statcoder.toml, opens (and migrates) the catalog.
+  static core::Result<std::unique_ptr<Workspace>> Open(const std::string& root,
+                                                       const std::string& actor = "");
+
+  const std::string& root() const { return root_; }
+  const WorkspaceConfig& config() const { return config_; }
+  store::MetadataStore& store() { return *store_; }
+  const std::string& actor() const { return actor_; }
+
+  // Absolute path of a workspace-relative one.
+  std::string Path(const std::string& relative) const { return root_ + "/" + relative; }
+
+  // Writes `bytes` to the relative path through tmp/ (fsync, rename, fsync folder).
+  core::Status PutFile(const std::string& relative, std::string_view bytes) const;
+  // Moves a complete file from tmp/ (or anywhere on the same file system) into place durably.
+  core::Status MoveIntoPlace(const std::string& from, const std::string& relative) const;
+  // A fresh path in tmp/ for a file being written, unique to this process.
+  std::string TempPath(const std::string& name) const;
+
+  // The workspace's code list, or null when the configuration names none.
+  core::Result<std::shared_ptr<const data::CodeList>> CodeList() const;
+
+  // Appends an audit entry by this actor, now. Call inside the transaction of the change it
+  // records, so the change and its audit line commit together.
+  core::Result<store::AuditEntry> Audit(const std::string& action, nlohmann::json details);
+
+ private:
+  Workspace(std::string root, WorkspaceConfig config, std::unique_ptr<store::MetadataStore> store,
+            std::string actor);
+
+  std::string root_;
+  WorkspaceConfig config_;
+  std::unique_ptr<store::MetadataStore> store_;
+  std::string actor_;
+  mutable std::shared_ptr<const data::CodeList> code_list_;
+};
+
+}  // namespace statcoder::workspace

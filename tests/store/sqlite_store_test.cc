@@ -1,0 +1,582 @@
+#include "store/sqlite_store.h"
+
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <tuple>
+
+#include "store/audit_chain.h"
+
+namespace statcoder::store {
+namespace {
+
+using core::Status;
+using core::StatusCode;
+
+// Field lists, so a round trip compares every column and a failure prints the values.
+auto Fields(const SnapshotRow& r) {
+  return std::tie(r.id, r.kind, r.rows, r.rejected, r.schema, r.data_source, r.source_file,
+                  r.source_sha256, r.parents, r.transformation, r.path, r.rejects_path,
+                  r.rejects_sha256, r.actor, r.created_at);
+}
+auto Fields(const ModelRow& r) {
+  return std::tie(r.version, r.number, r.classification, r.path, r.file_sha256, r.snapshots,
+                  r.evaluation_snapshots, r.options, r.seed, r.statcoder_version, r.codelist_sha256,
+                  r.data_sources, r.report_path, r.report_sha256, r.archived, r.actor,
+                  r.created_at);
+}
+auto Fields(const AliasRow& r) {
+  return std::tie(r.classification, r.alias, r.version, r.reason, r.actor, r.set_at);
+}
+auto Fields(const KbEntry& e) {
+  return std::tie(e.id, e.text, e.context, e.code, e.note, e.added_in, e.removed_in, e.actor,
+                  e.created_at);
+}
+auto Fields(const EthicsAssessment& a) {
+  return std::tie(a.id, a.model_version, a.status, a.answers, a.sensitive_areas, a.risk_score,
+                  a.data_sources_key, a.codelist_sha256, a.started_by, a.started_at, a.submitted_by,
+                  a.submitted_at, a.approved_by, a.approved_at);
+}
+auto Fields(const AuditEntry& e) {
+  return std::tie(e.seq, e.time, e.actor, e.action, e.details, e.prev_hash, e.hash);
+}
+
+SnapshotRow Snapshot(const std::string& id) {
+  return {.id = id,
+          .kind = "training",
+          .rows = 1200,
+          .rejected = 3,
+          .schema = {{"fields", {{{"name", "text"}, {"type", "text"}}}}},
+          .data_source = "LFS 2024 Q1",
+          .source_file = "lfs_q1.tsv",
+          .source_sha256 = std::string(64, 'a'),
+          .parents = {"p1", "p2"},
+          .transformation = "ingest",
+          .path = "lake/" + id + ".jsonl",
+          .rejects_path = "lake/" + id + ".rejects.jsonl",
+          .rejects_sha256 = std::string(64, 'b'),
+          .actor = "alice",
+          .created_at = "2026-11-29T10:15:02Z"};
+}
+
+ModelRow Model(const std::string& version) {
+  return {.version = version,
+          .number = 0,
+          .classification = "isco08",
+          .path = "models/" + version + ".stc",
+          .file_sha256 = std::string(64, 'c'),
+          .snapshots = {"s1", "s2"},
+          .evaluation_snapshots = {"s3"},
+          .options = {{"epochs", 5}, {"seed", 42}, {"lr", 0.25}},
+          .seed = 0xFFFFFFFFFFFFFFF0ull,  // above INT64_MAX: must survive the signed column
+          .statcoder_version = "0.4.0",
+          .codelist_sha256 = std::string(64, 'd'),
+          .data_sources = {"LFS 2024 Q1", "LFS 2024 Q2"},
+          .report_path = "reports/" + version + "/report.json",
+          .report_sha256 = std::string(64, 'e'),
+          .archived = false,
+          .actor = "bob",
+          .created_at = "2026-11-29T11:00:00Z"};
+}
+
+AuditEntry Audit(const std::string& action, int n) {
+  return {.seq = 0,
+          .time = "2026-11-29T12:00:00Z",
+          .actor = "carol",
+          .action = action,
+          .details = {{"n", n}, {"note", "ünïcode"}, {"ratio", 0.1}},
+          .prev_hash = "",
+          .hash = ""};
+}
+
+// Runs SQL on a raw connection, as someone with the sqlite3 shell could; returns SQLite's code.
+int RawExec(const std::string& path, const std::string& sql, std::string* error = nullptr) {
+  sqlite3* db = nullptr;
+  int rc = sqlite3_open(path.c_str(), &db);
+  char* message = nullptr;
+  if (rc == SQLITE_OK) rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &message);
+  if (error != nullptr && message != nullptr) *error = message;
+  sqlite3_free(message);
+  sqlite3_close(db);
+  return rc;
+}
+
+class SqliteStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string tmpl = ::testing::TempDir() + "/statcoder_store_XXXXXX";
+    ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
+    dir_ = tmpl;
+    path_ = dir_ + "/statcoder.db";
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+
+  std::unique_ptr<MetadataStore> Open(bool create = true) {
+    auto store = OpenSqliteStore(path_, {.create = create});
+    EXPECT_TRUE(store.ok()) << store.status().ToString();
+    return store.ok() ? std::move(store).value() : nullptr;
+  }
+
+  std::string dir_;
+  std::string path_;
+};
+
+TEST_F(SqliteStoreTest, NewCatalogHasTheCurrentSchema) {
+  auto store = Open();
+  ASSERT_NE(store, nullptr);
+  EXPECT_EQ(store->SchemaVersion(), kCatalogSchemaVersion);
+  EXPECT_TRUE(store->ListSnapshots()->empty());
+  EXPECT_EQ(*store->KbVersion(), 0);
+}
+
+TEST_F(SqliteStoreTest, SnapshotsRoundTrip) {
+  auto store = Open();
+  ASSERT_TRUE(store->InsertSnapshot(Snapshot("s2")).ok());
+  ASSERT_TRUE(store->InsertSnapshot(Snapshot("s1")).ok());
+  auto found = store->FindSnapshot("s1");
+  ASSERT_TRUE(found.ok() && found->has_value());
+  EXPECT_EQ(Fields(**found), Fields(Snapshot("s1")));
+  EXPECT_FALSE(store->FindSnapshot("nope")->has_value());
+  auto all = store->ListSnapshots();
+  ASSERT_EQ(all->size(), 2u);
+  EXPECT_EQ((*all)[0].id, "s2");  // insertion order, not id order
+  EXPECT_EQ((*all)[1].id, "s1");
+  Status again = store->InsertSnapshot(Snapshot("s1"));
+  EXPECT_EQ(again.code(), StatusCode::kAlreadyExists) << again.ToString();
+}
+
+TEST_F(SqliteStoreTest, ModelsRoundTripAndAreNumberedInOrder) {
+  auto store = Open();
+  auto n1 = store->InsertModel(Model("v-a"));
+  auto n2 = store->InsertModel(Model("v-b"));
+  ASSERT_TRUE(n1.ok() && n2.ok());
+  EXPECT_EQ(*n1, 1);
+  EXPECT_EQ(*n2, 2);
+  auto dup = store->InsertModel(Model("v-a"));
+  EXPECT_EQ(dup.status().code(), StatusCode::kAlreadyExists) << dup.status().ToString();
+  auto n3 = store->InsertModel(Model("v-c"));
+  EXPECT_EQ(*n3, 3);  // a refused insert does not use up a number
+
+  ModelRow expected = Model("v-b");
+  expected.number = 2;
+  auto found = store->FindModel("v-b");
+  ASSERT_TRUE(found.ok() && found->has_value());
+  EXPECT_EQ(Fields(**found), Fields(expected));
+
+  ASSERT_TRUE(store->SetArchived("v-b", true).ok());
+  EXPECT_TRUE((*store->FindModel("v-b"))->archived);
+  EXPECT_EQ(store->SetArchived("v-zzz", true).code(), StatusCode::kNotFound);
+
+  auto all = store->ListModels();
+  ASSERT_EQ(all->size(), 3u);
+  EXPECT_EQ((*all)[0].version, "v-a");
+  EXPECT_EQ((*all)[2].number, 3);
+}
+
+TEST_F(SqliteStoreTest, AliasesMoveAndKeepHistory) {
+  auto store = Open();
+  ASSERT_TRUE(store->InsertModel(Model("v1")).ok());
+  ASSERT_TRUE(store->InsertModel(Model("v2")).ok());
+  AliasRow row{.classification = "isco08",
+               .alias = "production",
+               .version = "v1",
+               .reason = "promote",
+               .actor = "alice",
+               .set_at = "t1"};
+  ASSERT_TRUE(store->SetAlias(row).ok());
+  row.version = "v2";
+  row.set_at = "t2";
+  ASSERT_TRUE(store->SetAlias(row).ok());
+  row.version = "v1";
+  row.reason = "rollback";
+  row.set_at = "t3";
+  ASSERT_TRUE(store->SetAlias(row).ok());
+
+  auto current = store->FindAlias("isco08", "production");
+  ASSERT_TRUE(current.ok() && current->has_value());
+  EXPECT_EQ(Fields(**current), Fields(row));
+  auto history = store->AliasHistory("isco08", "production");
+  ASSERT_EQ(history->size(), 3u);
+  EXPECT_EQ((*history)[0].version, "v1");
+  EXPECT_EQ((*history)[1].version, "v2");
+  EXPECT_EQ(Fields((*history)[2]), Fields(row));
+  EXPECT_EQ(store->ListAliases()->size(), 1u);
+
+  // An alias can only point at a registered model.
+  row.version = "unknown";
+  Status missing = store->SetAlias(row);
+  EXPECT_EQ(missing.code(), StatusCode::kNotFound) << missing.ToString();
+  EXPECT_EQ(store->AliasHistory("isco08", "production")->size(), 3u);
+
+  ASSERT_TRUE(store->ClearAlias("isco08", "production").ok());
+  EXPECT_FALSE(store->FindAlias("isco08", "production")->has_value());
+  EXPECT_EQ(store->ClearAlias("isco08", "production").code(), StatusCode::kNotFound);
+  EXPECT_EQ(store->AliasHistory("isco08", "production")->size(), 3u);
+}
+
+TEST_F(SqliteStoreTest, KnowledgeBaseIsListedAsOfAnyVersion) {
+  auto store = Open();
+  // Version 1 adds a and b; version 2 removes a and adds c.
+  auto entry = [](std::string text, nlohmann::json context, std::string code, std::string note) {
+    KbEntry e;
+    e.text = std::move(text);
+    e.context = std::move(context);
+    e.code = std::move(code);
+    e.note = std::move(note);
+    e.actor = "alice";
+    e.created_at = "2026-11-29T10:00:00Z";
+    return e;
+  };
+  KbEntry a = entry("nurse", {{"sector", "health"}}, "2221", "hospital staff");
+  KbEntry b = entry("baker", nlohmann::json::object(), "7512", "");
+  KbEntry c = entry("nurse", {{"sector", "health"}}, "3221", "corrected");
+  Status edit = store->Transaction([&]() -> Status {
+    auto v = store->BumpKbVersion();
+    if (!v.ok()) return v.status();
+    a.added_in = b.added_in = *v;
+    a.id = *store->InsertKbEntry(a);
+    b.id = *store->InsertKbEntry(b);
+    return Status();
+  });
+  ASSERT_TRUE(edit.ok()) << edit.ToString();
+  auto v2 = store->BumpKbVersion();
+  ASSERT_TRUE(v2.ok());
+  EXPECT_EQ(*v2, 2);
+  EXPECT_EQ(*store->KbVersion(), 2);
+  ASSERT_TRUE(store->MarkKbEntryRemoved(a.id, 2).ok());
+  a.removed_in = 2;
+  c.added_in = 2;
+  c.id = *store->InsertKbEntry(c);
+
+  auto at0 = store->ListKbEntries(0);
+  auto at1 = store->ListKbEntries(1);
+  auto at2 = store->ListKbEntries(2);
+  auto now = store->ListKbEntries(-1);
+  EXPECT_TRUE(at0->empty());
+  ASSERT_EQ(at1->size(), 2u);
+  EXPECT_EQ(Fields((*at1)[0]), Fields(a));  // removed after version 1: still listed at 1
+  EXPECT_EQ(Fields((*at1)[1]), Fields(b));
+  ASSERT_EQ(at2->size(), 2u);
+  EXPECT_EQ((*at2)[0].id, b.id);
+  EXPECT_EQ(Fields((*at2)[1]), Fields(c));
+  ASSERT_EQ(now->size(), 2u);
+  EXPECT_EQ((*now)[1].code, "3221");
+
+  EXPECT_EQ(Fields((*store->ListKbEntries(-1))[0]), Fields(b));
+  EXPECT_EQ(store->MarkKbEntryRemoved(a.id, 3).code(), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(store->MarkKbEntryRemoved(999, 3).code(), StatusCode::kNotFound);
+}
+
+TEST_F(SqliteStoreTest, AssessmentsRoundTripAndUpdate) {
+  auto store = Open();
+  ASSERT_TRUE(store->InsertModel(Model("v1")).ok());
+  EthicsAssessment a;
+  a.model_version = "v1";
+  a.status = "draft";
+  a.answers = {{"q1", {{"rating", 2}, {"justification", "ok"}}}};
+  a.sensitive_areas = {"health"};
+  a.risk_score = 0.375;
+  a.data_sources_key = "LFS";
+  a.codelist_sha256 = std::string(64, 'f');
+  a.started_by = "alice";
+  a.started_at = "t1";
+  auto id = store->InsertAssessment(a);
+  ASSERT_TRUE(id.ok()) << id.status().ToString();
+  a.id = *id;
+  a.status = "approved";
+  a.submitted_by = a.approved_by = "bob";
+  a.submitted_at = a.approved_at = "t2";
+  ASSERT_TRUE(store->UpdateAssessment(a).ok());
+  auto all = store->ListAssessments();
+  ASSERT_EQ(all->size(), 1u);
+  EXPECT_EQ(Fields((*all)[0]), Fields(a));
+
+  a.id = 77;
+  EXPECT_EQ(store->UpdateAssessment(a).code(), StatusCode::kNotFound);
+  a.model_version = "unregistered";
+  EXPECT_EQ(store->InsertAssessment(a).status().code(), StatusCode::kNotFound);
+}
+
+TEST_F(SqliteStoreTest, TransactionRollbackLeavesNothing) {
+  auto store = Open();
+  Status s = store->Transaction([&]() -> Status {
+    EXPECT_TRUE(store->InsertSnapshot(Snapshot("s1")).ok());
+    EXPECT_TRUE(store->AppendAudit(Audit("ingest", 1)).ok());
+    EXPECT_TRUE(store->InsertModel(Model("v1")).ok());
+    EXPECT_TRUE(store->BumpKbVersion().ok());
+    return core::InvalidInput("changed my mind");
+  });
+  EXPECT_EQ(s.code(), StatusCode::kInvalidInput);
+  EXPECT_TRUE(store->ListSnapshots()->empty());
+  EXPECT_TRUE(store->ListAudit()->empty());
+  EXPECT_TRUE(store->ListModels()->empty());
+  EXPECT_EQ(*store->KbVersion(), 0);
+  // The store is usable afterwards, and numbering was not consumed.
+  EXPECT_EQ(*store->InsertModel(Model("v1")), 1);
+}
+
+TEST_F(SqliteStoreTest, NestedTransactionsJoinTheOuterOne) {
+  auto store = Open();
+  Status s = store->Transaction([&]() -> Status {
+    RETURN_IF_ERROR(store->InsertSnapshot(Snapshot("s1")));
+    RETURN_IF_ERROR(store->Transaction([&] { return store->InsertSnapshot(Snapshot("s2")); }));
+    // A failed inner transaction undoes only its own writes; the outer decides.
+    Status inner = store->Transaction([&]() -> Status {
+      RETURN_IF_ERROR(store->InsertSnapshot(Snapshot("s3")));
+      return core::FailedPrecondition("inner fails");
+    });
+    EXPECT_EQ(inner.code(), StatusCode::kFailedPrecondition);
+    return store->AppendAudit(Audit("ingest", 1)).status();
+  });
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  auto all = store->ListSnapshots();
+  ASSERT_EQ(all->size(), 2u);
+  EXPECT_EQ((*all)[1].id, "s2");
+  EXPECT_EQ(store->ListAudit()->size(), 1u);
+
+  // An outer failure rolls back the inner, already "committed", writes too.
+  s = store->Transaction([&]() -> Status {
+    RETURN_IF_ERROR(store->Transaction([&] { return store->InsertSnapshot(Snapshot("s4")); }));
+    return core::Internal("outer fails");
+  });
+  EXPECT_FALSE(s.ok());
+  EXPECT_FALSE(store->FindSnapshot("s4")->has_value());
+}
+
+TEST_F(SqliteStoreTest, AuditAppendsChainAndVerify) {
+  auto store = Open();
+  std::string prev = kAuditGenesisHash;
+  for (int i = 1; i <= 5; ++i) {
+    auto e = store->AppendAudit(Audit("train", i));
+    ASSERT_TRUE(e.ok()) << e.status().ToString();
+    EXPECT_EQ(e->seq, i);
+    EXPECT_EQ(e->prev_hash, prev);
+    EXPECT_EQ(e->hash, AuditEntryHash(*e));
+    prev = e->hash;
+  }
+  auto entries = store->ListAudit();
+  ASSERT_EQ(entries->size(), 5u);
+  AuditEntry expected = Audit("train", 5);
+  expected.seq = 5;
+  expected.prev_hash = (*entries)[3].hash;
+  expected.hash = prev;
+  EXPECT_EQ(Fields(entries->back()), Fields(expected));
+  AuditVerification v = VerifyAuditChain(*entries);
+  EXPECT_TRUE(v.ok) << v.problem;
+  EXPECT_EQ(v.entries, 5u);
+  EXPECT_EQ(v.head_hash, prev);
+}
+
+TEST_F(SqliteStoreTest, AuditRefusesInvalidUtf8) {
+  auto store = Open();
+  AuditEntry e = Audit("ingest", 1);
+  e.actor = "\xff\xfe";
+  EXPECT_EQ(store->AppendAudit(e).status().code(), StatusCode::kInvalidArgument);
+  e = Audit("ingest", 1);
+  e.details["file"] = "\xc3";
+  EXPECT_EQ(store->AppendAudit(e).status().code(), StatusCode::kInvalidArgument);
+  EXPECT_TRUE(store->ListAudit()->empty());
+}
+
+TEST_F(SqliteStoreTest, TriggersRejectRewritingHistory) {
+  {
+    auto store = Open();
+    ASSERT_TRUE(store->AppendAudit(Audit("ingest", 1)).ok());
+    ASSERT_TRUE(store->InsertSnapshot(Snapshot("s1")).ok());
+  }
+  std::string error;
+  EXPECT_EQ(RawExec(path_, "UPDATE audit_log SET actor = 'mallory'", &error), SQLITE_CONSTRAINT);
+  EXPECT_NE(error.find("append-only"), std::string::npos) << error;
+  EXPECT_EQ(RawExec(path_, "DELETE FROM audit_log"), SQLITE_CONSTRAINT);
+  EXPECT_EQ(RawExec(path_, "UPDATE snapshots SET kind = 'audit'"), SQLITE_CONSTRAINT);
+  EXPECT_EQ(RawExec(path_, "DELETE FROM snapshots"), SQLITE_CONSTRAINT);
+  auto store = Open(false);
+  EXPECT_EQ(store->ListAudit()->front().actor, "carol");
+  EXPECT_EQ(store->ListSnapshots()->size(), 1u);
+}
+
+TEST_F(SqliteStoreTest, EditedAuditRowIsDetected) {
+  {
+    auto store = Open();
+    for (int i = 1; i <= 9; ++i) ASSERT_TRUE(store->AppendAudit(Audit("kb_add", i)).ok());
+  }
+  ASSERT_EQ(RawExec(path_,
+                    "DROP TRIGGER audit_log_no_update; "
+                    "UPDATE audit_log SET details = '{\"n\":700}' WHERE seq = 7"),
+            SQLITE_OK);
+  auto store = Open(false);
+  AuditVerification v = VerifyAuditChain(*store->ListAudit());
+  EXPECT_FALSE(v.ok);
+  EXPECT_EQ(v.first_bad_seq, 7);
+  EXPECT_EQ(v.problem, "entry 7: hash does not match its content (edited?)");
+}
+
+TEST_F(SqliteStoreTest, DeletedAuditRowIsDetected) {
+  {
+    auto store = Open();
+    for (int i = 1; i <= 9; ++i) ASSERT_TRUE(store->AppendAudit(Audit("kb_add", i)).ok());
+  }
+  ASSERT_EQ(RawExec(path_, "DROP TRIGGER audit_log_no_delete; DELETE FROM audit_log WHERE seq = 5"),
+            SQLITE_OK);
+  auto store = Open(false);
+  AuditVerification v = VerifyAuditChain(*store->ListAudit());
+  EXPECT_FALSE(v.ok);
+  EXPECT_EQ(v.first_bad_seq, 6);
+  EXPECT_EQ(v.problem, "entry 6 follows entry 4 (entry 5 deleted?)");
+}
+
+TEST_F(SqliteStoreTest, UnparsableJsonIsDataLossNamingTheRow) {
+  {
+    auto store = Open();
+    ASSERT_TRUE(store->InsertModel(Model("v1")).ok());
+  }
+  ASSERT_EQ(RawExec(path_, "UPDATE models SET options = '{broken' WHERE version = 'v1'"),
+            SQLITE_OK);
+  auto store = Open(false);
+  auto found = store->FindModel("v1");
+  ASSERT_FALSE(found.ok());
+  EXPECT_EQ(found.status().code(), StatusCode::kDataLoss);
+  EXPECT_NE(found.status().message().find("table models, row v1: column options"),
+            std::string::npos)
+      << found.status().message();
+}
+
+TEST_F(SqliteStoreTest, ReopenKeepsEverything) {
+  {
+    auto store = Open();
+    ASSERT_TRUE(store->InsertSnapshot(Snapshot("s1")).ok());
+    ASSERT_TRUE(store->InsertModel(Model("v1")).ok());
+    AliasRow alias{.classification = "isco08",
+                   .alias = "candidate",
+                   .version = "v1",
+                   .reason = "promote",
+                   .actor = "a",
+                   .set_at = "t"};
+    ASSERT_TRUE(store->SetAlias(alias).ok());
+    ASSERT_TRUE(store->BumpKbVersion().ok());
+    ASSERT_TRUE(store->AppendAudit(Audit("ingest", 1)).ok());
+  }
+  auto store = Open(false);
+  ASSERT_NE(store, nullptr);
+  EXPECT_EQ(store->SchemaVersion(), kCatalogSchemaVersion);
+  EXPECT_EQ(Fields(**store->FindSnapshot("s1")), Fields(Snapshot("s1")));
+  EXPECT_EQ((*store->FindModel("v1"))->number, 1);
+  EXPECT_EQ((*store->FindAlias("isco08", "candidate"))->version, "v1");
+  EXPECT_EQ(*store->KbVersion(), 1);
+  EXPECT_TRUE(VerifyAuditChain(*store->ListAudit()).ok);
+  EXPECT_EQ(*store->InsertModel(Model("v2")), 2);
+}
+
+TEST_F(SqliteStoreTest, NewerSchemaVersionIsUnsupported) {
+  { ASSERT_NE(Open(), nullptr); }
+  ASSERT_EQ(RawExec(path_, "UPDATE meta SET value = 99 WHERE key = 'schema_version'"), SQLITE_OK);
+  auto store = OpenSqliteStore(path_, {});
+  ASSERT_FALSE(store.ok());
+  EXPECT_EQ(store.status().code(), StatusCode::kUnsupportedVersion);
+  EXPECT_NE(store.status().message().find("upgrade statcoder"), std::string::npos)
+      << store.status().message();
+}
+
+TEST_F(SqliteStoreTest, FileThatIsNotADatabaseIsDataLoss) {
+  std::ofstream(path_) << "this is a tab-separated file, not a catalog\n" << std::string(200, 'x');
+  auto store = OpenSqliteStore(path_, {});
+  ASSERT_FALSE(store.ok());
+  EXPECT_EQ(store.status().code(), StatusCode::kDataLoss) << store.status().ToString();
+}
+
+TEST_F(SqliteStoreTest, ForeignSqliteDatabaseIsDataLoss) {
+  ASSERT_EQ(RawExec(path_, "CREATE TABLE people (name TEXT)"), SQLITE_OK);
+  auto store = OpenSqliteStore(path_, {});
+  ASSERT_FALSE(store.ok());
+  EXPECT_EQ(store.status().code(), StatusCode::kDataLoss);
+  EXPECT_NE(store.status().message().find("not a statcoder catalog"), std::string::npos);
+
+  // A meta table alone does not make a catalog: the application marker does.
+  ASSERT_EQ(RawExec(path_,
+                    "DROP TABLE people; CREATE TABLE meta (key TEXT, value); "
+                    "INSERT INTO meta VALUES ('schema_version', 1)"),
+            SQLITE_OK);
+  store = OpenSqliteStore(path_, {});
+  ASSERT_FALSE(store.ok());
+  EXPECT_EQ(store.status().code(), StatusCode::kDataLoss) << store.status().ToString();
+}
+
+TEST_F(SqliteStoreTest, MissingFileWithoutCreateIsNotFound) {
+  auto store = OpenSqliteStore(path_, {.create = false});
+  ASSERT_FALSE(store.ok());
+  EXPECT_EQ(store.status().code(), StatusCode::kNotFound);
+  EXPECT_FALSE(std::filesystem::exists(path_));
+}
+
+TEST_F(SqliteStoreTest, WriterWaitsThenReportsTheLock) {
+  auto store = Open();
+  auto other = OpenSqliteStore(path_, {.busy_timeout_ms = 50});
+  ASSERT_TRUE(other.ok());
+  Status s = store->Transaction([&]() -> Status {
+    RETURN_IF_ERROR(store->InsertSnapshot(Snapshot("s1")));
+    Status blocked = (*other)->AppendAudit(Audit("ingest", 1)).status();
+    EXPECT_EQ(blocked.code(), StatusCode::kIoError);
+    EXPECT_NE(blocked.message().find("another statcoder process holds the workspace lock"),
+              std::string::npos)
+        << blocked.message();
+    return Status();
+  });
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  EXPECT_TRUE((*other)->AppendAudit(Audit("ingest", 1)).ok());
+}
+
+// Two processes write at once; BEGIN IMMEDIATE and busy_timeout must serialise them.
+TEST_F(SqliteStoreTest, ConcurrentProcessesKeepTheChainIntact) {
+  { ASSERT_NE(Open(), nullptr); }  // created before the fork: no connection crosses it
+  constexpr int kPerProcess = 200;
+  pid_t children[2];
+  for (int p = 0; p < 2; ++p) {
+    children[p] = fork();
+    ASSERT_GE(children[p], 0);
+    if (children[p] == 0) {
+      auto store = OpenSqliteStore(path_, {});
+      if (!store.ok()) {
+        std::fprintf(stderr, "child %d: %s\n", p, store.status().ToString().c_str());
+        _exit(1);
+      }
+      for (int i = 0; i < kPerProcess; ++i) {
+        Status s;
+        if (i % 4 == 0) {
+          s = (*store)->Transaction([&]() -> Status {
+            RETURN_IF_ERROR((*store)->InsertSnapshot(
+                Snapshot("p" + std::to_string(p) + "-" + std::to_string(i))));
+            return (*store)->AppendAudit(Audit("ingest", i)).status();
+          });
+        } else {
+          s = (*store)->AppendAudit(Audit("p" + std::to_string(p), i)).status();
+        }
+        if (!s.ok()) {
+          std::fprintf(stderr, "child %d, step %d: %s\n", p, i, s.ToString().c_str());
+          _exit(1);
+        }
+      }
+      _exit(0);
+    }
+  }
+  for (pid_t child : children) {
+    int status = 0;
+    ASSERT_EQ(waitpid(child, &status, 0), child);
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  }
+  auto store = Open(false);
+  auto entries = store->ListAudit();
+  ASSERT_TRUE(entries.ok());
+  AuditVerification v = VerifyAuditChain(*entries);
+  EXPECT_TRUE(v.ok) << v.problem;
+  EXPECT_EQ(v.entries, 2u * kPerProcess);
+  EXPECT_EQ(store->ListSnapshots()->size(), 2u * kPerProcess / 4);
+}
+
+}  // namespace
+}  // namespace statcoder::store
