@@ -55,6 +55,15 @@ Status RenameDurably(const std::string& from, const std::string& to) {
   return SyncDirectory(ParentOf(to));
 }
 
+Result<bool> RenameIfAbsent(const std::string& from, const std::string& to) {
+  if (::renameat2(AT_FDCWD, from.c_str(), AT_FDCWD, to.c_str(), RENAME_NOREPLACE) != 0) {
+    if (errno == EEXIST) return false;
+    return IoError("cannot rename '" + from + "' to '" + to + "': " + std::strerror(errno));
+  }
+  RETURN_IF_ERROR(SyncDirectory(ParentOf(to)));
+  return true;
+}
+
 Status WriteFileAtomic(const std::string& path, std::string_view bytes,
                        const std::string& temp_dir) {
   const std::string tmp = (temp_dir.empty() ? path : temp_dir + "/" + BaseName(path)) + ".tmp." +

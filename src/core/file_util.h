@@ -18,6 +18,10 @@ Status WriteFileAtomic(const std::string& path, std::string_view bytes,
                        const std::string& temp_dir = "");
 // Renames `from` over `to` (same file system) and fsyncs the target's folder.
 Status RenameDurably(const std::string& from, const std::string& to);
+// Renames `from` (a file or a folder) to `to` unless `to` exists, then fsyncs the target's
+// folder. Returns false, leaving both as they were, when `to` exists: for content-addressed
+// places, where what is there already must never be replaced.
+Result<bool> RenameIfAbsent(const std::string& from, const std::string& to);
 // fsyncs a folder, making renames and creations in it durable.
 Status SyncDirectory(const std::string& dir);
 

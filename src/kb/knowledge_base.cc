@@ -108,6 +108,19 @@ core::Result<KbEditResult> AddEntries(workspace::Workspace& ws, const std::vecto
   KbEditResult result;
   const core::Status committed = ws.store().Transaction([&]() -> core::Status {
     ASSIGN_OR_RETURN(std::vector<store::KbEntry> current, ws.store().ListKbEntries(-1));
+    const bool changes_something =
+        std::any_of(entries.begin(), entries.end(), [&](const store::KbEntry& entry) {
+          return std::none_of(current.begin(), current.end(), [&](const store::KbEntry& c) {
+            return c.text == entry.text && c.context == entry.context && c.code == entry.code &&
+                   c.note == entry.note;
+          });
+        });
+    if (!changes_something) {
+      // Nothing new (e.g. the same file imported again): no new version, nothing to audit.
+      ASSIGN_OR_RETURN(result.version, ws.store().KbVersion());
+      result.unchanged = entries.size();
+      return core::Status::Ok();
+    }
     ASSIGN_OR_RETURN(result.version, ws.store().BumpKbVersion());
     nlohmann::json changes = nlohmann::json::array();
     for (store::KbEntry& entry : entries) {

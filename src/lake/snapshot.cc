@@ -14,8 +14,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-constexpr size_t kMinPrefix = 6;
-
 nlohmann::json SchemaToJson(const data::Schema& s) {
   return {{"id", s.id_field},
           {"text", s.text_fields},
@@ -110,24 +108,12 @@ core::Result<store::SnapshotRow> ResolveSnapshot(store::MetadataStore& store,
                                                  const std::string& id_or_prefix) {
   ASSIGN_OR_RETURN(std::optional<store::SnapshotRow> exact, store.FindSnapshot(id_or_prefix));
   if (exact) return *exact;
-  if (id_or_prefix.size() < kMinPrefix) {
-    return core::InvalidArgument("snapshot id '" + id_or_prefix + "' is too short; give at least " +
-                                 std::to_string(kMinPrefix) + " hex digits");
-  }
   ASSIGN_OR_RETURN(std::vector<store::SnapshotRow> all, store.ListSnapshots());
-  std::vector<store::SnapshotRow> hits;
-  for (auto& r : all) {
-    if (r.id.compare(0, id_or_prefix.size(), id_or_prefix) == 0) hits.push_back(std::move(r));
-  }
-  if (hits.empty()) {
-    return core::NotFound("snapshot '" + id_or_prefix +
-                          "' is not in the lake; see 'statcoder snapshots list'");
-  }
-  if (hits.size() > 1) {
-    return core::InvalidArgument("snapshot prefix '" + id_or_prefix + "' matches " +
-                                 std::to_string(hits.size()) + " snapshots; give more digits");
-  }
-  return hits[0];
+  std::vector<std::string> ids;
+  for (const auto& r : all) ids.push_back(r.id);
+  ASSIGN_OR_RETURN(size_t i, workspace::MatchIdPrefix(ids, id_or_prefix, "snapshot",
+                                                      "statcoder snapshots list"));
+  return all[i];
 }
 
 core::Result<IngestResult> AddSnapshot(workspace::Workspace& ws, const data::Dataset& dataset,
@@ -174,8 +160,10 @@ core::Result<IngestResult> AddSnapshot(workspace::Workspace& ws, const data::Dat
     const std::string tmp = ws.TempPath("rejects.tsv");
     RETURN_IF_ERROR(data::WriteRejects(dataset, tmp));
     ASSIGN_OR_RETURN(row.rejects_sha256, core::Sha256File(tmp));
-    row.rejects_path = "lake/" + id + ".rejects.tsv";
-    RETURN_IF_ERROR(ws.MoveIntoPlace(tmp, row.rejects_path));
+    // Named by its own hash too: the same records ingested from another file have other
+    // rejects, and a file the catalog may already name must never be replaced.
+    row.rejects_path = "lake/" + id + "." + row.rejects_sha256.substr(0, 16) + ".rejects.tsv";
+    RETURN_IF_ERROR(ws.PlaceIfAbsent(tmp, row.rejects_path).status());
   }
   const core::Status committed = store.Transaction([&]() -> core::Status {
     RETURN_IF_ERROR(store.InsertSnapshot(row));

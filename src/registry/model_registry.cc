@@ -9,8 +9,6 @@
 namespace statcoder::registry {
 namespace {
 
-constexpr size_t kMinPrefix = 6;
-
 core::Result<std::optional<std::string>> AliasVersion(workspace::Workspace& ws,
                                                       const std::string& alias) {
   ASSIGN_OR_RETURN(std::optional<store::AliasRow> a,
@@ -49,24 +47,12 @@ core::Result<store::ModelRow> ResolveModel(workspace::Workspace& ws, const std::
   }
   ASSIGN_OR_RETURN(std::optional<store::ModelRow> exact, store.FindModel(ref));
   if (exact) return *exact;
-  if (ref.size() < kMinPrefix) {
-    return core::InvalidArgument("model '" + ref + "': give 'production', 'candidate' or at least " +
-                                 std::to_string(kMinPrefix) + " digits of a version");
-  }
   ASSIGN_OR_RETURN(std::vector<store::ModelRow> all, store.ListModels());
-  std::vector<store::ModelRow> hits;
-  for (auto& m : all) {
-    if (m.version.compare(0, ref.size(), ref) == 0) hits.push_back(std::move(m));
-  }
-  if (hits.empty()) {
-    return core::NotFound("model version '" + ref +
-                          "' is not in the registry; see 'statcoder models list'");
-  }
-  if (hits.size() > 1) {
-    return core::InvalidArgument("model prefix '" + ref + "' matches " +
-                                 std::to_string(hits.size()) + " versions; give more digits");
-  }
-  return hits[0];
+  std::vector<std::string> versions;
+  for (const auto& m : all) versions.push_back(m.version);
+  ASSIGN_OR_RETURN(size_t i, workspace::MatchIdPrefix(versions, ref, "model version",
+                                                      "statcoder models list"));
+  return all[i];
 }
 
 core::Result<nlohmann::json> LoadModelReport(const workspace::Workspace& ws,

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <filesystem>
 #include <set>
 
 #include "core/build_info.h"
@@ -176,13 +177,24 @@ core::Result<TrainingRun> TrainAndRegister(workspace::Workspace& ws,
                      {"platform", core::PlatformInfo()}};
   in.model_path = ws.Path(row.path);
   ASSIGN_OR_RETURN(run.report, quality::BuildQualityReport(in, quality::ReportOptions{}));
+  // The report folder appears whole or not at all, and is never replaced: another process
+  // training the same model, or an attempt killed before its commit, may have placed one (with
+  // other timings); then that one is the model's report.
   const std::string dir = "reports/" + version;
-  const std::string report_text = run.report.dump(2) + "\n";
-  RETURN_IF_ERROR(ws.PutFile(dir + "/train.json", in.training_log.dump(2) + "\n"));
-  const std::string html_tmp = ws.TempPath("report.html");
-  RETURN_IF_ERROR(quality::WriteReportHtml(run.report, html_tmp));
-  RETURN_IF_ERROR(ws.MoveIntoPlace(html_tmp, dir + "/report.html"));
-  RETURN_IF_ERROR(ws.PutFile(dir + "/report.json", report_text));
+  const std::string staging = ws.TempPath("report");
+  if (!std::filesystem::create_directory(staging)) {
+    return core::IoError("cannot create '" + staging + "'");
+  }
+  RETURN_IF_ERROR(core::WriteFileAtomic(staging + "/train.json", in.training_log.dump(2) + "\n"));
+  RETURN_IF_ERROR(quality::WriteReportHtml(run.report, staging + "/report.html"));
+  RETURN_IF_ERROR(core::WriteFileAtomic(staging + "/report.json", run.report.dump(2) + "\n"));
+  RETURN_IF_ERROR(core::SyncDirectory(staging));
+  RETURN_IF_ERROR(ws.PlaceIfAbsent(staging, dir).status());
+  ASSIGN_OR_RETURN(const std::string report_text, core::ReadFile(ws.Path(dir + "/report.json")));
+  run.report = nlohmann::json::parse(report_text, nullptr, /*allow_exceptions=*/false);
+  if (run.report.is_discarded()) {
+    return core::DataLoss("'" + ws.Path(dir + "/report.json") + "' is not JSON");
+  }
 
   row.snapshots = Ids(training.rows);
   row.evaluation_snapshots = Ids(evaluation_rows);

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <chrono>
 #include <cstdlib>
 #include <ctime>
 #include <filesystem>
@@ -43,6 +44,27 @@ core::Result<std::string> FindWorkspace(const std::string& explicit_path) {
   return core::NotFound(
       "no workspace given and none found from the current folder upwards; pass the workspace "
       "folder (statcoder <verb> WS ... or --workspace WS)");
+}
+
+core::Result<size_t> MatchIdPrefix(const std::vector<std::string>& ids, const std::string& prefix,
+                                   const std::string& what, const std::string& list_command) {
+  if (prefix.size() < kMinIdPrefix) {
+    return core::InvalidArgument(what + " '" + prefix + "' is too short; give at least " +
+                                 std::to_string(kMinIdPrefix) + " hex digits");
+  }
+  std::vector<size_t> hits;
+  for (size_t i = 0; i < ids.size(); ++i) {
+    if (ids[i].compare(0, prefix.size(), prefix) == 0) hits.push_back(i);
+  }
+  if (hits.empty()) {
+    return core::NotFound(what + " '" + prefix + "' is not in this workspace; see '" +
+                          list_command + "'");
+  }
+  if (hits.size() > 1) {
+    return core::InvalidArgument(what + " prefix '" + prefix + "' matches " +
+                                 std::to_string(hits.size()) + " of them; give more digits");
+  }
+  return hits[0];
 }
 
 std::string CurrentActor(const std::string& explicit_actor) {
@@ -111,9 +133,26 @@ core::Result<std::unique_ptr<Workspace>> Workspace::Init(const std::string& root
   return ws;
 }
 
+namespace {
+
+// What a run killed mid-write leaves in tmp/; old enough that no live process still writes it.
+void SweepTemporaryFiles(const std::string& tmp) {
+  constexpr auto kAge = std::chrono::hours(1);
+  std::error_code ec;
+  const auto now = fs::file_time_type::clock::now();
+  for (fs::directory_iterator it(tmp, ec), end; !ec && it != end; it.increment(ec)) {
+    std::error_code e;
+    const auto written = fs::last_write_time(it->path(), e);
+    if (!e && now - written > kAge) fs::remove_all(it->path(), e);
+  }
+}
+
+}  // namespace
+
 core::Result<std::unique_ptr<Workspace>> Workspace::Open(const std::string& root,
                                                          const std::string& actor) {
   ASSIGN_OR_RETURN(WorkspaceConfig config, LoadConfig(root + "/" + kConfigFile));
+  SweepTemporaryFiles(root + "/tmp");
   ASSIGN_OR_RETURN(std::unique_ptr<store::MetadataStore> store,
                    store::OpenSqliteStore(root + "/" + kDatabaseFile, {}));
   return std::unique_ptr<Workspace>(
@@ -126,20 +165,41 @@ std::string Workspace::TempPath(const std::string& name) const {
          std::to_string(counter++);
 }
 
+core::Status Workspace::MakeFolders(const std::string& relative) const {
+  fs::path dir = root_;
+  for (const fs::path& part : fs::path(relative)) {
+    if (part.empty() || part == ".") continue;
+    const fs::path next = dir / part;
+    std::error_code ec;
+    if (fs::create_directory(next, ec)) {
+      RETURN_IF_ERROR(core::SyncDirectory(dir.string()));
+    } else if (ec) {
+      return core::IoError("cannot create folder '" + next.string() + "': " + ec.message());
+    }
+    dir = next;
+  }
+  return core::Status::Ok();
+}
+
 core::Status Workspace::PutFile(const std::string& relative, std::string_view bytes) const {
-  const std::string target = Path(relative);
-  std::error_code ec;
-  fs::create_directories(fs::path(target).parent_path(), ec);
-  if (ec) return core::IoError("cannot create the folder of '" + target + "': " + ec.message());
-  return core::WriteFileAtomic(target, bytes, root_ + "/tmp");
+  RETURN_IF_ERROR(MakeFolders(fs::path(relative).parent_path().string()));
+  return core::WriteFileAtomic(Path(relative), bytes, root_ + "/tmp");
 }
 
 core::Status Workspace::MoveIntoPlace(const std::string& from, const std::string& relative) const {
-  const std::string target = Path(relative);
-  std::error_code ec;
-  fs::create_directories(fs::path(target).parent_path(), ec);
-  if (ec) return core::IoError("cannot create the folder of '" + target + "': " + ec.message());
-  return core::RenameDurably(from, target);
+  RETURN_IF_ERROR(MakeFolders(fs::path(relative).parent_path().string()));
+  return core::RenameDurably(from, Path(relative));
+}
+
+core::Result<bool> Workspace::PlaceIfAbsent(const std::string& from,
+                                            const std::string& relative) const {
+  RETURN_IF_ERROR(MakeFolders(fs::path(relative).parent_path().string()));
+  ASSIGN_OR_RETURN(bool placed, core::RenameIfAbsent(from, Path(relative)));
+  if (!placed) {
+    std::error_code ec;
+    fs::remove_all(from, ec);
+  }
+  return placed;
 }
 
 core::Result<std::shared_ptr<const data::CodeList>> Workspace::CodeList() const {

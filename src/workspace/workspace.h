@@ -22,6 +22,7 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <vector>
 
 #include "core/result.h"
 #include "data/code_list.h"
@@ -40,6 +41,15 @@ std::string CurrentActor(const std::string& explicit_actor);
 // Now, as UTC ISO 8601 with seconds ("2026-11-29T10:15:02Z").
 std::string UtcNow();
 
+// Snapshot ids and model versions may be shortened to a unique prefix of this many hex digits.
+inline constexpr size_t kMinIdPrefix = 6;
+
+// The index of the one id in `ids` that starts with `prefix`. Messages call the ids `what`
+// ("snapshot") and point to `list_command`. kInvalidArgument for a prefix under kMinIdPrefix
+// digits or one that matches several ids, kNotFound when it matches none.
+core::Result<size_t> MatchIdPrefix(const std::vector<std::string>& ids, const std::string& prefix,
+                                   const std::string& what, const std::string& list_command);
+
 struct InitOptions {
   WorkspaceConfig config;        // codelist_file is set by Init when a code list is given
   std::string codelist_source;   // a code-list file to copy in; empty: none
@@ -53,7 +63,8 @@ class Workspace {
   // written.
   static core::Result<std::unique_ptr<Workspace>> Init(const std::string& root,
                                                        const InitOptions& options);
-  // Opens an existing workspace: reads statcoder.toml, opens (and migrates) the catalog.
+  // Opens an existing workspace: reads statcoder.toml, opens (and migrates) the catalog, and
+  // removes what crashed runs left in tmp/ (entries older than an hour).
   static core::Result<std::unique_ptr<Workspace>> Open(const std::string& root,
                                                        const std::string& actor = "");
 
@@ -69,6 +80,13 @@ class Workspace {
   core::Status PutFile(const std::string& relative, std::string_view bytes) const;
   // Moves a complete file from tmp/ (or anywhere on the same file system) into place durably.
   core::Status MoveIntoPlace(const std::string& from, const std::string& relative) const;
+  // Moves a complete file or folder into place unless something is there already, which is
+  // then kept and `from` removed: for places another process (or an attempt killed before its
+  // catalog commit) may have filled. Returns whether `from` was placed.
+  core::Result<bool> PlaceIfAbsent(const std::string& from, const std::string& relative) const;
+  // Creates the relative folder and any missing parents, fsyncing each parent after a creation
+  // so that the new names survive a power loss.
+  core::Status MakeFolders(const std::string& relative) const;
   // A fresh path in tmp/ for a file being written, unique to this process.
   std::string TempPath(const std::string& name) const;
 

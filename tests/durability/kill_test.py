@@ -1,40 +1,53 @@
 #!/usr/bin/python3
 """Workspace durability test: SIGKILL statcoder at random points, then check the workspace.
 
-    kill_test.py STATCODER PROJECT_SOURCE_DIR [--mode kill|concurrent|race|all] [--seed N]
-                 [--runs-per-op N] [--keep]
+    kill_test.py STATCODER PROJECT_SOURCE_DIR [--mode kill|concurrent|race|fsync|all]
+                 [--seed N] [--runs-per-op N] [--rounds N] [--keep]
 
-Modes:
-  kill        (default) copies a prepared base workspace for each run, starts one of ingest,
-              train, models promote or kb import, SIGKILLs it after a random delay in
-              [0, that operation's measured duration] (some runs are left to finish), then checks
-              the workspace (below), that the catalog holds exactly the state before or exactly
-              the state after the operation (atomicity), that an acknowledged operation
-              (exit status 0) is in the catalog, and that re-running the operation completes
-              with the expected result (recovery).
-  concurrent  several statcoder processes ingest different files, and the same file, into one
-              workspace at once (some rounds also run kb import, train and promote beside them,
-              some kill one process); then everything is catalogued exactly once and checks pass.
-  race        two processes store the same content with different side files at once: the same
-              records ingested under two file names (rejects files differ), and the same
-              snapshot trained twice (quality reports differ). Checks that the catalogued hash of
-              each side file still matches the file.
+Modes (each builds a scratch base workspace first: init, five training snapshots from subsets
+of examples/onet/train.tsv, three models, an approved ethics assessment, a production model and
+a knowledge base):
+  kill        (default) for each run, copies the base workspace, starts one of ingest, train,
+              models promote or kb import (several variants each), SIGKILLs it after a random
+              delay (uniform in [0, the variant's measured duration], for half the runs in
+              [the moment it starts writing files, duration]; one run in ten is left to finish)
+              and checks the workspace (below); that the catalog holds exactly the state before
+              or exactly the state after the operation (atomicity); that an acknowledged
+              operation (exit status 0) gave the expected result and is in the catalog; and that
+              re-running the operation completes with the expected result (recovery).
+  concurrent  rounds of several statcoder processes ingesting different files, and the same
+              file, into one workspace at once (some rounds also run kb import, train and
+              promote beside them; every other round SIGKILLs one process), then rounds where
+              one of two processes ingesting the same file is paused (SIGSTOP) in its write
+              window while the other completes; all acknowledged snapshots are catalogued
+              exactly once, killed ones recover, checks pass after every round.
+  race        the same content stored by two processes whose side files differ: the same
+              records ingested under two file names (the rejects files name them), and the same
+              snapshot trained twice (the quality reports hold timings). One process is paused
+              (SIGSTOP) after it found the content new and started writing, the other completes,
+              then the first resumes. The catalogued hashes of the side files must still match.
+  fsync       each operation variant once under strace (skipped, exit 77, without it): content
+              fsynced before its rename into place, the folder fsynced after the rename or after
+              creating a folder, all before the catalog (WAL) is written; the commit fsynced
+              before the result is printed. SIGKILL cannot test this (the page cache survives).
+  all         all of the above.
 
 Checks after every run (Python's sqlite3, read-only, and the statcoder CLI):
   PRAGMA integrity_check and foreign_key_check; journal_mode WAL; `audit verify` passes and the
-  base workspace's audit entries are an unchanged prefix; `snapshots list`, `models list --all`,
-  `kb list` succeed and agree with the database; every catalogued snapshot, rejects, model and
-  report file exists with its catalogued hash; every file in lake/, models/ and reports/ is
-  complete (lake files hash to their names, model files pass their checksum and are named by it,
-  JSON files parse); no temporary file outside tmp/; every snapshot, model, promotion and
-  knowledge-base version has its audit entry.
+  base workspace's audit entries are an unchanged prefix (nothing acknowledged is lost);
+  `snapshots list`, `models list --all`, `kb list` succeed and agree with the database; every
+  catalogued snapshot, rejects, model and report file exists with its catalogued hash; every
+  file in lake/, models/ and reports/ is complete (lake files hash to their names, model files
+  pass their checksum and are named by it, JSON files parse, HTML ends); no temporary file
+  outside tmp/; each snapshot and model has exactly one audit entry, the production alias and
+  meta.kb_version agree with the audit trail.
 
 Only the Python standard library; run with /usr/bin/python3. Environment overrides:
   STATCODER_KILL_SEED          random seed (printed; default: from the clock)
-  STATCODER_KILL_RUNS_PER_OP   kill runs per operation (default 30; at least 25 for the issue)
+  STATCODER_KILL_RUNS_PER_OP   kill runs per operation (default 30; the issue asks for >= 25)
   STATCODER_KILL_KEEP=1        keep the scratch folder (it is always kept after a failure)
-Exit status: 0 all checks passed, 1 a check failed (each failure names run, op, delay and what),
-2 usage or setup error.
+Exit status: 0 all checks passed, 1 a check failed (each failure names the run, operation,
+variant, delay and what failed), 2 usage or setup error, 77 fsync mode without strace.
 """
 
 import argparse
@@ -60,6 +73,7 @@ ETHICS_ITEMS = [
     "transparency.2",
 ]
 HEX64 = re.compile(r"^[0-9a-f]{64}$")
+REJECTS_NAME = re.compile(r"^([0-9a-f]{64})\.([0-9a-f]{16})\.rejects\.tsv$")
 HEX16 = re.compile(r"^[0-9a-f]{16}$")
 TOP_LEVEL = {"statcoder.toml", "statcoder.db", "statcoder.db-wal", "statcoder.db-shm", "codelist",
              "lake", "models", "reports", "tmp"}
@@ -300,15 +314,16 @@ class Checker:
         self.base_files = base_files or {}
         self.known_rejects = known_rejects or {}  # snapshot id -> rejects sha256, when known
 
-    def check(self, ws):
-        """Returns (catalog, problems, info)."""
+    def check(self, ws, cli_lists=True):
+        """Returns (catalog, problems, info). Without cli_lists, of the CLI only `audit verify`
+        runs (after a recovery, whose own success shows the CLI opens the workspace)."""
         problems, info = [], {"orphans": 0, "tmp_leftovers": 0}
         cat = read_catalog(ws, problems)
         if cat is None:
             return None, problems, info
         self._check_files(ws, cat, problems, info)
         self._check_audit(cat, problems)
-        self._check_cli(ws, cat, problems)
+        self._check_cli(ws, cat, problems, cli_lists)
         if self.base_cat is not None:
             self._check_base_kept(cat, problems)
         return cat, problems, info
@@ -372,10 +387,14 @@ class Checker:
                     if sha256_file(p) != f[:-6]:
                         problems.append("half-written or damaged lake file %s (uncatalogued; "
                                         "its hash is not its name)" % f)
-            elif f.endswith(".rejects.tsv") and HEX64.match(f[:-12]):
-                sid = f[:-12]
+            elif REJECTS_NAME.match(f):
+                # lake/<snapshot id>.<first 16 hex digits of its own SHA-256>.rejects.tsv
+                sid, own = REJECTS_NAME.match(f).groups()
                 with open(p, "rb") as fh:
                     data = fh.read()
+                if sha256_bytes(data)[:16] != own:
+                    problems.append("half-written or damaged rejects file lake/%s (its hash is "
+                                    "not its name)" % f)
                 if not os.path.isfile(os.path.join(ws, "lake", sid + ".jsonl")):
                     problems.append("lake/%s exists without its records file" % f)
                 if sid in snapshots:
@@ -501,10 +520,12 @@ class Checker:
             problems.append("statcoder %s: output is not JSON" % " ".join(args[:2]))
         return j
 
-    def _check_cli(self, ws, cat, problems):
+    def _check_cli(self, ws, cat, problems, lists):
         v = self._cli_json(ws, ["audit", "verify", ws, "--json"], problems)
         if v is not None and (v.get("ok") is not True or v.get("entries") != len(cat["audit"])):
             problems.append("audit verify: %s" % json.dumps(v, sort_keys=True))
+        if not lists:
+            return
         s = self._cli_json(ws, ["snapshots", "list", ws, "--json"], problems)
         if s is not None:
             ids = [x.get("id") for x in s.get("snapshots", [])]
@@ -580,7 +601,7 @@ class Fixture:
         files = {
             # base snapshots
             "a.tsv": rows[0:500], "b.tsv": rows[500:1000],
-            "c.tsv": rows[1000:1600] + bad_rows("c", 3), "d.tsv": rows[1600:2200],
+            "c.tsv": rows[1000:1400] + bad_rows("c", 3), "d.tsv": rows[1600:2000],
             "e.tsv": rows[2200:2700],
             # ingest variants
             "i_test.tsv": test_rows,
@@ -661,6 +682,9 @@ class Fixture:
         }
 
 
+NOOP_VARIANTS = {"same-records", "a-again"}
+
+
 def with_ws(argv, ws):
     return [ws if a == "WS" else a for a in argv]
 
@@ -723,11 +747,43 @@ def watched_run(sc, argv, ws):
     while p.poll() is None:
         if first_write is None and any(set(os.listdir(d)) - b for d, b in zip(dirs, before)):
             first_write = time.monotonic() - t0
-        time.sleep(0.0005)
+        time.sleep(0.001)
     out, err = p.communicate(timeout=CLI_TIMEOUT)
     if first_write is None and any(set(os.listdir(d)) - b for d, b in zip(dirs, before)):
         first_write = time.monotonic() - t0
     return p.returncode, out, err, time.monotonic() - t0, first_write
+
+
+def new_entries(folder, before):
+    return set(os.listdir(folder)) - before if os.path.isdir(folder) else set()
+
+
+def paused_pair(sc, first, second, stop_when, too_late, then_kill=False):
+    """Starts `second` and SIGSTOPs it as soon as stop_when() holds, runs `first` to completion,
+    then lets `second` go on (SIGCONT), or SIGKILLs it with `then_kill`. Returns ((rc, out, err)
+    of first, of second), or None when `second` was not caught inside its window (it finished
+    before, or too_late() held once it stopped)."""
+    b = sc.popen(second)
+    try:
+        while b.poll() is None and not stop_when():
+            time.sleep(0.0002)
+        if b.poll() is not None:
+            b.communicate()
+            return None
+        b.send_signal(signal.SIGSTOP)
+        if too_late():
+            b.send_signal(signal.SIGCONT)
+            b.communicate(timeout=CLI_TIMEOUT)
+            return None
+        a = sc.run(first)
+        b.send_signal(signal.SIGKILL if then_kill else signal.SIGCONT)
+        out, err = b.communicate(timeout=CLI_TIMEOUT)
+        return (a.returncode, a.stdout, a.stderr), (b.returncode, out, err)
+    finally:
+        if b.poll() is None:
+            b.send_signal(signal.SIGCONT)
+            b.kill()
+            b.wait()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -747,7 +803,8 @@ def kill_mode(sc, fx, rng, runs_per_op, failures):
                                                  os.listdir(os.path.join(fx.base, "codelist"))]}
     before = fingerprint(base_cat)
 
-    # Measure each variant once (after a warm-up): duration and the state it leads to.
+    # Run each variant to completion on a fresh copy: its typical duration, the point where
+    # it starts writing files, and the catalog state it leads to (the expected result).
     variants = fx.variants()
     expected = {}
     fresh_copy(fx.base, fx.ws)
@@ -755,16 +812,23 @@ def kill_mode(sc, fx, rng, runs_per_op, failures):
     known_rejects = {}
     for op, vs in variants.items():
         for name, argv in vs:
-            times, writes = [], []
-            for _ in range(3):  # the median of three runs is the typical duration
+            # The typical duration is the mean of two plain runs; a third, watched run tells
+            # what share of it passes before the first file is written (the watching itself
+            # slows the run down a little).
+            times = []
+            for watched in (False, False, True):
                 fresh_copy(fx.base, fx.ws)
-                rc, out, err, secs, first_write = watched_run(sc, with_ws(argv, fx.ws), fx.ws)
+                cmd = with_ws(argv, fx.ws)
+                if watched:
+                    rc, out, err, wsecs, first_write = watched_run(sc, cmd, fx.ws)
+                else:
+                    rc, out, err, secs = timed_run(sc, cmd)
+                    times.append(secs)
                 if rc != 0:
                     raise SetupError("reference run of %s %s failed (exit %d): %s" %
                                      (op, name, rc, tail(err + out)))
-                times.append(secs)
-                writes.append(secs / 2 if first_write is None else min(first_write, secs))
-            secs, write_from = sorted(times)[1], sorted(writes)[1]
+            secs = sum(times) / len(times)
+            write_from = secs * (0.5 if first_write is None else min(first_write / wsecs, 1.0))
             j = parse_json(out)
             probs = []
             cat = read_catalog(fx.ws, probs)
@@ -781,8 +845,8 @@ def kill_mode(sc, fx, rng, runs_per_op, failures):
             elif op == "promote":
                 e["version"] = j["version"]
             elif op == "kb":
-                e["entries"] = [tuple(l.split("\t")) for l in
-                                open(argv[3], encoding="utf-8").read().splitlines()[1:]]
+                with open(argv[3], encoding="utf-8") as f:
+                    e["entries"] = [tuple(l.split("\t")) for l in f.read().splitlines()[1:]]
             expected[(op, name)] = e
     checker = Checker(sc, base_cat, base_files, known_rejects)
     log("measured durations (first file written at): " + ", ".join(
@@ -796,7 +860,9 @@ def kill_mode(sc, fx, rng, runs_per_op, failures):
     rng.shuffle(schedule)
     failed_dirs = 0
     for run_no, op in enumerate(schedule, 1):
-        name, argv = rng.choice(variants[op])
+        # Variants that change nothing (the records or model are there already) run less often.
+        vs = variants[op]
+        name, argv = rng.choices(vs, weights=[1 if n in NOOP_VARIANTS else 3 for n, _ in vs])[0]
         e = expected[(op, name)]
         # One run in ten is left to finish. Otherwise the delay is uniform in [0, duration] or,
         # for half the runs, in [write_from, duration]: from the first file the reference runs
@@ -857,7 +923,7 @@ def kill_mode(sc, fx, rng, runs_per_op, failures):
                 problems.append("re-running the operation failed: exit %d: %s" %
                                 (rc2, tail(err2 + out2)))
             else:
-                cat2, probs2, _ = checker.check(fx.ws)
+                cat2, probs2, _ = checker.check(fx.ws, cli_lists=False)
                 problems += ["after re-running: " + x for x in probs2]
                 if cat2 is not None:
                     if not already:
@@ -918,7 +984,7 @@ def concurrent_mode(sc, fx, rng, rounds, failures):
     accepted = {}  # file name -> accepted record count
     reported = {}  # file name -> snapshot id reported by a process that exited 0
     counts = {"rounds": 0, "processes": 0, "kill_attempts": 0, "killed": 0, "created": 0,
-              "already": 0}
+              "already": 0, "paused": 0}
     ingest_argv = lambda f: ["ingest", ws, fx.path(f), "--kind", "training", "--source", "onet",
                              "--json"]
     trained = []
@@ -995,7 +1061,8 @@ def concurrent_mode(sc, fx, rng, rounds, failures):
         # Recovery of a killed process: its command again, alone.
         if kill_one and results[victim][0] == -signal.SIGKILL:
             kind, what, argv = jobs[victim]
-            rc, out, err = (lambda p: (p.returncode, p.stdout, p.stderr))(sc.run(argv))
+            p = sc.run(argv)
+            rc, out, err = p.returncode, p.stdout, p.stderr
             if rc != 0 and not (kind == "promote" and rc == 5):
                 problems.append("re-running killed %s %s: exit %d: %s" %
                                 (kind, what, rc, tail(err + out)))
@@ -1007,6 +1074,48 @@ def concurrent_mode(sc, fx, rng, rounds, failures):
             failures.append("concurrent round %d (%s%s): %s" % (
                 r, ", ".join("%s %s" % (k, w) for k, w, _ in jobs),
                 "; killed job %d" % victim if kill_one else "", "\n    ".join(problems)))
+            log("FAIL " + failures[-1])
+    # The same file by two processes, one paused (SIGSTOP) once it has found the records new and
+    # is writing in tmp/, while the other ingests them to completion; then the paused one goes
+    # on (it must find the snapshot catalogued: created false) or is SIGKILLed.
+    tmp, lake = os.path.join(ws, "tmp"), os.path.join(ws, "lake")
+    for r in range(4):
+        f = "cp%02d.tsv" % r
+        accepted[f] = sample_file(fx, rng, f, rng.randint(300, 700), 2)
+        then_kill = r % 2 == 1
+        for attempt in range(10):
+            tmp0, lake0 = set(os.listdir(tmp)), set(os.listdir(lake))
+            res = paused_pair(sc, ingest_argv(f), ingest_argv(f),
+                              lambda: bool(new_entries(tmp, tmp0)),
+                              lambda: any(x.endswith(".rejects.tsv")
+                                          for x in new_entries(lake, lake0)), then_kill)
+            if res is not None:
+                break
+        else:
+            log("concurrent paused round %d: never caught the paused process in its window" % r)
+            continue
+        counts["paused"] += 1
+        counts["kill_attempts"] += then_kill
+        problems = []
+        (rc_a, out_a, err_a), (rc_b, out_b, err_b) = res
+        ja, jb = parse_json(out_a) or {}, parse_json(out_b) or {}
+        if rc_a != 0 or not ja.get("created"):
+            problems.append("the completed ingest: exit %d, created=%r: %s" %
+                            (rc_a, ja.get("created"), tail(err_a + out_a)))
+        if then_kill:
+            counts["killed"] += rc_b == -signal.SIGKILL
+        elif rc_b != 0 or jb.get("created") is not False or jb.get("id") != ja.get("id"):
+            problems.append("the resumed ingest: exit %d, created=%r, id %r (expected %r): %s" %
+                            (rc_b, jb.get("created"), jb.get("id"), ja.get("id"),
+                             tail(err_b + out_b)))
+        if ja.get("id"):
+            reported[f] = ja["id"]
+        _, probs, _ = checker.check(ws)
+        problems += probs
+        if problems:
+            failures.append("concurrent paused round %d (ingest %s twice; the paused one %s): %s"
+                            % (r, f, "SIGKILLed" if then_kill else "resumed",
+                               "\n    ".join(problems)))
             log("FAIL " + failures[-1])
     # Every file once more, alone: the same snapshot, nothing new.
     problems = []
@@ -1030,10 +1139,11 @@ def concurrent_mode(sc, fx, rng, rounds, failures):
         shutil.rmtree(ws, ignore_errors=True)
     else:
         log("concurrent workspace kept in %s" % ws)
-    log("concurrent: %d rounds, %d processes, %d SIGKILLed (of %d rounds that tried), ingests "
-        "reporting created=%d, already there=%d, %d distinct snapshots" % (
-            counts["rounds"], counts["processes"], counts["killed"], counts["kill_attempts"],
-            counts["created"], counts["already"], len(set(reported.values()))))
+    log("concurrent: %d rounds, %d processes in all (%d of %d tries SIGKILLed one), ingests "
+        "reporting created=%d, already there=%d; %d paused same-file rounds; %d distinct "
+        "snapshots" % (counts["rounds"], counts["processes"], counts["killed"],
+                       counts["kill_attempts"], counts["created"], counts["already"],
+                       counts["paused"], len(set(reported.values()))))
     return counts
 
 
@@ -1042,51 +1152,205 @@ def concurrent_mode(sc, fx, rng, rounds, failures):
 
 
 def race_mode(sc, fx, rng, rounds, failures):
+    """Process B is paused after it has checked that the content is new and started writing
+    files, process A stores the same content to completion, then B goes on. The catalog keeps
+    A's row; B's side files must not replace A's."""
     ws = os.path.join(fx.root, "race")
     checker = Checker(sc)
-    seen = {"ingest": 0, "train": 0}
+    seen = {"ingest": [0, 0], "train": [0, 0]}  # [rounds caught in the window, broken]
     for r in range(rounds):
-        problems = []
-        # The same records under two file names, with rejected rows: one snapshot id, but each
-        # process's rejects file names its own source file, so the two rejects files differ.
-        fresh_copy(fx.base, ws)
-        one, two = "race%02d.tsv" % r, "race%02d_copy.tsv" % r
-        sample_file(fx, rng, one, 400, 3)
-        shutil.copyfile(fx.path(one), fx.path(two))
-        procs = [sc.popen(["ingest", ws, fx.path(f), "--kind", "training", "--source", "onet",
-                           "--json"]) for f in (one, two)]
-        res = [(p.communicate(timeout=CLI_TIMEOUT), p.returncode) for p in procs]
-        problems += ["ingest: exit %d: %s" % (rc, tail(o[1])) for o, rc in res if rc != 0]
-        _, probs, _ = checker.check(ws)
-        seen["ingest"] += bool(probs)
-        problems += ["after ingesting the same records as %s and %s at once: %s" % (one, two, p)
-                     for p in probs]
-        # The same snapshot trained twice at once: one model version, but each process's
-        # quality report holds its own timings, so the two report.json files differ.
-        fresh_copy(fx.base, ws)
-        sid = fx.snap["c"]
-        procs = [sc.popen(["train", ws, "--snapshot", sid, "--json"]) for _ in range(2)]
-        res = [(p.communicate(timeout=CLI_TIMEOUT), p.returncode) for p in procs]
-        problems += ["train: exit %d: %s" % (rc, tail(o[1])) for o, rc in res if rc != 0]
-        _, probs, _ = checker.check(ws)
-        j = parse_json(res[0][0][0]) or {}
-        if j.get("model_version"):
-            p = sc.run(["models", "promote", ws, j["model_version"], "--force", "--reason",
-                        "race test", "--json"])
-            if p.returncode != 0:
-                probs.append("promoting model %s then fails: exit %d: %s" %
-                             (j["model_version"], p.returncode, tail(p.stderr)))
-        seen["train"] += bool(probs)
-        problems += ["after training snapshot %s twice at once: %s" % (sid[:12], p)
-                     for p in probs]
-        if problems:
-            failures.append("race round %d: %s" % (r, "\n    ".join(problems)))
-            log("FAIL " + failures[-1])
+        for what in ("ingest", "train"):
+            problems = []
+            for attempt in range(10):
+                fresh_copy(fx.base, ws)
+                lake = os.path.join(ws, "lake")
+                models, reports = os.path.join(ws, "models"), os.path.join(ws, "reports")
+                tmp = os.path.join(ws, "tmp")
+                lake0, models0, tmp0 = (set(os.listdir(d)) for d in (lake, models, tmp))
+                if what == "ingest":
+                    # The same records under two file names, with rejected rows: one snapshot
+                    # id, but each rejects file names its own source file.
+                    one, two = "race%02d.tsv" % r, "race%02d_copy.tsv" % r
+                    if attempt == 0:
+                        sample_file(fx, rng, one, 400, 3)
+                        shutil.copyfile(fx.path(one), fx.path(two))
+                    argv = lambda f: ["ingest", ws, fx.path(f), "--kind", "training",
+                                      "--source", "onet", "--json"]
+                    first, second = argv(one), argv(two)
+                    # B has found the records new and is writing lake/<id>.jsonl in tmp/.
+                    stop_when = lambda: bool(new_entries(tmp, tmp0))
+                    too_late = lambda: any(f.endswith(".rejects.tsv")
+                                           for f in new_entries(lake, lake0))
+                    scenario = ("'ingest %s' paused (SIGSTOP) once it wrote in tmp/, 'ingest %s'"
+                                " (the same records) run to completion, then the first resumed"
+                                % (two, one))
+                else:
+                    # The same snapshot trained twice: one model version, but each quality
+                    # report holds its own timings.
+                    first = second = ["train", ws, "--snapshot", fx.snap["c"], "--json"]
+                    stop_when = lambda: bool(new_entries(models, models0))
+                    too_late = lambda: any(os.path.exists(os.path.join(reports, f[:-4],
+                                                                       "report.json"))
+                                           for f in new_entries(models, models0))
+                    scenario = ("'train --snapshot %s' paused (SIGSTOP) once models/<version>.stc"
+                                " appeared, the same command run to completion, then the first "
+                                "resumed" % fx.snap["c"][:12])
+                res = paused_pair(sc, first, second, stop_when, too_late)
+                if res is not None:
+                    break
+            else:
+                log("race %s round %d: never caught the paused process in its window" %
+                    (what, r))
+                continue
+            seen[what][0] += 1
+            for who, (rc, out, err) in zip(("completed", "resumed"), res):
+                if rc != 0:
+                    problems.append("the %s process exited %d: %s" % (who, rc, tail(err + out)))
+            _, probs, _ = checker.check(ws)
+            j = parse_json(res[0][1]) or {}
+            if what == "train" and j.get("model_version"):
+                p = sc.run(["models", "promote", ws, j["model_version"], "--force", "--reason",
+                            "race test", "--json"])
+                if p.returncode != 0:
+                    probs.append("promoting model %s then fails: exit %d: %s" %
+                                 (j["model_version"], p.returncode, tail(p.stderr)))
+            seen[what][1] += bool(probs)
+            problems += probs
+            if problems:
+                failures.append("race %s round %d: %s:\n    %s" % (
+                    what, r, scenario, "\n    ".join(problems)))
+                log("FAIL " + failures[-1])
     shutil.rmtree(ws, ignore_errors=True)
-    log("race: %d rounds; rounds where a concurrent ingest of the same records broke the "
-        "catalogued rejects hash: %d; where a concurrent train of the same snapshot broke the "
-        "catalogued report hash: %d" % (rounds, seen["ingest"], seen["train"]))
+    log("race: same records ingested under two names: %d of %d rounds caught in the window, %d "
+        "broke the catalogued rejects hash; same snapshot trained twice: %d of %d caught, %d "
+        "broke the catalogued report hash" % (seen["ingest"][0], rounds, seen["ingest"][1],
+                                              seen["train"][0], rounds, seen["train"][1]))
     return seen
+
+
+# ---------------------------------------------------------------------------------------------
+# Mode: fsync (the order of system calls, which SIGKILL cannot test: the page cache survives it)
+
+STRACE = "/usr/bin/strace"
+TRACED = "write,pwrite64,fsync,fdatasync,rename,renameat,renameat2,mkdir,mkdirat"
+SYSCALL = re.compile(r"^(\d+)\s+(\w+)\((.*)\)\s+=\s+(-?\d+)")
+FD_PATH = re.compile(r"^(\d+)<(.*?)>")
+STRINGS = re.compile(r'"((?:[^"\\]|\\.)*)"')
+
+
+def parse_trace(path):
+    """[(syscall, [args...])] in order; fd arguments as (fd, path), strings as str."""
+    events, pending = [], {}
+    with open(path, encoding="utf-8", errors="replace") as f:
+        for line in f:
+            line = line.rstrip("\n")
+            m = re.match(r"^(\d+)\s+(\w+)\((.*) <unfinished \.\.\.>$", line)
+            if m:
+                pending[m.group(1)] = (m.group(2), m.group(3))
+                continue
+            m = re.match(r"^(\d+)\s+<\.\.\. (\w+) resumed>(.*)$", line)
+            if m and m.group(1) in pending:
+                name, head = pending.pop(m.group(1))
+                line = "%s %s(%s%s" % (m.group(1), name, head, m.group(3))
+            m = SYSCALL.match(line)
+            if not m or int(m.group(4)) < 0:
+                continue
+            name, args = m.group(2), m.group(3)
+            fd = FD_PATH.match(args)
+            events.append((name, (int(fd.group(1)), fd.group(2)) if fd else None,
+                           STRINGS.findall(args)))
+    return events
+
+
+def fsync_order_problems(events, ws, changes_catalog):
+    """Checks the write - fsync - rename - fsync(folder) - commit order in one traced run."""
+    ws = ws.rstrip("/")
+    wal, tmp = ws + "/statcoder.db-wal", ws + "/tmp/"
+    placed = lambda p: p.startswith(ws + "/") and not p.startswith(tmp) and \
+        not p.startswith(ws + "/statcoder.db")
+    problems, dirty, pending = [], {}, {}  # pending: folder -> why it must be synced
+    last_wal_write = first_ack = None
+    wal_syncs = []
+    for i, (name, fd, strs) in enumerate(events):
+        if name in ("write", "pwrite64") and fd:
+            if fd[0] == 1 and first_ack is None:
+                first_ack = i
+            if fd[1] == wal:
+                last_wal_write = i
+                for folder, why in sorted(pending.items()):
+                    problems.append("the catalog is written (WAL) before %s is fsynced after %s"
+                                    % (os.path.relpath(folder, ws) + "/", why))
+                pending.clear()
+            elif placed(fd[1]):
+                problems.append("%s is written in place, not through tmp/ and a rename" %
+                                os.path.relpath(fd[1], ws))
+            dirty[fd[1]] = True
+        elif name in ("fsync", "fdatasync") and fd:
+            dirty[fd[1]] = False
+            pending.pop(fd[1], None)
+            if fd[1] == wal:
+                wal_syncs.append(i)
+        elif name.startswith("rename") and len(strs) >= 2:
+            src, dst = strs[0], strs[1]
+            if placed(dst):
+                if dirty.get(src):
+                    problems.append("%s is renamed into place before its content is fsynced" %
+                                    os.path.relpath(dst, ws))
+                pending[os.path.dirname(dst)] = "the rename to " + os.path.relpath(dst, ws)
+            dirty[dst] = dirty.pop(src, False)
+        elif name.startswith("mkdir") and strs:
+            d = strs[-1].rstrip("/")
+            if placed(d + "/"):
+                pending[os.path.dirname(d)] = "creating " + os.path.relpath(d, ws) + "/"
+    if changes_catalog:
+        if last_wal_write is None:
+            problems.append("the catalog changed but nothing was written to statcoder.db-wal")
+        else:
+            commit = next((j for j in wal_syncs if j > last_wal_write), None)
+            if commit is None:
+                problems.append("the last catalog write is not fsynced (synchronous=FULL?)")
+            elif first_ack is not None and first_ack < commit:
+                problems.append("the result is printed before the catalog commit is fsynced")
+    return problems
+
+
+def fsync_mode(sc, fx, failures):
+    """Returns False when strace cannot run here (the mode is skipped)."""
+    if not os.access(STRACE, os.X_OK):
+        log("fsync: %s not found; syscall-order checks skipped" % STRACE)
+        return False
+    probe = subprocess.run([STRACE, "-qq", "-o", os.devnull, "/bin/true"],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    if probe.returncode != 0:
+        log("fsync: strace cannot trace here (%s); syscall-order checks skipped" %
+            tail(probe.stderr, 200))
+        return False
+    base_fp = fingerprint(read_catalog(fx.base, []))
+    trace = os.path.join(fx.root, "trace.txt")
+    checked = 0
+    for op, vs in fx.variants().items():
+        for name, argv in vs:
+            fresh_copy(fx.base, fx.ws)
+            cmd = [STRACE, "-f", "-y", "-qq", "-e", "trace=" + TRACED, "-o", trace] + \
+                sc.argv(with_ws(argv, fx.ws))
+            p = subprocess.run(cmd, env=sc.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               timeout=CLI_TIMEOUT)
+            if p.returncode != 0:
+                failures.append("fsync %s/%s: exit %d under strace: %s" %
+                                (op, name, p.returncode, tail(p.stderr)))
+                continue
+            probs = []
+            cat = read_catalog(fx.ws, probs)
+            changed = cat is not None and fingerprint(cat) != base_fp
+            probs += fsync_order_problems(parse_trace(trace), fx.ws, changed)
+            checked += 1
+            if probs:
+                failures.append("fsync %s/%s (statcoder %s): %s" % (
+                    op, name, " ".join(argv), "\n    ".join(sorted(set(probs)))))
+                log("FAIL " + failures[-1])
+    shutil.rmtree(fx.ws, ignore_errors=True)
+    log("fsync: %d operations traced with strace (write, fsync, rename, mkdir order)" % checked)
+    return True
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1096,7 +1360,8 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("statcoder")
     ap.add_argument("source_dir")
-    ap.add_argument("--mode", choices=["kill", "concurrent", "race", "all"], default="kill")
+    ap.add_argument("--mode", choices=["kill", "concurrent", "race", "fsync", "all"],
+                    default="kill")
     ap.add_argument("--seed", type=int, default=None)
     ap.add_argument("--runs-per-op", type=int, default=None)
     ap.add_argument("--rounds", type=int, default=None, help="concurrent/race rounds")
@@ -1131,7 +1396,11 @@ def main():
         if args.mode in ("concurrent", "all"):
             concurrent_mode(sc, fx, rng, args.rounds or 16, failures)
         if args.mode in ("race", "all"):
-            race_mode(sc, fx, rng, args.rounds or 4, failures)
+            race_mode(sc, fx, rng, args.rounds or 3, failures)
+        if args.mode in ("fsync", "all"):
+            if not fsync_mode(sc, fx, failures) and args.mode == "fsync":
+                shutil.rmtree(root, ignore_errors=True)
+                return 77  # ctest: skipped
     except SetupError as e:
         print("kill_test: setup failed: %s\nscratch folder kept: %s" % (e, root), file=sys.stderr)
         return 2
