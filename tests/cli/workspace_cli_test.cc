@@ -235,6 +235,10 @@ TEST_F(WorkspaceCliTest, TrainRegistersLineageAndIsReproducible) {
   const json again = Json(Sc({"train", ws_, "--snapshot", snap.substr(0, 12), "--json", "--quiet"}));
   EXPECT_EQ(again["model_version"], v);
   EXPECT_FALSE(again["created"].get<bool>());
+  // In a workspace the options come from statcoder.toml, not from flags.
+  const RunResult flag = Sc({"train", ws_, "--snapshot", snap, "--epochs", "3"});
+  EXPECT_EQ(flag.exit_code, 2) << flag;
+  EXPECT_NE(flag.err.find("--epochs"), std::string::npos) << flag;
   // A batch snapshot has no codes to learn from.
   const std::string batch = Ingest((kOnet / "new.tsv").string(), "batch");
   EXPECT_EQ(Sc({"train", ws_, "--snapshot", batch}).exit_code, 2);

@@ -2,6 +2,7 @@
 #include <chrono>
 #include <cstdio>
 #include <memory>
+#include <set>
 
 #include "cli_common.h"
 #include "core/build_info.h"
@@ -27,6 +28,10 @@ struct TrainFlags {
   // Training in a workspace: on lake snapshots, with statcoder.toml's options.
   WorkspaceArgs ws;
   std::vector<std::string> snapshots, evaluate_on;
+  // Flags the user gave that only plain training reads (an error in a workspace, whose options
+  // live in statcoder.toml), and whether --threads was given.
+  std::vector<std::string> file_only_flags;
+  bool threads_given = false;
 };
 
 core::Status ParseCharNgrams(const std::string& spec, text::FeaturizerConfig* config) {
@@ -53,6 +58,14 @@ core::Status RunWorkspaceTrain(TrainFlags& f) {
   for (const auto& s : f.evaluate_on) {
     for (auto& id : SplitList(s)) options.evaluation_snapshots.push_back(id);
   }
+  if (!f.file_only_flags.empty()) {
+    std::string names;
+    for (const auto& n : f.file_only_flags) names += (names.empty() ? "" : " ") + n;
+    return core::InvalidArgument(
+        "in a workspace, the data come from --snapshot and every training option from "
+        "statcoder.toml [training]; remove " + names);
+  }
+  if (f.threads_given) options.threads = f.options.threads;
   options.progress = MakeProgressBar(f.quiet || f.json);
   ASSIGN_OR_RETURN(registry::TrainingRun run, registry::TrainAndRegister(*ws, options));
   const store::ModelRow& m = run.model;
@@ -260,7 +273,16 @@ Command AddTrainCommand(CLI::App& app) {
   flags->input.AddTo(sub);
   sub->add_flag("--json", flags->json, "Print the summary as JSON");
   sub->add_flag("--quiet", flags->quiet, "No progress bar");
-  return {sub, [flags] {
+  return {sub, [flags, sub] {
+            static const std::set<std::string> kWorkspaceFlags = {
+                "--snapshot", "--evaluate-on", "--workspace", "--actor", "--threads",
+                "--json",     "--quiet",       "workspace",   "--help"};
+            for (const CLI::Option* given : sub->get_options()) {
+              if (given->count() > 0 && !kWorkspaceFlags.count(given->get_name())) {
+                flags->file_only_flags.push_back(given->get_name());
+              }
+            }
+            flags->threads_given = sub->get_option("--threads")->count() > 0;
             core::Status s = RunTrain(*flags);
             return s.ok() ? kExitOk : ReportError("train", s, flags->json || flags->ws.json);
           }};
