@@ -1,6 +1,6 @@
 // MetadataStore: the workspace's memory — snapshot catalog, model registry, aliases, knowledge
-// base, ethics assessments and the audit trail — behind one interface that speaks in the
-// domain's rows, never in SQL. The embedded implementation is SQLite (sqlite_store.h); a shared
+// base, ethics assessments, server users and the audit trail — behind one interface that speaks
+// in the domain's rows, never in SQL. The embedded implementation is SQLite (sqlite_store.h); a shared
 // PostgreSQL store for multi-user deployments would implement the same interface.
 //
 //   ASSIGN_OR_RETURN(std::unique_ptr<MetadataStore> store, OpenSqliteStore(ws + "/statcoder.db"));
@@ -106,6 +106,19 @@ struct EthicsAssessment {
   std::string approved_by, approved_at;
 };
 
+// A person or program allowed to use the HTTP server (server/auth.h). The API token itself is
+// never stored: only a per-user random salt and the keyed hash of the token's secret part.
+struct UserRow {
+  std::string name;        // unique
+  std::string role;        // admin, methodologist, coder, viewer
+  std::string token_id;    // unique, public: the token is "sc_<token_id>_<secret>"
+  std::string salt;        // hex; the key of the token hash
+  std::string token_hash;  // hex BLAKE2b-256 of the secret, keyed with the salt
+  bool disabled = false;   // the only column that changes after creation
+  std::string actor;       // who created the user
+  std::string created_at;
+};
+
 // One append-only audit entry. `seq`, `prev_hash` and `hash` are set by AppendAudit.
 struct AuditEntry {
   int64_t seq = 0;
@@ -164,6 +177,14 @@ class MetadataStore {
   virtual core::Result<int64_t> InsertAssessment(const EthicsAssessment& a) = 0;
   virtual core::Status UpdateAssessment(const EthicsAssessment& a) = 0;  // by id
   virtual core::Result<std::vector<EthicsAssessment>> ListAssessments() = 0;  // by id
+
+  // ---- Users of the HTTP server ----
+  // kAlreadyExists when the name (or token id) is taken.
+  virtual core::Status InsertUser(const UserRow& row) = 0;
+  virtual core::Result<std::optional<UserRow>> FindUser(const std::string& name) = 0;
+  virtual core::Result<std::vector<UserRow>> ListUsers() = 0;  // by name
+  // kNotFound when there is no such user.
+  virtual core::Status SetUserDisabled(const std::string& name, bool disabled) = 0;
 
   // ---- Audit trail (append-only, hash-chained: audit_chain.h) ----
   // Sets seq = last + 1, prev_hash = the last entry's hash and hash; returns the stored entry.

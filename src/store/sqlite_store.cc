@@ -283,10 +283,26 @@ CREATE TRIGGER snapshots_no_delete BEFORE DELETE ON snapshots
 
 Status MigrateTo1(sqlite3* db) { return Exec(db, kSchemaV1, "create catalog schema 1"); }
 
-// kMigrations[v] turns schema version v into v + 1 (0 is an empty database). Adding version 2:
-// write MigrateTo2, append it here, bump kCatalogSchemaVersion and document it.
+// Version 2: the users of the HTTP server (docs/formats/workspace_v1.md, "users").
+constexpr char kSchemaV2[] = R"sql(
+CREATE TABLE users (
+  name TEXT PRIMARY KEY,
+  role TEXT NOT NULL,
+  token_id TEXT NOT NULL UNIQUE,
+  salt TEXT NOT NULL,
+  token_hash TEXT NOT NULL,
+  disabled INTEGER NOT NULL CHECK (disabled IN (0, 1)),
+  actor TEXT NOT NULL,
+  created_at TEXT NOT NULL
+);
+)sql";
+
+Status MigrateTo2(sqlite3* db) { return Exec(db, kSchemaV2, "create catalog schema 2"); }
+
+// kMigrations[v] turns schema version v into v + 1 (0 is an empty database). Adding a version:
+// write MigrateToN, append it here, bump kCatalogSchemaVersion and document it.
 using Migration = Status (*)(sqlite3*);
-constexpr std::array<Migration, kCatalogSchemaVersion> kMigrations = {&MigrateTo1};
+constexpr std::array<Migration, kCatalogSchemaVersion> kMigrations = {&MigrateTo1, &MigrateTo2};
 
 // ---- Row codecs: the column lists and the readers/binders below go in the same order ----
 
@@ -405,6 +421,20 @@ Status BindAssessment(Stmt& s, const EthicsAssessment& a) {
   s.Bind(a.data_sources_key).Bind(a.codelist_sha256).Bind(a.started_by).Bind(a.started_at);
   s.Bind(a.submitted_by).Bind(a.submitted_at).Bind(a.approved_by).Bind(a.approved_at);
   return Status();
+}
+
+constexpr char kUserColumns[] =
+    "name, role, token_id, salt, token_hash, disabled, actor, created_at";
+
+UserRow ReadUser(const Stmt& s) {
+  return {.name = s.Text(0),
+          .role = s.Text(1),
+          .token_id = s.Text(2),
+          .salt = s.Text(3),
+          .token_hash = s.Text(4),
+          .disabled = s.Int(5) != 0,
+          .actor = s.Text(6),
+          .created_at = s.Text(7)};
 }
 
 constexpr char kAuditColumns[] = "seq, time, actor, action, details, prev_hash, hash";
@@ -725,6 +755,39 @@ class SqliteStore final : public MetadataStore {
     Stmt s(db_, "list ethics assessments",
            std::string("SELECT ") + kAssessmentColumns + " FROM ethics_assessments ORDER BY id");
     return ReadAll<EthicsAssessment>(s, ReadAssessment);
+  }
+
+  // ---- Users ----
+
+  Status InsertUser(const UserRow& r) override {
+    Stmt s(db_, "insert user " + r.name, InsertSql("users", kUserColumns));
+    s.Bind(r.name).Bind(r.role).Bind(r.token_id).Bind(r.salt).Bind(r.token_hash);
+    s.Bind(int64_t{r.disabled}).Bind(r.actor).Bind(r.created_at);
+    Status st = s.Run();
+    if (IsUniqueViolation(s.rc())) {
+      return core::AlreadyExists("user " + r.name + " already exists; choose another name");
+    }
+    return st;
+  }
+
+  Result<std::optional<UserRow>> FindUser(const std::string& name) override {
+    Stmt s(db_, "find user", std::string("SELECT ") + kUserColumns + " FROM users WHERE name = ?");
+    s.Bind(name);
+    return ReadOne<UserRow>(s, ReadUser);
+  }
+
+  Result<std::vector<UserRow>> ListUsers() override {
+    Stmt s(db_, "list users", std::string("SELECT ") + kUserColumns + " FROM users ORDER BY name");
+    return ReadAll<UserRow>(s, ReadUser);
+  }
+
+  Status SetUserDisabled(const std::string& name, bool disabled) override {
+    Stmt s(db_, "disable user " + name, "UPDATE users SET disabled = ? WHERE name = ?");
+    RETURN_IF_ERROR(s.Bind(int64_t{disabled}).Bind(name).Run());
+    if (sqlite3_changes(db_) == 0) {
+      return core::NotFound("user " + name + " does not exist; see 'statcoder users list'");
+    }
+    return Status();
   }
 
   // ---- Audit ----

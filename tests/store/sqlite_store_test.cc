@@ -43,6 +43,10 @@ auto Fields(const EthicsAssessment& a) {
                   a.data_sources_key, a.codelist_sha256, a.started_by, a.started_at, a.submitted_by,
                   a.submitted_at, a.approved_by, a.approved_at);
 }
+auto Fields(const UserRow& u) {
+  return std::tie(u.name, u.role, u.token_id, u.salt, u.token_hash, u.disabled, u.actor,
+                  u.created_at);
+}
 auto Fields(const AuditEntry& e) {
   return std::tie(e.seq, e.time, e.actor, e.action, e.details, e.prev_hash, e.hash);
 }
@@ -347,6 +351,50 @@ TEST_F(SqliteStoreTest, NestedTransactionsJoinTheOuterOne) {
   });
   EXPECT_FALSE(s.ok());
   EXPECT_FALSE(store->FindSnapshot("s4")->has_value());
+}
+
+UserRow User(const std::string& name, const std::string& token_id) {
+  return {.name = name,
+          .role = "coder",
+          .token_id = token_id,
+          .salt = std::string(64, '1'),
+          .token_hash = std::string(64, '2'),
+          .disabled = false,
+          .actor = "admin",
+          .created_at = "2026-11-29T10:15:02Z"};
+}
+
+TEST_F(SqliteStoreTest, UsersRoundTripAndCanBeDisabled) {
+  auto store = Open();
+  ASSERT_TRUE(store->InsertUser(User("zoe", "t1")).ok());
+  ASSERT_TRUE(store->InsertUser(User("ann", "t2")).ok());
+  EXPECT_EQ(store->InsertUser(User("zoe", "t3")).code(), StatusCode::kAlreadyExists);
+  EXPECT_EQ(store->InsertUser(User("bob", "t1")).code(), StatusCode::kAlreadyExists);
+  auto users = store->ListUsers();
+  ASSERT_TRUE(users.ok());
+  ASSERT_EQ(users->size(), 2u);
+  EXPECT_EQ(Fields((*users)[0]), Fields(User("ann", "t2")));  // by name
+  ASSERT_TRUE(store->SetUserDisabled("zoe", true).ok());
+  EXPECT_TRUE((*store->FindUser("zoe"))->disabled);
+  EXPECT_FALSE(store->FindUser("nobody")->has_value());
+  EXPECT_EQ(store->SetUserDisabled("nobody", true).code(), StatusCode::kNotFound);
+}
+
+TEST_F(SqliteStoreTest, Version1CatalogIsMigratedKeepingItsRows) {
+  {
+    auto store = Open();
+    ASSERT_TRUE(store->InsertSnapshot(Snapshot("s1")).ok());
+  }
+  // What statcoder 0.2 wrote: schema version 1, no users table.
+  ASSERT_EQ(RawExec(path_,
+                    "DROP TABLE users; UPDATE meta SET value = 1 WHERE key = 'schema_version'"),
+            SQLITE_OK);
+  auto store = Open(false);
+  ASSERT_NE(store, nullptr);
+  EXPECT_EQ(store->SchemaVersion(), 2);
+  EXPECT_EQ(Fields(**store->FindSnapshot("s1")), Fields(Snapshot("s1")));
+  EXPECT_TRUE(store->ListUsers()->empty());
+  EXPECT_TRUE(store->InsertUser(User("ann", "t1")).ok());
 }
 
 TEST_F(SqliteStoreTest, AuditAppendsChainAndVerify) {

@@ -27,5 +27,8 @@ Command AddModelsCommand(CLI::App& app);
 Command AddKbCommand(CLI::App& app);
 Command AddEthicsCommand(CLI::App& app);
 Command AddAuditCommand(CLI::App& app);
+// Server verbs (docs/cli.md, "Server").
+Command AddUsersCommand(CLI::App& app);
+Command AddServeCommand(CLI::App& app);
 
 }  // namespace statcoder::cli

@@ -22,6 +22,8 @@ int main(int argc, char** argv) {
                    AddModelsCommand, AddKbCommand, AddEthicsCommand, AddAuditCommand}) {
     commands.push_back(add(app));
   }
+  commands.push_back(AddUsersCommand(app));
+  commands.push_back(AddServeCommand(app));
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

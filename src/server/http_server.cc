@@ -1,0 +1,843 @@
+#include "server/http_server.h"
+
+#include <httplib.h>
+#include <sodium.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cctype>
+#include <chrono>
+#include <cmath>
+#include <condition_variable>
+#include <cstdio>
+#include <limits>
+#include <map>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <thread>
+#include <vector>
+
+#include "data/dataset.h"
+#include "kb/knowledge_base.h"
+#include "model/batch_coder.h"
+#include "model/explainer.h"
+#include "model/model_io.h"
+#include "registry/model_registry.h"
+#include "server/auth.h"
+#include "server/metrics.h"
+#include "workspace/workspace.h"
+
+namespace statcoder::server {
+namespace {
+
+using json = nlohmann::json;
+using Clock = std::chrono::steady_clock;
+
+// Response bodies may quote user input: never fail on invalid UTF-8 while writing them.
+std::string Dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
+
+// What requests need of statcoder.toml, read once at startup.
+struct WorkspaceConfigView {
+  std::string id_field;
+  double disagreement_probability = 0;
+};
+
+// The model in service: immutable once built, shared by the requests that use it.
+struct Served {
+  std::shared_ptr<const model::Model> model;
+  std::shared_ptr<const kb::KnowledgeBase> kb;
+  std::shared_ptr<const model::Explainer> explainer;
+  std::string version;
+  int64_t kb_version = 0;
+};
+
+// What the access log and metrics need of a request. httplib runs a request's pre-routing
+// handler, route handler, error handler and logger on one thread, one after the other, so a
+// thread_local carries it between them.
+struct RequestContext {
+  bool active = false;
+  std::string id, route, user;
+  size_t records = 0;
+  Clock::time_point start;
+};
+thread_local RequestContext t_request;
+
+void BeginRequest(httplib::Response& res) {
+  static std::atomic<uint64_t> counter{0};
+  static const uint32_t process_tag = randombytes_random();
+  char id[32];
+  std::snprintf(id, sizeof id, "%08x%08llx", process_tag,
+                static_cast<unsigned long long>(counter.fetch_add(1) + 1));
+  t_request = {.active = true,
+               .id = id,
+               .route = "unmatched",
+               .user = "",
+               .records = 0,
+               .start = Clock::now()};
+  res.set_header("X-Request-Id", t_request.id);
+}
+
+void SendError(httplib::Response& res, int http_status, std::string_view code,
+               const std::string& message, json extra = json::object()) {
+  res.status = http_status;
+  json error = {{"code", code}, {"message", message}, {"request_id", t_request.id}};
+  error.update(extra);
+  res.set_content(Dump({{"error", error}}), "application/json");
+}
+
+void SendStatus(httplib::Response& res, const core::Status& s) {
+  SendError(res, HttpStatusFor(s.code()), core::StatusCodeName(s.code()), s.message());
+}
+
+void SendJson(httplib::Response& res, const json& j) {
+  res.status = 200;
+  res.set_content(Dump(j), "application/json");
+}
+
+// Names the record and field where a body stopped being valid JSON (e.g. ill-formed UTF-8), so
+// the error points at the field as a data file's rejection would.
+class ErrorLocator : public nlohmann::json_sax<json> {
+ public:
+  std::string top_key, field;
+  int64_t record = -1;
+
+  bool null() override { return true; }
+  bool boolean(bool) override { return true; }
+  bool number_integer(number_integer_t) override { return true; }
+  bool number_unsigned(number_unsigned_t) override { return true; }
+  bool number_float(number_float_t, const string_t&) override { return true; }
+  bool string(string_t&) override { return true; }
+  bool binary(binary_t&) override { return true; }
+  bool key(string_t& k) override {
+    (depth_ == 1 ? top_key : field) = k;
+    return true;
+  }
+  bool start_object(std::size_t) override {
+    ++depth_;
+    if ((top_key == "records" && depth_ == 3) || (top_key == "record" && depth_ == 2)) {
+      ++record;
+      field.clear();
+    }
+    return true;
+  }
+  bool end_object() override { return --depth_, true; }
+  bool start_array(std::size_t) override { return ++depth_, true; }
+  bool end_array() override { return --depth_, true; }
+  bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception&) override {
+    return false;
+  }
+
+ private:
+  int depth_ = 0;
+};
+
+core::Result<json> ParseBody(const std::string& body) {
+  try {
+    return json::parse(body);
+  } catch (const json::exception& e) {
+    ErrorLocator where;
+    json::sax_parse(body, &where, json::input_format_t::json, false);
+    std::string at;
+    if (where.record >= 0 && !where.field.empty()) {
+      at = "record " + std::to_string(where.record + 1) + ", field '" + where.field + "': ";
+    }
+    const bool utf8 = std::string_view(e.what()).find("UTF-8") != std::string_view::npos;
+    return core::InvalidArgument("request body: " + at +
+                                 (utf8 ? "not valid UTF-8 (" + std::string(e.what()) + ")"
+                                       : "not valid JSON (" + std::string(e.what()) + ")"));
+  }
+}
+
+// The request's records as a data::Table, validated by DatasetFromTable exactly as records of a
+// data file are: every value a string, number or null (missing), fields by name.
+core::Result<data::Dataset> RecordsToDataset(const json& records, const model::Model& m,
+                                             const std::string& id_field, size_t max_field_bytes) {
+  data::Table table;
+  table.name = "request";
+  table.num_rows = records.size();
+  table.row_name = [](size_t r) { return "record " + std::to_string(r + 1); };
+  std::map<std::string, std::vector<std::string>> columns;
+  for (size_t r = 0; r < records.size(); ++r) {
+    const json& rec = records[r];
+    const std::string where = "record " + std::to_string(r + 1);
+    if (!rec.is_object()) return core::InvalidArgument(where + " is not a JSON object");
+    for (const auto& [name, value] : rec.items()) {
+      std::vector<std::string>& col = columns[name];
+      col.resize(records.size());
+      if (value.is_string()) {
+        col[r] = value.get<std::string>();
+      } else if (value.is_number()) {
+        col[r] = value.dump();
+      } else if (!value.is_null()) {
+        return core::InvalidArgument(where + ", field '" + name +
+                                     "': must be a string, a number or null");
+      }
+    }
+  }
+  for (auto& [name, values] : columns) {
+    table.header.push_back(name);
+    values.resize(records.size());
+    table.values.push_back(std::move(values));
+  }
+  // Ids are optional in a request: without the id field, records are numbered from 1.
+  const data::Schema schema =
+      model::SchemaFor(m, columns.count(id_field) ? id_field : std::string(), "");
+  data::LoadOptions load;
+  load.reader.max_field_bytes = max_field_bytes;
+  auto ds = data::DatasetFromTable(std::move(table), schema, load, nullptr);
+  if (!ds.ok()) {
+    // A field missing from the request is the client's mistake, not a missing resource.
+    if (ds.status().code() == core::StatusCode::kNotFound) {
+      return core::InvalidArgument(ds.status().message());
+    }
+    return ds.status();
+  }
+  if (!ds->rejections.empty()) {
+    std::string more;
+    if (ds->rejections.size() > 1) {
+      more = " (and " + std::to_string(ds->rejections.size() - 1) + " more rejected records)";
+    }
+    return core::InvalidInput(ds->rejections.front().reason + more);
+  }
+  return std::move(ds).value();
+}
+
+// A record's fields as the model's Predictor and Explainer read them.
+struct RecordViews {
+  std::vector<std::string_view> texts, categoricals;
+  text::RecordView View(const data::Record& r) {
+    texts.assign(r.texts.begin(), r.texts.end());
+    categoricals.assign(r.categoricals.begin(), r.categoricals.end());
+    return {texts, categoricals, r.numerics};
+  }
+};
+
+core::Result<int> IntField(const json& body, const char* name, int def, int lo, int hi) {
+  if (!body.contains(name)) return def;
+  const json& v = body[name];
+  if (!v.is_number_integer() || v.get<int64_t>() < lo || v.get<int64_t>() > hi) {
+    return core::InvalidArgument(std::string("'") + name + "' must be an integer in " +
+                                 std::to_string(lo) + ".." + std::to_string(hi));
+  }
+  return static_cast<int>(v.get<int64_t>());
+}
+
+std::string Lower(std::string s) {
+  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+}  // namespace
+
+int HttpStatusFor(core::StatusCode code) {
+  using core::StatusCode;
+  switch (code) {
+    case StatusCode::kOk:
+      return 200;
+    case StatusCode::kInvalidArgument:
+      return 400;
+    case StatusCode::kInvalidInput:
+      return 400;
+    case StatusCode::kNotFound:
+      return 404;
+    case StatusCode::kAlreadyExists:
+      return 409;
+    case StatusCode::kFailedPrecondition:
+      return 409;
+    case StatusCode::kLimitExceeded:
+      return 413;
+    case StatusCode::kDataLoss:
+      return 500;
+    case StatusCode::kUnsupportedVersion:
+      return 500;
+    case StatusCode::kIoError:
+      return 503;  // e.g. another process holds the workspace lock
+    case StatusCode::kInternal:
+      return 500;
+  }
+  return 500;
+}
+
+core::Status ServerOptions::Validate() const {
+  auto range = [](const char* name, int64_t v, int64_t lo, int64_t hi) {
+    if (v >= lo && v <= hi) return core::Status::Ok();
+    return core::InvalidArgument(std::string(name) + " must be in " + std::to_string(lo) + ".." +
+                                 std::to_string(hi) + ", not " + std::to_string(v));
+  };
+  RETURN_IF_ERROR(range("--port", port, 0, 65535));
+  RETURN_IF_ERROR(range("--threads", threads, 1, 1024));
+  RETURN_IF_ERROR(
+      range("--max-body-bytes", static_cast<int64_t>(max_body_bytes), 1024, int64_t{1} << 32));
+  RETURN_IF_ERROR(range("--max-batch", static_cast<int64_t>(max_batch_records), 1, 10000000));
+  RETURN_IF_ERROR(
+      range("--max-field-bytes", static_cast<int64_t>(max_field_bytes), 1, int64_t{1} << 30));
+  RETURN_IF_ERROR(range("--read-timeout", read_timeout_seconds, 1, 3600));
+  RETURN_IF_ERROR(range("--write-timeout", write_timeout_seconds, 1, 3600));
+  RETURN_IF_ERROR(range("--keep-alive", keep_alive_seconds, 0, 3600));
+  RETURN_IF_ERROR(range("--keep-alive-requests", keep_alive_max_requests, 1, 100000));
+  RETURN_IF_ERROR(range("--auth-failures-per-minute", auth_failures_per_minute, 1, 1000000));
+  RETURN_IF_ERROR(range("--poll-interval-ms", poll_interval_ms, 50, 60000));
+  if (host.empty()) return core::InvalidArgument("--host must not be empty");
+  return core::Status::Ok();
+}
+
+struct HttpServer::Impl {
+  ServerOptions options;
+  std::string root;
+  std::unique_ptr<workspace::Workspace> poll_ws;  // the poller thread's own connection
+  WorkspaceConfigView config;
+  std::shared_ptr<const data::CodeList> codes;
+  httplib::Server http;
+  Metrics metrics;
+  FailedAuthLimiter limiter;
+  std::FILE* log = stderr;
+  std::mutex log_mu;
+
+  std::mutex state_mu;  // guards the two pointers below (copied out, never used under it)
+  std::shared_ptr<const Served> served;
+  std::shared_ptr<const UserDirectory> users = std::make_shared<UserDirectory>();
+  std::mutex refresh_mu;  // one refresh at a time (poller or promote)
+
+  std::thread poller;
+  std::mutex stop_mu;
+  std::condition_variable stop_cv;
+  bool stopping = false;
+
+  explicit Impl(const ServerOptions& o) : options(o), limiter(o.auth_failures_per_minute) {}
+
+  std::shared_ptr<const Served> Current() {
+    std::lock_guard<std::mutex> lock(state_mu);
+    return served;
+  }
+  std::shared_ptr<const UserDirectory> Users() {
+    std::lock_guard<std::mutex> lock(state_mu);
+    return users;
+  }
+
+  void LogEvent(json j) {
+    j["time"] = workspace::UtcNow();
+    const std::string line = Dump(j) + "\n";
+    std::lock_guard<std::mutex> lock(log_mu);
+    std::fwrite(line.data(), 1, line.size(), log);
+    std::fflush(log);
+  }
+
+  // Re-reads the users and the production model (and knowledge base) and swaps in what changed.
+  core::Status Refresh(workspace::Workspace& ws) {
+    std::lock_guard<std::mutex> lock(refresh_mu);
+    ASSIGN_OR_RETURN(std::vector<store::UserRow> rows, ws.store().ListUsers());
+    auto directory = std::make_shared<const UserDirectory>(std::move(rows));
+    {
+      std::lock_guard<std::mutex> state(state_mu);
+      users = std::move(directory);
+    }
+    auto row = registry::ResolveModel(ws, registry::kProduction);
+    if (!row.ok()) {
+      // No production model yet: keep serving what there is (nothing, or the last one).
+      return row.status().code() == core::StatusCode::kNotFound ? core::Status::Ok() : row.status();
+    }
+    ASSIGN_OR_RETURN(int64_t kb_version, ws.store().KbVersion());
+    const std::shared_ptr<const Served> current = Current();
+    if (current && current->version == row->version && current->kb_version == kb_version) {
+      return core::Status::Ok();
+    }
+    auto next = std::make_shared<Served>();
+    next->version = row->version;
+    if (current && current->version == row->version) {
+      next->model = current->model;
+      next->explainer = current->explainer;
+    } else {
+      ASSIGN_OR_RETURN(next->model, model::LoadModel(ws.Path(row->path)));
+      next->explainer = std::make_shared<const model::Explainer>(next->model);
+    }
+    ASSIGN_OR_RETURN(kb::KnowledgeBase knowledge,
+                     kb::KnowledgeBase::Load(ws.store(), model::SchemaFor(*next->model, "", "")));
+    next->kb_version = knowledge.version();
+    next->kb = std::make_shared<const kb::KnowledgeBase>(std::move(knowledge));
+    {
+      std::lock_guard<std::mutex> state(state_mu);
+      served = next;
+    }
+    metrics.ModelLoaded(next->version, next->kb_version);
+    LogEvent({{"event", "model_loaded"},
+              {"model_version", next->version},
+              {"kb_version", next->kb_version},
+              {"previous", current ? current->version : std::string()}});
+    return core::Status::Ok();
+  }
+
+  void Poll() {
+    std::unique_lock<std::mutex> lock(stop_mu);
+    while (!stop_cv.wait_for(lock, std::chrono::milliseconds(options.poll_interval_ms),
+                             [this] { return stopping; })) {
+      lock.unlock();
+      const core::Status s = Refresh(*poll_ws);
+      if (!s.ok()) {
+        LogEvent({{"event", "refresh_failed"},
+                  {"error", std::string(core::StatusCodeName(s.code()))},
+                  {"message", s.message()}});
+      }
+      lock.lock();
+    }
+  }
+
+  // 429 while the address is locked out; 401 without a valid token; 403 below `role`.
+  std::optional<store::UserRow> Authorize(const httplib::Request& req, httplib::Response& res,
+                                          Role role) {
+    if (const int64_t wait = limiter.RetryAfter(req.remote_addr); wait > 0) {
+      res.set_header("Retry-After", std::to_string(wait));
+      SendError(res, 429, "rate_limited",
+                "too many failed authentications from this address; retry in " +
+                    std::to_string(wait) + " s");
+      return std::nullopt;
+    }
+    const std::string header = req.get_header_value("Authorization");
+    constexpr std::string_view kBearer = "Bearer ";
+    const std::shared_ptr<const UserDirectory> directory = Users();
+    const store::UserRow* user = nullptr;
+    if (header.compare(0, kBearer.size(), kBearer) == 0) {
+      user = directory->Verify(std::string_view(header).substr(kBearer.size()));
+    }
+    if (user == nullptr) {
+      limiter.RecordFailure(req.remote_addr);
+      metrics.CountAuthFailure();
+      res.set_header("WWW-Authenticate", "Bearer");
+      SendError(res, 401, "unauthenticated",
+                header.empty() ? "this route needs 'Authorization: Bearer <token>' ('statcoder "
+                                 "users add' issues tokens)"
+                               : "the bearer token is invalid, or its user is disabled");
+      return std::nullopt;
+    }
+    t_request.user = user->name;
+    const core::Result<Role> has = ParseRole(user->role);
+    if (!has.ok() || *has < role) {
+      SendError(res, 403, "permission_denied",
+                "user " + user->name + " (role " + user->role + ") may not use this route; it " +
+                    "needs role " + std::string(RoleName(role)) + " or above");
+      return std::nullopt;
+    }
+    return *user;
+  }
+
+  using Handler = std::function<core::Status(const httplib::Request&, httplib::Response&,
+                                             const store::UserRow*)>;
+
+  // Registers a route: the pattern names it in logs and metrics; `role` empty: no auth.
+  void Route(const std::string& method, const std::string& pattern, const std::string& name,
+             std::optional<Role> role, Handler handler) {
+    auto wrapped = [this, name, role, handler](const httplib::Request& req,
+                                               httplib::Response& res) {
+      if (!t_request.active) BeginRequest(res);
+      t_request.route = name;
+      std::optional<store::UserRow> user;
+      if (role) {
+        user = Authorize(req, res, *role);
+        if (!user) return;
+      }
+      try {
+        const core::Status s = handler(req, res, user ? &*user : nullptr);
+        if (!s.ok()) SendStatus(res, s);
+      } catch (const std::exception& e) {
+        SendError(res, 500, "internal",
+                  std::string("internal error: ") + e.what() + "; please report it");
+      }
+    };
+    if (method == "GET") {
+      http.Get(pattern, wrapped);
+    } else {
+      http.Post(pattern, wrapped);
+    }
+  }
+
+  void InstallHooks() {
+    http.set_pre_routing_handler([](const httplib::Request&, httplib::Response& res) {
+      BeginRequest(res);
+      return httplib::Server::HandlerResponse::Unhandled;
+    });
+    // Responses of 400 or more that no handler wrote: unknown routes, bodies over the limit,
+    // malformed HTTP. They get the same JSON error shape.
+    http.set_error_handler(httplib::Server::HandlerWithResponse(
+        [this](const httplib::Request& req, httplib::Response& res) {
+          if (!t_request.active) BeginRequest(res);
+          if (!res.has_header("X-Request-Id")) res.set_header("X-Request-Id", t_request.id);
+          if (!res.body.empty()) return httplib::Server::HandlerResponse::Handled;
+          switch (res.status) {
+            case 404:
+              SendError(res, 404, "not_found",
+                        "no route " + req.method + " " + req.path + "; see docs/server.md");
+              break;
+            case 413:
+              SendError(res, 413, core::StatusCodeName(core::StatusCode::kLimitExceeded),
+                        "request body larger than " + std::to_string(options.max_body_bytes) +
+                            " bytes (--max-body-bytes)");
+              break;
+            default:
+              SendError(res, res.status, res.status < 500 ? "bad_request" : "internal",
+                        "HTTP error " + std::to_string(res.status));
+          }
+          return httplib::Server::HandlerResponse::Handled;
+        }));
+    http.set_exception_handler(
+        [](const httplib::Request&, httplib::Response& res, std::exception_ptr ep) {
+          std::string what = "unknown exception";
+          try {
+            if (ep) std::rethrow_exception(ep);
+          } catch (const std::exception& e) {
+            what = e.what();
+          } catch (...) {
+          }
+          SendError(res, 500, "internal", "internal error: " + what + "; please report it");
+        });
+    // Never the raw path or the body: they may hold record text (confidential microdata).
+    http.set_logger([this](const httplib::Request& req, const httplib::Response& res) {
+      if (!t_request.active) return;
+      const double seconds = std::chrono::duration<double>(Clock::now() - t_request.start).count();
+      metrics.ObserveRequest(t_request.route, req.method, res.status, seconds);
+      LogEvent({{"event", "request"},
+                {"request_id", t_request.id},
+                {"method", req.method},
+                {"route", t_request.route},
+                {"status", res.status},
+                {"duration_ms", std::round(seconds * 1e6) / 1e3},
+                {"user", t_request.user},
+                {"records", t_request.records},
+                {"remote", req.remote_addr}});
+      t_request.active = false;
+    });
+  }
+
+  // ---- Routes ----
+
+  json ResultJson(const Served& s, const data::Record& r, const model::Prediction& p,
+                  int64_t kb_entry) const {
+    const model::Model& m = *s.model;
+    json top = json::array();
+    for (const auto& t : p.top) {
+      top.push_back({{"code", m.label(static_cast<size_t>(t.label))},
+                     {"probability", std::round(t.probability * 1e6) / 1e6}});
+    }
+    return {{"id", r.id},
+            {"code", p.code},
+            {"confidence", std::round(p.confidence * 1e6) / 1e6},
+            {"decision", std::string(model::DecisionName(p.decision))},
+            {"reason", std::string(p.reason)},
+            {"level", p.level},
+            {"level_name", m.code_list() ? m.code_list()->LevelName(p.level) : "code"},
+            {"top", top},
+            {"model_version", s.version},
+            {"kb_entry", kb_entry ? json(kb_entry) : json(nullptr)}};
+  }
+
+  core::Result<std::shared_ptr<const Served>> Ready() {
+    std::shared_ptr<const Served> s = Current();
+    if (!s) {
+      return core::FailedPrecondition(
+          "no production model is loaded; promote one ('statcoder models promote')");
+    }
+    return s;
+  }
+
+  core::Status Code(const httplib::Request& req, httplib::Response& res) {
+    ASSIGN_OR_RETURN(json body, ParseBody(req.body));
+    if (!body.is_object()) return core::InvalidArgument("request body must be a JSON object");
+    json records;
+    if (body.contains("records") && body["records"].is_array()) {
+      records = std::move(body["records"]);
+    } else if (body.contains("record") && body["record"].is_object()) {
+      records = json::array({std::move(body["record"])});
+    } else {
+      return core::InvalidArgument(
+          "request body needs \"records\": [{field: value, ...}, ...] or \"record\": {...}");
+    }
+    if (records.size() > options.max_batch_records) {
+      return core::LimitExceeded(std::to_string(records.size()) + " records in one request; " +
+                                 "at most " + std::to_string(options.max_batch_records) +
+                                 " (--max-batch): split the batch");
+    }
+    if (records.empty()) return core::InvalidArgument("\"records\" is empty");
+    ASSIGN_OR_RETURN(const int top_k, IntField(body, "top_k", 5, 1, 100));
+    if (body.contains("explain") && !body["explain"].is_boolean()) {
+      return core::InvalidArgument("'explain' must be true or false");
+    }
+    const bool explain = body.value("explain", false);
+    ASSIGN_OR_RETURN(std::shared_ptr<const Served> s, Ready());
+    ASSIGN_OR_RETURN(data::Dataset ds, RecordsToDataset(records, *s->model, config.id_field,
+                                                        options.max_field_bytes));
+    ASSIGN_OR_RETURN(std::vector<model::Prediction> preds,
+                     model::PredictBatch(s->model, ds, top_k, 1));
+    // Exactly as `statcoder code WS`: the knowledge base before the model's decision.
+    const kb::KbApplied applied =
+        kb::ApplyKnowledgeBase(*s->kb, *s->model, ds, config.disagreement_probability, &preds);
+    json results = json::array();
+    uint64_t counts[3] = {0, 0, 0};
+    RecordViews views;
+    for (size_t i = 0; i < preds.size(); ++i) {
+      json r = ResultJson(*s, ds.records[i], preds[i], applied.entry_ids[i]);
+      if (explain) {
+        model::ExplainOptions eo;
+        eo.top_k = top_k;
+        ASSIGN_OR_RETURN(model::Explanation e,
+                         s->explainer->Explain(views.View(ds.records[i]), eo));
+        r["explanation"] = e.ToJson();
+      }
+      results.push_back(std::move(r));
+      ++counts[static_cast<int>(preds[i].decision)];
+    }
+    metrics.CountRecords("auto", counts[static_cast<int>(model::Decision::kAuto)]);
+    metrics.CountRecords("review", counts[static_cast<int>(model::Decision::kReview)]);
+    metrics.CountRecords("kb", counts[static_cast<int>(model::Decision::kKb)]);
+    t_request.records = preds.size();
+    SendJson(res, {{"model_version", s->version},
+                   {"kb_version", s->kb_version},
+                   {"results", std::move(results)}});
+    return core::Status::Ok();
+  }
+
+  core::Status Explain(const httplib::Request& req, httplib::Response& res) {
+    ASSIGN_OR_RETURN(json body, ParseBody(req.body));
+    if (!body.is_object() || !body.contains("record") || !body["record"].is_object()) {
+      return core::InvalidArgument("request body needs \"record\": {field: value, ...}");
+    }
+    model::ExplainOptions eo;
+    ASSIGN_OR_RETURN(eo.top_k, IntField(body, "top_k", 5, 1, 100));
+    if (body.contains("versus")) {
+      if (!body["versus"].is_string()) return core::InvalidArgument("'versus' must be a code");
+      eo.versus = body["versus"].get<std::string>();
+    }
+    ASSIGN_OR_RETURN(std::shared_ptr<const Served> s, Ready());
+    ASSIGN_OR_RETURN(data::Dataset ds, RecordsToDataset(json::array({body["record"]}), *s->model,
+                                                        config.id_field, options.max_field_bytes));
+    RecordViews views;
+    ASSIGN_OR_RETURN(model::Explanation e, s->explainer->Explain(views.View(ds.records[0]), eo));
+    t_request.records = 1;
+    json j = e.ToJson();
+    j["id"] = ds.records[0].id;
+    SendJson(res, j);
+    return core::Status::Ok();
+  }
+
+  json CodeJson(int32_t i) const {
+    const data::CodeNode& n = codes->node(i);
+    json children = json::array();
+    for (int32_t c : n.children) children.push_back(codes->node(c).code);
+    return {{"code", n.code},
+            {"title", n.title},
+            {"parent", n.parent >= 0 ? json(codes->node(n.parent).code) : json(nullptr)},
+            {"children", children},
+            {"level", n.depth},
+            {"level_name", codes->LevelName(n.depth)}};
+  }
+
+  core::Status NeedCodes() const {
+    if (codes) return core::Status::Ok();
+    return core::NotFound("the workspace has no code list ('statcoder init --codelist')");
+  }
+
+  core::Status SearchCodes(const httplib::Request& req, httplib::Response& res) {
+    RETURN_IF_ERROR(NeedCodes());
+    const std::string q = Lower(req.get_param_value("q"));
+    if (q.empty()) return core::InvalidArgument("give the text to search for: ?q=...");
+    constexpr size_t kLimit = 50;
+    json results = json::array();
+    bool truncated = false;
+    for (int32_t i = 0; i < static_cast<int32_t>(codes->size()); ++i) {
+      const data::CodeNode& n = codes->node(i);
+      if (Lower(n.code).find(q) == std::string::npos &&
+          Lower(n.title).find(q) == std::string::npos) {
+        continue;
+      }
+      if (results.size() == kLimit) {
+        truncated = true;
+        break;
+      }
+      results.push_back({{"code", n.code}, {"title", n.title}, {"level", n.depth}});
+    }
+    SendJson(res, {{"results", results}, {"truncated", truncated}});
+    return core::Status::Ok();
+  }
+
+  core::Status GetCode(const httplib::Request& req, httplib::Response& res) {
+    RETURN_IF_ERROR(NeedCodes());
+    const std::string code = req.matches[1];
+    const int32_t i = codes->Find(code);
+    if (i < 0) return core::NotFound("code '" + code + "' is not in the workspace's code list");
+    SendJson(res, CodeJson(i));
+    return core::Status::Ok();
+  }
+
+  // Handlers that need the store open their own connection: a store object is single-threaded.
+  core::Result<std::unique_ptr<workspace::Workspace>> OpenWorkspace(const std::string& actor) {
+    return workspace::Workspace::Open(root, actor);
+  }
+
+  core::Status ListModels(httplib::Response& res) {
+    ASSIGN_OR_RETURN(std::unique_ptr<workspace::Workspace> ws, OpenWorkspace(""));
+    ASSIGN_OR_RETURN(std::vector<store::ModelRow> models, ws->store().ListModels());
+    json list = json::array();
+    for (const store::ModelRow& m : models) {
+      ASSIGN_OR_RETURN(std::vector<std::string> aliases, registry::AliasesOf(*ws, m.version));
+      list.push_back(registry::ModelToJson(m, aliases));
+    }
+    const std::shared_ptr<const Served> s = Current();
+    SendJson(res, {{"models", list}, {"serving", s ? json(s->version) : json(nullptr)}});
+    return core::Status::Ok();
+  }
+
+  core::Status Promote(const httplib::Request& req, httplib::Response& res,
+                       const store::UserRow& user) {
+    registry::PromoteOptions po;
+    if (!req.body.empty()) {
+      ASSIGN_OR_RETURN(json body, ParseBody(req.body));
+      if (!body.is_object()) return core::InvalidArgument("request body must be a JSON object");
+      if ((body.contains("force") && !body["force"].is_boolean()) ||
+          (body.contains("reason") && !body["reason"].is_string())) {
+        return core::InvalidArgument("'force' must be true or false and 'reason' a string");
+      }
+      po.force = body.value("force", false);
+      po.reason = body.value("reason", std::string());
+    }
+    // The API user is the actor of the audit entry.
+    ASSIGN_OR_RETURN(std::unique_ptr<workspace::Workspace> ws, OpenWorkspace(user.name));
+    ASSIGN_OR_RETURN(registry::PromoteOutcome o, registry::Promote(*ws, req.matches[1], po));
+    if (!o.promoted) {
+      SendError(res, HttpStatusFor(core::StatusCode::kFailedPrecondition),
+                core::StatusCodeName(core::StatusCode::kFailedPrecondition),
+                "model " + o.model.version +
+                    " did not pass the promotion gates; fix them or send {\"force\": true, "
+                    "\"reason\": \"...\"} (audited)",
+                {{"gates", o.verdict.ToJson()}});
+      return core::Status::Ok();
+    }
+    // Serve the new model before answering, so the caller's next request uses it.
+    RETURN_IF_ERROR(Refresh(*ws));
+    SendJson(res, {{"version", o.model.version},
+                   {"promoted", o.promoted},
+                   {"forced", o.forced},
+                   {"previous", o.previous},
+                   {"gates", o.verdict.ToJson()}});
+    return core::Status::Ok();
+  }
+
+  void InstallRoutes() {
+    using R = const httplib::Request&;
+    using W = httplib::Response&;
+    using U = const store::UserRow*;
+    Route("GET", "/healthz", "/healthz", std::nullopt, [](R, W res, U) {
+      SendJson(res, {{"status", "ok"}});
+      return core::Status::Ok();
+    });
+    Route("GET", "/readyz", "/readyz", std::nullopt, [this](R, W res, U) {
+      const std::shared_ptr<const Served> s = Current();
+      if (!s) {
+        SendError(res, 503, "unavailable",
+                  "no production model is loaded; promote one ('statcoder models promote')");
+      } else {
+        SendJson(
+            res,
+            {{"status", "ready"}, {"model_version", s->version}, {"kb_version", s->kb_version}});
+      }
+      return core::Status::Ok();
+    });
+    Route("POST", "/v1/code", "/v1/code", Role::kCoder,
+          [this](R req, W res, U) { return Code(req, res); });
+    Route("POST", "/v1/explain", "/v1/explain", Role::kCoder,
+          [this](R req, W res, U) { return Explain(req, res); });
+    // Before /v1/codelist/{code}, which would match "search" too.
+    Route("GET", "/v1/codelist/search", "/v1/codelist/search", Role::kViewer,
+          [this](R req, W res, U) { return SearchCodes(req, res); });
+    Route("GET", R"(/v1/codelist/([^/]+))", "/v1/codelist/{code}", Role::kViewer,
+          [this](R req, W res, U) { return GetCode(req, res); });
+    Route("GET", "/v1/models", "/v1/models", Role::kViewer,
+          [this](R, W res, U) { return ListModels(res); });
+    Route("POST", R"(/v1/models/([^/]+)/promote)", "/v1/models/{version}/promote", Role::kAdmin,
+          [this](R req, W res, U user) { return Promote(req, res, *user); });
+    Route("GET", "/metrics", "/metrics", Role::kViewer, [this](R, W res, U) {
+      res.status = 200;
+      res.set_content(metrics.Render(), "text/plain; version=0.0.4");
+      return core::Status::Ok();
+    });
+  }
+};
+
+HttpServer::HttpServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+HttpServer::~HttpServer() {
+  Stop();
+  if (impl_->poller.joinable()) impl_->poller.join();
+  if (impl_->log != stderr) std::fclose(impl_->log);
+}
+
+core::Result<std::unique_ptr<HttpServer>> HttpServer::Create(const std::string& workspace_root,
+                                                             const ServerOptions& options) {
+  RETURN_IF_ERROR(options.Validate());
+  if (sodium_init() < 0) return core::Internal("libsodium failed to initialise");
+  auto impl = std::make_unique<Impl>(options);
+  impl->root = workspace_root;
+  ASSIGN_OR_RETURN(impl->poll_ws, workspace::Workspace::Open(workspace_root, options.actor));
+  const workspace::WorkspaceConfig& config = impl->poll_ws->config();
+  impl->config = {config.schema.id_field, config.kb.disagreement_probability};
+  ASSIGN_OR_RETURN(impl->codes, impl->poll_ws->CodeList());
+  if (!options.access_log.empty()) {
+    impl->log = std::fopen(options.access_log.c_str(), "a");
+    if (impl->log == nullptr) {
+      impl->log = stderr;
+      return core::IoError("cannot open access log " + options.access_log + " for appending");
+    }
+  }
+  RETURN_IF_ERROR(impl->Refresh(*impl->poll_ws));
+
+  httplib::Server& h = impl->http;
+  const int threads = options.threads;
+  h.new_task_queue = [threads] { return new httplib::ThreadPool(static_cast<size_t>(threads)); };
+  h.set_payload_max_length(options.max_body_bytes);
+  h.set_read_timeout(options.read_timeout_seconds, 0);
+  h.set_write_timeout(options.write_timeout_seconds, 0);
+  h.set_keep_alive_timeout(options.keep_alive_seconds);
+  h.set_keep_alive_max_count(static_cast<size_t>(options.keep_alive_max_requests));
+  // httplib writes headers and body separately: without TCP_NODELAY, Nagle's algorithm and the
+  // client's delayed ACK add ~40 ms to every keep-alive response.
+  h.set_tcp_nodelay(true);
+  impl->InstallHooks();
+  impl->InstallRoutes();
+  Impl* p = impl.get();
+  impl->poller = std::thread([p] { p->Poll(); });
+  return std::unique_ptr<HttpServer>(new HttpServer(std::move(impl)));
+}
+
+core::Result<int> HttpServer::Bind() {
+  const ServerOptions& o = impl_->options;
+  int port = o.port;
+  if (port == 0) {
+    port = impl_->http.bind_to_any_port(o.host);
+  } else if (!impl_->http.bind_to_port(o.host, port)) {
+    port = -1;
+  }
+  if (port <= 0) {
+    return core::IoError("cannot listen on " + o.host + ":" + std::to_string(o.port) +
+                         " (address in use, or not an address of this machine?)");
+  }
+  return port;
+}
+
+core::Status HttpServer::Serve() {
+  impl_->LogEvent(
+      {{"event", "serving"}, {"workspace", impl_->root}, {"threads", impl_->options.threads}});
+  if (!impl_->http.listen_after_bind()) {
+    // listen_after_bind also returns false after stop(); only a failure while running counts.
+    std::lock_guard<std::mutex> lock(impl_->stop_mu);
+    if (!impl_->stopping) return core::IoError("the HTTP server stopped accepting connections");
+  }
+  return core::Status::Ok();
+}
+
+void HttpServer::Stop() {
+  {
+    std::lock_guard<std::mutex> lock(impl_->stop_mu);
+    impl_->stopping = true;
+  }
+  impl_->stop_cv.notify_all();
+  impl_->http.stop();
+}
+
+}  // namespace statcoder::server

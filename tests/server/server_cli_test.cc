@@ -1,0 +1,428 @@
+// End-to-end tests of `statcoder serve` (docs/server.md): a prepared workspace, the real binary
+// listening on a free loopback port (--port 0), and real HTTP through httplib::Client. Label
+// "cli": they run the binary and open sockets.
+#include <httplib.h>
+#include <signal.h>
+
+#include <chrono>
+#include <thread>
+
+#include "cli_harness.h"
+
+namespace statcoder::cli {
+namespace {
+
+using namespace statcoder::cli::testing;
+
+// A running `statcoder serve`, stopped with SIGTERM (which must exit 0) at the end.
+class ServeProcess {
+ public:
+  ServeProcess(const std::vector<std::string>& args, const fs::path& dir) : dir_(dir) {
+    static int n = 0;
+    out_ = dir / ("serve.out." + std::to_string(++n));
+    err_ = dir / ("serve.err." + std::to_string(n));
+    std::vector<std::string> storage = {STATCODER_BIN, "serve"};
+    storage.insert(storage.end(), args.begin(), args.end());
+    storage.insert(storage.end(), {"--port", "0", "--poll-interval-ms", "200"});
+    std::vector<char*> argv;
+    for (std::string& a : storage) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+    posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, out_.c_str(),
+                                     O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, err_.c_str(),
+                                     O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    const int rc = posix_spawn(&pid_, STATCODER_BIN, &actions, nullptr, argv.data(), environ);
+    posix_spawn_file_actions_destroy(&actions);
+    if (rc != 0) {
+      ADD_FAILURE() << "cannot start statcoder serve: " << rc;
+      pid_ = -1;
+      return;
+    }
+    // The first line of stdout is {"listening": "http://127.0.0.1:PORT"}.
+    for (int i = 0; i < 600 && port_ == 0; ++i) {
+      const std::string out = ReadFile(out_);
+      if (out.find('\n') != std::string::npos) {
+        const std::string url = ParseJson(out.substr(0, out.find('\n'))).value("listening", "");
+        port_ = std::stoi(url.substr(url.rfind(':') + 1));
+        break;
+      }
+      int status = 0;
+      if (waitpid(pid_, &status, WNOHANG) == pid_) {
+        ADD_FAILURE() << "statcoder serve exited early:\n" << ReadFile(err_);
+        pid_ = -1;
+        return;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    EXPECT_GT(port_, 0) << ReadFile(err_);
+  }
+  ~ServeProcess() { Stop(); }
+
+  // SIGTERM; returns the exit code (-1 when killed by a signal or not running).
+  int Stop() {
+    if (pid_ <= 0) return -1;
+    ::kill(pid_, SIGTERM);
+    int status = 0;
+    waitpid(pid_, &status, 0);
+    pid_ = -1;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  }
+
+  httplib::Client Client() const {
+    httplib::Client c("127.0.0.1", port_);
+    c.set_read_timeout(60, 0);
+    return c;
+  }
+  std::string Log() const { return ReadFile(err_); }
+  int port() const { return port_; }
+
+ private:
+  fs::path dir_, out_, err_;
+  pid_t pid_ = -1;
+  int port_ = 0;
+};
+
+struct Reply {
+  int status = 0;
+  std::string body;
+  json j;
+  std::string request_id, retry_after;
+};
+
+Reply Send(const ServeProcess& server, const std::string& method, const std::string& path,
+           const std::string& token, const std::string& body = "") {
+  httplib::Client c = server.Client();
+  httplib::Headers headers;
+  if (!token.empty()) headers.emplace("Authorization", "Bearer " + token);
+  httplib::Result r =
+      method == "GET" ? c.Get(path, headers) : c.Post(path, headers, body, "application/json");
+  Reply reply;
+  if (!r) {
+    ADD_FAILURE() << method << " " << path << ": no response (" << httplib::to_string(r.error())
+                  << ")";
+    return reply;
+  }
+  reply.status = r->status;
+  reply.body = r->body;
+  reply.request_id = r->get_header_value("X-Request-Id");
+  reply.retry_after = r->get_header_value("Retry-After");
+  if (r->get_header_value("Content-Type") == "application/json") {
+    reply.j = json::parse(r->body, nullptr, false);
+  }
+  return reply;
+}
+
+std::ostream& operator<<(std::ostream& os, const Reply& r) {
+  return os << "HTTP " << r.status << ": " << r.body.substr(0, 2000);
+}
+
+class ServerCliTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = MakeTempDir();
+    ws_ = (dir_ / "ws").string();
+    const Table all = ParseTsv(ReadFile(kOnet / "train.tsv"));
+    Table small = {all[0]}, other = {all[0]};
+    for (size_t i = 1; i < all.size(); ++i) (i <= 900 ? small : other).push_back(all[i]);
+    other.resize(600);
+    train_ = (dir_ / "train_small.tsv").string();
+    other_ = (dir_ / "train_other.tsv").string();
+    WriteFile(train_, ToTsv(small));
+    WriteFile(other_, ToTsv(other));
+    const RunResult r = Sc({"init", ws_, "--codelist", (kOnet / "soc2018_codelist.tsv").string(),
+                            "--schema", "text=title;label=soc2018;id=id"});
+    ASSERT_EQ(r.exit_code, 0) << r;
+    std::string toml = ReadFile(fs::path(ws_) / "statcoder.toml");
+    const size_t at = toml.find("epochs = 20");
+    ASSERT_NE(at, std::string::npos);
+    toml.replace(at, 11, "epochs = 5");  // these tests are about serving, not accuracy
+    WriteFile(fs::path(ws_) / "statcoder.toml", toml);
+  }
+  void TearDown() override {
+    std::error_code ec;
+    fs::remove_all(dir_, ec);
+  }
+
+  RunResult Sc(std::vector<std::string> args, const std::string& actor = "alice") const {
+    args.insert(args.end(), {"--actor", actor});
+    return RunStatcoder(args, dir_, dir_);
+  }
+  json Json(const RunResult& r) const {
+    EXPECT_EQ(r.exit_code, 0) << r;
+    return ParseJson(r.out);
+  }
+  std::string Train(const std::string& file) {
+    const std::string snapshot =
+        Json(Sc({"ingest", ws_, file, "--kind", "training", "--json"})).value("id", "");
+    return Json(Sc({"train", ws_, "--snapshot", snapshot, "--json", "--quiet"}))
+        .value("model_version", "");
+  }
+  std::string AddUser(const std::string& name, const std::string& role) {
+    const json j = Json(Sc({"users", "add", ws_, name, "--role", role, "--json"}));
+    EXPECT_EQ(j.value("role", ""), role);
+    return j.value("token", "");
+  }
+
+  fs::path dir_;
+  std::string ws_, train_, other_;
+};
+
+TEST_F(ServerCliTest, UsersAreAddedListedDisabledAndAuditedWithoutTokens) {
+  const std::string token = AddUser("ann", "coder");
+  EXPECT_EQ(token.rfind("sc_", 0), 0u) << token;
+  EXPECT_EQ(Sc({"users", "add", ws_, "ann", "--role", "viewer"}).exit_code, 5);  // taken
+  EXPECT_EQ(Sc({"users", "add", ws_, "bob", "--role", "root"}).exit_code, 2);
+  const json users = Json(Sc({"users", "list", ws_, "--json"}))["users"];
+  ASSERT_EQ(users.size(), 1u);
+  EXPECT_EQ(users[0]["user"], "ann");
+  EXPECT_EQ(users[0]["disabled"], false);
+  EXPECT_EQ(users[0].dump().find(token.substr(20)), std::string::npos);
+  ASSERT_EQ(Sc({"users", "disable", ws_, "ann"}).exit_code, 0);
+  EXPECT_EQ(Json(Sc({"users", "list", ws_, "--json"}))["users"][0]["disabled"], true);
+  EXPECT_EQ(Sc({"users", "disable", ws_, "nobody"}).exit_code, 4);
+  const RunResult audit = Sc({"audit", "list", ws_, "--json"});
+  EXPECT_NE(audit.out.find("user_add"), std::string::npos);
+  EXPECT_NE(audit.out.find("user_disable"), std::string::npos);
+  EXPECT_EQ(audit.out.find(token.substr(20)), std::string::npos);  // never the secret
+  EXPECT_EQ(Json(Sc({"audit", "verify", ws_, "--json"})).value("ok", false), true);
+}
+
+TEST_F(ServerCliTest, FailedAuthenticationIsRateLimitedPerAddress) {
+  const std::string token = AddUser("vic", "viewer");
+  ServeProcess server({ws_, "--auth-failures-per-minute", "3"}, dir_);
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(Send(server, "GET", "/v1/models", "sc_0000000000000000_nope").status, 401);
+  }
+  const Reply limited = Send(server, "GET", "/v1/models", "sc_0000000000000000_nope");
+  EXPECT_EQ(limited.status, 429) << limited;
+  EXPECT_EQ(limited.j["error"]["code"], "rate_limited") << limited;
+  EXPECT_GT(std::stoi(limited.retry_after.empty() ? "0" : limited.retry_after), 0);
+  // The address is locked out, even with a good token; health checks need none.
+  EXPECT_EQ(Send(server, "GET", "/v1/models", token).status, 429);
+  EXPECT_EQ(Send(server, "GET", "/healthz", "").status, 200);
+  // No production model yet: not ready.
+  const Reply ready = Send(server, "GET", "/readyz", "");
+  EXPECT_EQ(ready.status, 503) << ready;
+  EXPECT_EQ(server.Stop(), 0);
+}
+
+TEST_F(ServerCliTest, ServesCodesWithAuthLimitsMetricsAndHotModelSwap) {
+  const std::string first = Train(train_);
+  ASSERT_FALSE(first.empty());
+  const std::string admin = AddUser("root", "admin");
+  const std::string methodologist = AddUser("meg", "methodologist");
+  const std::string coder = AddUser("cod", "coder");
+  const std::string viewer = AddUser("vic", "viewer");
+  const std::string leaver = AddUser("lee", "coder");
+  const std::string log = (dir_ / "access.log").string();
+  ServeProcess server({ws_, "--max-body-bytes", "65536", "--max-batch", "50", "--threads", "4",
+                       "--auth-failures-per-minute", "100000", "--access-log", log},
+                      dir_);
+  ASSERT_GT(server.port(), 0);
+
+  // Health and readiness need no token; no production model yet.
+  EXPECT_EQ(Send(server, "GET", "/healthz", "").status, 200);
+  Reply r = Send(server, "GET", "/readyz", "");
+  EXPECT_EQ(r.status, 503) << r;
+  EXPECT_EQ(r.j["error"]["code"], "unavailable");
+  EXPECT_FALSE(r.request_id.empty());
+  const std::string one = R"({"record": {"id": "r1", "title": "Marketing Manager"}})";
+  r = Send(server, "POST", "/v1/code", coder, one);
+  EXPECT_EQ(r.status, 409) << r;
+
+  // Auth for every route: no token and a bad token are 401, a role too low is 403.
+  struct RouteCase {
+    std::string method, path, body, too_low;  // too_low: a token whose role is below the route's
+  };
+  const std::vector<RouteCase> routes = {
+      {"GET", "/v1/models", "", ""},
+      {"GET", "/v1/codelist/search?q=manager", "", ""},
+      {"GET", "/v1/codelist/11-2021", "", ""},
+      {"GET", "/metrics", "", ""},
+      {"POST", "/v1/code", one, viewer},
+      {"POST", "/v1/explain", one, viewer},
+      {"POST", "/v1/models/" + first + "/promote", "{}", methodologist}};
+  for (const RouteCase& c : routes) {
+    r = Send(server, c.method, c.path, "", c.body);
+    EXPECT_EQ(r.status, 401) << c.path << " " << r;
+    EXPECT_EQ(r.j["error"]["code"], "unauthenticated") << c.path;
+    EXPECT_EQ(r.j["error"]["request_id"], r.request_id) << c.path;
+    EXPECT_EQ(Send(server, c.method, c.path, coder + "x", c.body).status, 401) << c.path;
+    EXPECT_EQ(Send(server, c.method, c.path, "not-a-token", c.body).status, 401) << c.path;
+    if (!c.too_low.empty()) {
+      r = Send(server, c.method, c.path, c.too_low, c.body);
+      EXPECT_EQ(r.status, 403) << c.path << " " << r;
+      EXPECT_EQ(r.j["error"]["code"], "permission_denied") << c.path;
+    }
+  }
+
+  // Promotion through the API (admin), forced past the gates: served without a restart.
+  r = Send(server, "POST", "/v1/models/" + first + "/promote", admin,
+           R"({"force": true, "reason": "test"})");
+  ASSERT_EQ(r.status, 200) << r;
+  EXPECT_EQ(r.j["promoted"], true);
+  r = Send(server, "GET", "/readyz", "");
+  EXPECT_EQ(r.status, 200) << r;
+  EXPECT_EQ(r.j["model_version"], first);
+
+  // One record, then a batch, each with every documented field.
+  r = Send(server, "POST", "/v1/code", coder, one);
+  ASSERT_EQ(r.status, 200) << r;
+  ASSERT_EQ(r.j["results"].size(), 1u);
+  for (const char* key : {"id", "code", "confidence", "decision", "reason", "level", "level_name",
+                          "top", "model_version", "kb_entry"}) {
+    EXPECT_TRUE(r.j["results"][0].contains(key)) << key << " " << r;
+  }
+  EXPECT_EQ(r.j["results"][0]["id"], "r1");
+  EXPECT_EQ(r.j["results"][0]["model_version"], first);
+
+  const Table other = ParseTsv(ReadFile(other_));
+  Table batch = {{"id", "title"}};
+  json records = json::array();
+  for (size_t i = 1; i <= 40; ++i) {
+    batch.push_back({other[i][0], other[i][1]});
+    records.push_back({{"id", other[i][0]}, {"title", other[i][1]}});
+  }
+  const std::string batch_file = (dir_ / "batch.tsv").string();
+  WriteFile(batch_file, ToTsv(batch));
+  r = Send(server, "POST", "/v1/code", methodologist, json({{"records", records}}).dump());
+  ASSERT_EQ(r.status, 200) << r;
+  ASSERT_EQ(r.j["results"].size(), 40u);
+  // The same codes and decisions as `statcoder code WS` for the same records.
+  const std::string coded = (dir_ / "coded.jsonl").string();
+  ASSERT_EQ(Sc({"code", ws_, "--data", batch_file, "--out", coded, "--quiet"}).exit_code, 0);
+  const std::vector<std::string> lines = Lines(ReadFile(coded));
+  ASSERT_EQ(lines.size(), 40u);
+  for (size_t i = 0; i < lines.size(); ++i) {
+    const json cli = json::parse(lines[i]);
+    const json& api = r.j["results"][i];
+    EXPECT_EQ(api["id"], cli["id"]);
+    EXPECT_EQ(api["code"], cli["code"]) << api["id"];
+    EXPECT_EQ(api["decision"], cli["decision"]) << api["id"];
+    EXPECT_EQ(api["top"], cli["top"]) << api["id"];
+  }
+
+  // Explanations on demand.
+  r = Send(server, "POST", "/v1/code", coder,
+           R"({"record": {"title": "Sales Manager"}, "explain": true, "top_k": 3})");
+  ASSERT_EQ(r.status, 200) << r;
+  EXPECT_TRUE(r.j["results"][0].contains("explanation"));
+  EXPECT_EQ(r.j["results"][0]["top"].size(), 3u);
+  EXPECT_EQ(r.j["results"][0]["id"], "1");  // no id field: numbered
+  r = Send(server, "POST", "/v1/explain", coder, R"({"record": {"title": "Sales Manager"}})");
+  EXPECT_EQ(r.status, 200) << r;
+
+  // Bad input: malformed JSON, invalid UTF-8 (the field named), a missing field, a bad value.
+  r = Send(server, "POST", "/v1/code", coder, R"({"records": [{"title": "x"})");
+  EXPECT_EQ(r.status, 400) << r;
+  EXPECT_EQ(r.j["error"]["code"], "invalid_argument");
+  r = Send(server, "POST", "/v1/code", coder,
+           "{\"records\": [{\"title\": \"ok\"}, {\"id\": \"b\", \"title\": \"bad \xff\xfe\"}]}");
+  EXPECT_EQ(r.status, 400) << r;
+  EXPECT_NE(r.j["error"]["message"].get<std::string>().find("field 'title'"), std::string::npos)
+      << r;
+  EXPECT_NE(r.j["error"]["message"].get<std::string>().find("record 2"), std::string::npos) << r;
+  r = Send(server, "POST", "/v1/code", coder, R"({"records": [{"name": "Sales Manager"}]})");
+  EXPECT_EQ(r.status, 400) << r;
+  EXPECT_NE(r.j["error"]["message"].get<std::string>().find("title"), std::string::npos) << r;
+  r = Send(server, "POST", "/v1/code", coder, R"({"records": [{"title": ["a"]}]})");
+  EXPECT_EQ(r.status, 400) << r;
+
+  // Limits: a body over --max-body-bytes, a batch over --max-batch.
+  r = Send(server, "POST", "/v1/code", coder,
+           json({{"record", {{"title", std::string(70000, 'a')}}}}).dump());
+  EXPECT_EQ(r.status, 413) << r;
+  EXPECT_EQ(r.j["error"]["code"], "limit_exceeded") << r;
+  json many = json::array();
+  for (int i = 0; i < 51; ++i) many.push_back({{"title", "clerk"}});
+  r = Send(server, "POST", "/v1/code", coder, json({{"records", many}}).dump());
+  EXPECT_EQ(r.status, 413) << r;
+  EXPECT_NE(r.body.find("--max-batch"), std::string::npos) << r;
+
+  // Unknown routes are JSON 404s with a request id.
+  r = Send(server, "GET", "/v1/nothing", coder);
+  EXPECT_EQ(r.status, 404) << r;
+  EXPECT_EQ(r.j["error"]["code"], "not_found");
+  EXPECT_EQ(r.j["error"]["request_id"], r.request_id);
+
+  // Code list and registry for viewers.
+  r = Send(server, "GET", "/v1/codelist/search?q=MARKETING", viewer);
+  ASSERT_EQ(r.status, 200) << r;
+  ASSERT_FALSE(r.j["results"].empty());
+  EXPECT_EQ(r.j["results"][0]["code"], "11-2021");
+  r = Send(server, "GET", "/v1/codelist/11-2021", viewer);
+  ASSERT_EQ(r.status, 200) << r;
+  EXPECT_EQ(r.j["title"], "Marketing Managers");
+  EXPECT_EQ(r.j["parent"], "11-2020");
+  EXPECT_EQ(Send(server, "GET", "/v1/codelist/99-9999", viewer).status, 404);
+  r = Send(server, "GET", "/v1/models", viewer);
+  ASSERT_EQ(r.status, 200) << r;
+  EXPECT_EQ(r.j["serving"], first);
+
+  // A second model, promoted through the API: the next requests use it, no restart.
+  const std::string second = Train(other_);
+  ASSERT_FALSE(second.empty());
+  ASSERT_NE(second, first);
+  r = Send(server, "POST", "/v1/models/" + second + "/promote", admin, "{}");
+  EXPECT_EQ(r.status, 409) << r;  // the gates refuse a 5-epoch model
+  EXPECT_EQ(r.j["error"]["code"], "failed_precondition");
+  EXPECT_TRUE(r.j["error"].contains("gates")) << r;
+  r = Send(server, "POST", "/v1/models/" + second + "/promote", admin,
+           R"({"force": true, "reason": "test"})");
+  ASSERT_EQ(r.status, 200) << r;
+  r = Send(server, "POST", "/v1/code", coder, one);
+  ASSERT_EQ(r.status, 200) << r;
+  EXPECT_EQ(r.j["results"][0]["model_version"], second);
+  // A change made by the CLI (another process) is picked up by the poller.
+  ASSERT_EQ(Sc({"models", "rollback", ws_}).exit_code, 0);
+  std::string served;
+  for (int i = 0; i < 100 && served != first; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    served =
+        Send(server, "POST", "/v1/code", coder, one).j["results"][0].value("model_version", "");
+  }
+  EXPECT_EQ(served, first);
+
+  // A disabled user's token stops working within seconds.
+  EXPECT_EQ(Send(server, "POST", "/v1/code", leaver, one).status, 200);
+  ASSERT_EQ(Sc({"users", "disable", ws_, "lee"}).exit_code, 0);
+  int status = 200;
+  for (int i = 0; i < 100 && status == 200; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    status = Send(server, "POST", "/v1/code", leaver, one).status;
+  }
+  EXPECT_EQ(status, 401);
+
+  // Metrics (viewer and above) count requests, latencies, records and model loads.
+  r = Send(server, "GET", "/metrics", viewer);
+  ASSERT_EQ(r.status, 200) << r;
+  for (const char* needle :
+       {"statcoder_http_requests_total{route=\"/v1/code\",method=\"POST\",status=\"200\"}",
+        "statcoder_http_requests_total{route=\"/v1/code\",method=\"POST\",status=\"401\"}",
+        "statcoder_http_request_duration_seconds_bucket{route=\"/v1/code\",le=\"+Inf\"}",
+        "statcoder_records_coded_total{decision=\"auto\"}", "statcoder_models_loaded_total 3",
+        "statcoder_auth_failures_total"}) {
+    EXPECT_NE(r.body.find(needle), std::string::npos) << needle << "\n" << r.body;
+  }
+
+  EXPECT_EQ(server.Stop(), 0);
+  // The access log: one JSON line per request, route patterns, never record text.
+  const std::string access = ReadFile(log);
+  EXPECT_NE(access.find("\"route\":\"/v1/codelist/{code}\""), std::string::npos);
+  EXPECT_NE(access.find("\"user\":\"cod\""), std::string::npos);
+  EXPECT_EQ(access.find("Marketing Manager"), std::string::npos);
+  EXPECT_EQ(access.find("11-2021"), std::string::npos);  // the raw path is never logged
+  for (const std::string& line : Lines(access)) {
+    const json j = json::parse(line, nullptr, false);
+    ASSERT_FALSE(j.is_discarded()) << line;
+  }
+  // The promotions through the API are audited as the API user.
+  const RunResult audit = Sc({"audit", "list", ws_, "--json"});
+  EXPECT_NE(audit.out.find("\"actor\": \"root\""), std::string::npos) << audit.out.substr(0, 3000);
+}
+
+}  // namespace
+}  // namespace statcoder::cli
