@@ -27,7 +27,7 @@ packages=(
   libjs-chart.js                                     # Chart.js, inlined into report.html
   chromium                                           # headless browser test of report.html
 )
-bench_packages=(fasttext python3-sklearn python3-numpy)
+bench_packages=(fasttext python3-sklearn python3-numpy wrk)
 
 usage() { sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'; }
 for arg in "$@"; do
