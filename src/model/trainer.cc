@@ -321,32 +321,32 @@ SparseLinear PruneAndQuantize(const DenseLinear& w, size_t num_labels, uint32_t 
   return out;
 }
 
-// Outputs for hierarchical sharing: one per label, then one per code-list ancestor of any label
-// (in code-list order, so deterministic). Returns the number of outputs.
+// Outputs for hierarchical sharing: one per label, then one group output per code-list ancestor
+// of any label (in code-list order, so deterministic). A label's score sums its own output and
+// the group outputs on its path up the tree — its own group too when the label is itself an
+// ancestor of other labels (training data coded at mixed levels, e.g. reviewed records given a
+// broad code). Returns the number of outputs.
 size_t BuildOutputMap(const data::CodeList& codes, const std::vector<int32_t>& label_node,
                       OutputMap* map) {
   const size_t labels = label_node.size();
-  std::vector<int64_t> output_of_node(codes.size(), -1);
-  for (size_t c = 0; c < labels; ++c) output_of_node[static_cast<size_t>(label_node[c])] = int64_t(c);
+  std::vector<uint8_t> is_ancestor(codes.size(), 0);
+  for (size_t c = 0; c < labels; ++c) {
+    for (int32_t a = codes.node(label_node[c]).parent; a >= 0; a = codes.node(a).parent) {
+      is_ancestor[static_cast<size_t>(a)] = 1;
+    }
+  }
+  std::vector<int64_t> group_output(codes.size(), -1);
   size_t next = labels;
   for (size_t n = 0; n < codes.size(); ++n) {
-    if (output_of_node[n] >= 0) continue;
-    bool is_ancestor = false;
-    for (size_t c = 0; c < labels && !is_ancestor; ++c) {
-      for (int32_t a = codes.node(label_node[c]).parent; a >= 0; a = codes.node(a).parent) {
-        if (static_cast<size_t>(a) == n) {
-          is_ancestor = true;
-          break;
-        }
-      }
-    }
-    if (is_ancestor) output_of_node[n] = static_cast<int64_t>(next++);
+    if (is_ancestor[n]) group_output[n] = static_cast<int64_t>(next++);
   }
   map->offsets.assign(1, 0);
   map->outputs.clear();
   for (size_t c = 0; c < labels; ++c) {
+    map->outputs.push_back(static_cast<uint32_t>(c));
     for (int32_t n = label_node[c]; n >= 0; n = codes.node(n).parent) {
-      map->outputs.push_back(static_cast<uint32_t>(output_of_node[static_cast<size_t>(n)]));
+      const int64_t g = group_output[static_cast<size_t>(n)];
+      if (g >= 0) map->outputs.push_back(static_cast<uint32_t>(g));
     }
     map->offsets.push_back(static_cast<uint32_t>(map->outputs.size()));
   }

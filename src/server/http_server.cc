@@ -6,10 +6,12 @@
 #include <algorithm>
 #include <atomic>
 #include <cctype>
+#include <charconv>
 #include <chrono>
 #include <cmath>
 #include <condition_variable>
 #include <cstdio>
+#include <ctime>
 #include <limits>
 #include <map>
 #include <mutex>
@@ -18,12 +20,14 @@
 #include <thread>
 #include <vector>
 
+#include "core/random.h"
 #include "data/dataset.h"
 #include "kb/knowledge_base.h"
 #include "model/batch_coder.h"
 #include "model/explainer.h"
 #include "model/model_io.h"
 #include "registry/model_registry.h"
+#include "review/review_queue.h"
 #include "server/auth.h"
 #include "server/metrics.h"
 #include "workspace/workspace.h"
@@ -41,7 +45,19 @@ std::string Dump(const json& j) { return j.dump(-1, ' ', false, json::error_hand
 struct WorkspaceConfigView {
   std::string id_field;
   double disagreement_probability = 0;
+  double audit_rate = 0;
+  uint64_t audit_seed = 0;
 };
+
+// UTC ISO 8601 with seconds, as the catalog stores times.
+std::string UtcTime(std::chrono::system_clock::time_point t) {
+  const std::time_t secs = std::chrono::system_clock::to_time_t(t);
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
 
 // The model in service: immutable once built, shared by the requests that use it.
 struct Served {
@@ -278,6 +294,8 @@ core::Status ServerOptions::Validate() const {
   RETURN_IF_ERROR(range("--keep-alive-requests", keep_alive_max_requests, 1, 100000));
   RETURN_IF_ERROR(range("--auth-failures-per-minute", auth_failures_per_minute, 1, 1000000));
   RETURN_IF_ERROR(range("--poll-interval-ms", poll_interval_ms, 50, 60000));
+  RETURN_IF_ERROR(range("--review-lease-minutes", review_lease_minutes, 1, 1440));
+  RETURN_IF_ERROR(range("--review-flush-ms", review_flush_ms, 10, 10000));
   if (host.empty()) return core::InvalidArgument("--host must not be empty");
   return core::Status::Ok();
 }
@@ -303,6 +321,17 @@ struct HttpServer::Impl {
   std::mutex stop_mu;
   std::condition_variable stop_cv;
   bool stopping = false;
+
+  // The review writer: POST /v1/code appends here; one thread with its own connection commits
+  // the batch every review_flush_ms and once more when stopping. A crash loses what was
+  // accepted since the last commit (docs/server.md, "Review queue").
+  std::unique_ptr<workspace::Workspace> writer_ws;
+  std::thread writer;
+  std::mutex pending_mu;
+  std::condition_variable pending_cv;
+  std::vector<store::ReviewItemRow> pending;  // guarded by pending_mu
+  bool writer_stopping = false;               // guarded by pending_mu
+  std::atomic<uint64_t> audit_draws{0};       // position in the audit sample's stream
 
   explicit Impl(const ServerOptions& o) : options(o), limiter(o.auth_failures_per_minute) {}
 
@@ -380,6 +409,46 @@ struct HttpServer::Impl {
       }
       lock.lock();
     }
+  }
+
+  void WriteReviewItems() {
+    std::unique_lock<std::mutex> lock(pending_mu);
+    while (true) {
+      pending_cv.wait_for(lock, std::chrono::milliseconds(options.review_flush_ms),
+                          [this] { return writer_stopping; });
+      const bool last = writer_stopping;
+      std::vector<store::ReviewItemRow> batch;
+      batch.swap(pending);
+      lock.unlock();
+      if (!batch.empty()) {
+        const core::Result<std::vector<int64_t>> ids = writer_ws->store().InsertReviewItems(batch);
+        if (!ids.ok()) {
+          LogEvent({{"event", "review_write_failed"},
+                    {"items", batch.size()},
+                    {"error", std::string(core::StatusCodeName(ids.status().code()))},
+                    {"message", ids.status().message()}});
+          // A busy catalog is retried with the next batch; anything else would fail again.
+          if (ids.status().code() == core::StatusCode::kIoError && !last) {
+            lock.lock();
+            pending.insert(pending.begin(), std::make_move_iterator(batch.begin()),
+                           std::make_move_iterator(batch.end()));
+            continue;
+          }
+        }
+      }
+      if (last) return;
+      lock.lock();
+    }
+  }
+
+  // Whether the next auto-coded record is drawn for blind second coding: the n-th auto-coded
+  // record of this process draws core::DeriveSeed(audit_seed, n) (SplitMix64 mixer) as a
+  // uniform in [0, 1), so the draw is seeded and needs no lock.
+  bool DrawAudit() {
+    if (config.audit_rate <= 0) return false;
+    const uint64_t n = audit_draws.fetch_add(1);
+    const double u = static_cast<double>(core::DeriveSeed(config.audit_seed, n) >> 11) * 0x1p-53;
+    return u < config.audit_rate;
   }
 
   // 429 while the address is locked out; 401 without a valid token; 403 below `role`.
@@ -572,8 +641,25 @@ struct HttpServer::Impl {
     json results = json::array();
     uint64_t counts[3] = {0, 0, 0};
     RecordViews views;
+    std::vector<store::ReviewItemRow> queued;
+    const std::string now = workspace::UtcNow();
     for (size_t i = 0; i < preds.size(); ++i) {
       json r = ResultJson(*s, ds.records[i], preds[i], applied.entry_ids[i]);
+      const bool referred = preds[i].decision == model::Decision::kReview;
+      if (referred || (preds[i].decision == model::Decision::kAuto && DrawAudit())) {
+        queued.push_back({.created_at = now,
+                          .kind = referred ? review::kReferred : review::kAuditSample,
+                          .record = records[i],
+                          .record_id = ds.records[i].id,
+                          .model_version = s->version,
+                          .suggestions = {{"top", r["top"]},
+                                          {"code", r["code"]},
+                                          {"decision", r["decision"]},
+                                          {"reason", r["reason"]}},
+                          .status = "open",
+                          .assigned_to = "",
+                          .assigned_at = ""});
+      }
       if (explain) {
         model::ExplainOptions eo;
         eo.top_k = top_k;
@@ -588,8 +674,15 @@ struct HttpServer::Impl {
     metrics.CountRecords("review", counts[static_cast<int>(model::Decision::kReview)]);
     metrics.CountRecords("kb", counts[static_cast<int>(model::Decision::kKb)]);
     t_request.records = preds.size();
+    const size_t n_queued = queued.size();
+    if (!queued.empty()) {
+      std::lock_guard<std::mutex> lock(pending_mu);
+      pending.insert(pending.end(), std::make_move_iterator(queued.begin()),
+                     std::make_move_iterator(queued.end()));
+    }
     SendJson(res, {{"model_version", s->version},
                    {"kb_version", s->kb_version},
+                   {"queued_for_review", n_queued},
                    {"results", std::move(results)}});
     return core::Status::Ok();
   }
@@ -719,6 +812,124 @@ struct HttpServer::Impl {
     return core::Status::Ok();
   }
 
+  // ---- Review queue ----
+
+  static bool IsSupervisor(const store::UserRow& user) {
+    const core::Result<Role> role = ParseRole(user.role);
+    return role.ok() && *role >= Role::kMethodologist;
+  }
+
+  json ItemJson(const store::ReviewItemRow& item, bool supervisor_view,
+                const std::string& lease_expires_at) {
+    json j = {{"id", item.id},
+              {"kind", item.kind},
+              {"status", item.status},
+              {"record", item.record},
+              {"record_id", item.record_id},
+              {"model_version", item.model_version},
+              {"blind", review::IsBlind(item, supervisor_view)},
+              {"suggestions", review::ShownSuggestions(item, supervisor_view)},
+              {"lease_expires_at", lease_expires_at}};
+    if (supervisor_view) {
+      j["model"] = item.suggestions;
+    }
+    return j;
+  }
+
+  // ?queue=open (default) for coders; ?queue=supervisor: escalated items and audit samples
+  // awaiting adjudication, for methodologists and admins, with the model's code and the
+  // decisions so far.
+  core::Status NextItem(const httplib::Request& req, httplib::Response& res,
+                        const store::UserRow& user) {
+    const std::string queue = req.has_param("queue") ? req.get_param_value("queue") : "open";
+    if (queue != "open" && queue != "supervisor") {
+      return core::InvalidArgument("queue must be 'open' or 'supervisor', not '" + queue + "'");
+    }
+    const bool supervisor_view = queue == "supervisor";
+    if (supervisor_view && !IsSupervisor(user)) {
+      SendError(res, 403, "permission_denied",
+                "user " + user.name + " (role " + user.role +
+                    ") may not take the supervisor queue; it needs role methodologist or above");
+      return core::Status::Ok();
+    }
+    const auto now = std::chrono::system_clock::now();
+    const auto lease = std::chrono::minutes(options.review_lease_minutes);
+    ASSIGN_OR_RETURN(std::unique_ptr<workspace::Workspace> ws, OpenWorkspace(user.name));
+    const std::vector<std::string> statuses =
+        supervisor_view ? std::vector<std::string>{"escalated", "adjudication"}
+                        : std::vector<std::string>{"open"};
+    ASSIGN_OR_RETURN(
+        std::optional<store::ReviewItemRow> item,
+        ws->store().LeaseReviewItem(statuses, user.name, UtcTime(now), UtcTime(now - lease)));
+    if (!item) {
+      SendJson(res, {{"item", nullptr}});
+      return core::Status::Ok();
+    }
+    json j = ItemJson(*item, supervisor_view, UtcTime(now + lease));
+    if (supervisor_view) {
+      ASSIGN_OR_RETURN(std::vector<store::ReviewDecisionRow> decisions,
+                       ws->store().ListReviewDecisions(item->id));
+      json list = json::array();
+      for (const auto& d : decisions) {
+        list.push_back({{"coder", d.coder},
+                        {"time", d.time},
+                        {"action", d.action},
+                        {"code", d.code},
+                        {"comment", d.comment}});
+      }
+      j["decisions"] = list;
+    }
+    t_request.records = 1;
+    SendJson(res, {{"item", j}});
+    return core::Status::Ok();
+  }
+
+  core::Status Decide(const httplib::Request& req, httplib::Response& res,
+                      const store::UserRow& user) {
+    int64_t id = 0;
+    const std::string id_text = req.matches[1];
+    const auto parsed = std::from_chars(id_text.data(), id_text.data() + id_text.size(), id);
+    if (parsed.ec != std::errc() || parsed.ptr != id_text.data() + id_text.size()) {
+      return core::NotFound("review item '" + id_text + "' does not exist");
+    }
+    ASSIGN_OR_RETURN(json body, ParseBody(req.body));
+    if (!body.is_object() || !body.contains("action") || !body["action"].is_string()) {
+      return core::InvalidArgument(
+          "request body needs \"action\": code, uncodable, skip, escalate or adjudicate");
+    }
+    for (const char* key : {"code", "comment"}) {
+      if (body.contains(key) && !body[key].is_string()) {
+        return core::InvalidArgument(std::string("'") + key + "' must be a string");
+      }
+    }
+    review::DecisionRequest d{.action = body["action"].get<std::string>(),
+                              .code = body.value("code", std::string()),
+                              .comment = body.value("comment", std::string()),
+                              .coder = user.name,
+                              .supervisor = IsSupervisor(user),
+                              .time = workspace::UtcNow()};
+    if (d.action == "adjudicate" && !d.supervisor) {
+      SendError(res, 403, "permission_denied",
+                "user " + user.name + " (role " + user.role +
+                    ") may not adjudicate; it needs role methodologist or above");
+      return core::Status::Ok();
+    }
+    ASSIGN_OR_RETURN(std::unique_ptr<workspace::Workspace> ws, OpenWorkspace(user.name));
+    ASSIGN_OR_RETURN(review::DecisionOutcome o,
+                     review::ApplyDecision(ws->store(), id, d, codes.get()));
+    t_request.records = 1;
+    SendJson(res, {{"id", o.item.id}, {"status", o.item.status}, {"decision_id", o.decision_id}});
+    return core::Status::Ok();
+  }
+
+  core::Status ReviewStats(httplib::Response& res, const store::UserRow& user) {
+    ASSIGN_OR_RETURN(std::unique_ptr<workspace::Workspace> ws, OpenWorkspace(user.name));
+    ASSIGN_OR_RETURN(
+        json stats, review::ReviewStats(ws->store(), user.name, workspace::UtcNow().substr(0, 10)));
+    SendJson(res, stats);
+    return core::Status::Ok();
+  }
+
   void InstallRoutes() {
     using R = const httplib::Request&;
     using W = httplib::Response&;
@@ -752,6 +963,12 @@ struct HttpServer::Impl {
           [this](R, W res, U) { return ListModels(res); });
     Route("POST", R"(/v1/models/([^/]+)/promote)", "/v1/models/{version}/promote", Role::kAdmin,
           [this](R req, W res, U user) { return Promote(req, res, *user); });
+    Route("GET", "/v1/review/next", "/v1/review/next", Role::kCoder,
+          [this](R req, W res, U user) { return NextItem(req, res, *user); });
+    Route("POST", R"(/v1/review/([^/]+)/decision)", "/v1/review/{id}/decision", Role::kCoder,
+          [this](R req, W res, U user) { return Decide(req, res, *user); });
+    Route("GET", "/v1/review/stats", "/v1/review/stats", Role::kViewer,
+          [this](R, W res, U user) { return ReviewStats(res, *user); });
     Route("GET", "/metrics", "/metrics", Role::kViewer, [this](R, W res, U) {
       res.status = 200;
       res.set_content(metrics.Render(), "text/plain; version=0.0.4");
@@ -765,6 +982,13 @@ HttpServer::HttpServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 HttpServer::~HttpServer() {
   Stop();
   if (impl_->poller.joinable()) impl_->poller.join();
+  // Only now, when no request can queue more: the writer commits what is pending and returns.
+  {
+    std::lock_guard<std::mutex> lock(impl_->pending_mu);
+    impl_->writer_stopping = true;
+  }
+  impl_->pending_cv.notify_all();
+  if (impl_->writer.joinable()) impl_->writer.join();
   if (impl_->log != stderr) std::fclose(impl_->log);
 }
 
@@ -776,7 +1000,9 @@ core::Result<std::unique_ptr<HttpServer>> HttpServer::Create(const std::string& 
   impl->root = workspace_root;
   ASSIGN_OR_RETURN(impl->poll_ws, workspace::Workspace::Open(workspace_root, options.actor));
   const workspace::WorkspaceConfig& config = impl->poll_ws->config();
-  impl->config = {config.schema.id_field, config.kb.disagreement_probability};
+  impl->config = {config.schema.id_field, config.kb.disagreement_probability,
+                  config.review.audit_rate, config.review.audit_seed};
+  ASSIGN_OR_RETURN(impl->writer_ws, workspace::Workspace::Open(workspace_root, options.actor));
   ASSIGN_OR_RETURN(impl->codes, impl->poll_ws->CodeList());
   if (!options.access_log.empty()) {
     impl->log = std::fopen(options.access_log.c_str(), "a");
@@ -802,6 +1028,7 @@ core::Result<std::unique_ptr<HttpServer>> HttpServer::Create(const std::string& 
   impl->InstallRoutes();
   Impl* p = impl.get();
   impl->poller = std::thread([p] { p->Poll(); });
+  impl->writer = std::thread([p] { p->WriteReviewItems(); });
   return std::unique_ptr<HttpServer>(new HttpServer(std::move(impl)));
 }
 

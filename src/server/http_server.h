@@ -1,6 +1,7 @@
 // The HTTP coding service of a workspace (docs/server.md): codes records with the production
 // model and knowledge base exactly as `statcoder code WS` does, explains, searches the code
-// list, lists and promotes models, and exposes health, readiness and Prometheus metrics. Every
+// list, lists and promotes models, runs the clerical review queue, and exposes health,
+// readiness and Prometheus metrics. Every
 // route but /healthz and /readyz needs a bearer token (auth.h) of a role allowed on it.
 //
 //   ASSIGN_OR_RETURN(std::unique_ptr<HttpServer> server, HttpServer::Create(root, options));
@@ -11,8 +12,10 @@
 // a background thread re-reads the production alias, the knowledge-base version and the users
 // every poll interval (and a promote through the API refreshes at once) and swaps a new
 // snapshot in; requests in flight finish on the one they started with. Request handlers never
-// touch SQLite on the coding path; the few that must (models, promote) open their own
-// connection, because a store object is single-threaded.
+// touch SQLite on the coding path: records referred to review (and the audit sample) go to one
+// writer thread with its own connection that commits them in batches every review_flush_ms.
+// The few handlers that must (models, promote, review) open their own connection, because a
+// store object is single-threaded.
 //
 // Thread-safety: Stop() may be called from any thread; the rest from one thread.
 #pragma once
@@ -40,6 +43,8 @@ struct ServerOptions {
   int keep_alive_max_requests = 100;   // requests per connection, 1..100000
   int auth_failures_per_minute = 10;   // per client address, then 429; 1..1000000
   int poll_interval_ms = 1000;         // production alias / users re-read, 50..60000
+  int review_lease_minutes = 30;       // how long GET /v1/review/next reserves an item, 1..1440
+  int review_flush_ms = 100;           // queued review items are committed this often, 10..10000
   std::string access_log;              // JSON-lines access log; empty: stderr
   std::string actor;                   // who runs the server (startup audit only)
 

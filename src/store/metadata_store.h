@@ -1,7 +1,8 @@
 // MetadataStore: the workspace's memory — snapshot catalog, model registry, aliases, knowledge
-// base, ethics assessments, server users and the audit trail — behind one interface that speaks
-// in the domain's rows, never in SQL. The embedded implementation is SQLite (sqlite_store.h); a shared
-// PostgreSQL store for multi-user deployments would implement the same interface.
+// base, ethics assessments, server users, the review queue and the audit trail — behind one
+// interface that speaks in the domain's rows, never in SQL. The embedded implementation is SQLite
+// (sqlite_store.h); a shared PostgreSQL store for multi-user deployments would implement the same
+// interface.
 //
 //   ASSIGN_OR_RETURN(std::unique_ptr<MetadataStore> store, OpenSqliteStore(ws + "/statcoder.db"));
 //   RETURN_IF_ERROR(store->Transaction([&] {
@@ -119,6 +120,35 @@ struct UserRow {
   std::string created_at;
 };
 
+// One record in the clerical review queue (docs/server.md, "Review queue"): a referred record
+// or an auto-coded one drawn for blind second coding. Only status and the lease change.
+struct ReviewItemRow {
+  int64_t id = 0;               // set by the store; queue order (oldest first)
+  std::string created_at;
+  std::string kind;             // referred, audit_sample
+  nlohmann::json record = nlohmann::json::object();  // the record's fields as sent
+  std::string record_id;
+  std::string model_version;
+  // What the model said: {"top": [{"code", "probability"}], "code", "decision", "reason"}.
+  nlohmann::json suggestions = nlohmann::json::object();
+  std::string status = "open";  // open, decided, escalated, adjudication, closed
+  std::string assigned_to;      // who holds the lease; empty when free
+  std::string assigned_at;      // when the lease was taken; empty when free
+};
+
+// One action of a coder on a review item (append-only).
+struct ReviewDecisionRow {
+  int64_t id = 0;               // set by the store
+  int64_t item_id = 0;
+  std::string coder;
+  std::string time;
+  std::string action;           // code, uncodable, skip, escalate, adjudicate
+  std::string code;             // empty unless action is code or adjudicate
+  std::string comment;
+  nlohmann::json suggestions_shown = nlohmann::json::array();  // what the coder saw
+  bool blind = false;           // the model's own code was hidden (audit sample)
+};
+
 // One append-only audit entry. `seq`, `prev_hash` and `hash` are set by AppendAudit.
 struct AuditEntry {
   int64_t seq = 0;
@@ -185,6 +215,28 @@ class MetadataStore {
   virtual core::Result<std::vector<UserRow>> ListUsers() = 0;  // by name
   // kNotFound when there is no such user.
   virtual core::Status SetUserDisabled(const std::string& name, bool disabled) = 0;
+
+  // ---- Review queue ----
+  // Appends items in one transaction (ids ignored); returns their ids in order.
+  virtual core::Result<std::vector<int64_t>> InsertReviewItems(
+      const std::vector<ReviewItemRow>& items) = 0;
+  virtual core::Result<std::optional<ReviewItemRow>> FindReviewItem(int64_t id) = 0;
+  // Leases the oldest item whose status is one of `statuses` and that is free, already leased to
+  // `coder`, or whose lease was taken before `expired_before`, and that `coder` has not skipped:
+  // sets assigned_to = coder and assigned_at = now, atomically (two coders never get the same
+  // item). Empty when none.
+  virtual core::Result<std::optional<ReviewItemRow>> LeaseReviewItem(
+      const std::vector<std::string>& statuses, const std::string& coder, const std::string& now,
+      const std::string& expired_before) = 0;
+  // Sets status and lease of item `id` (empty assigned_to releases it); kNotFound when missing.
+  virtual core::Status UpdateReviewItem(int64_t id, const std::string& status,
+                                        const std::string& assigned_to,
+                                        const std::string& assigned_at) = 0;
+  virtual core::Result<std::vector<ReviewItemRow>> ListReviewItems() = 0;  // by id
+  // kNotFound when the item does not exist.
+  virtual core::Result<int64_t> InsertReviewDecision(const ReviewDecisionRow& row) = 0;
+  // Decisions on `item_id`, or all with item_id < 0; by id.
+  virtual core::Result<std::vector<ReviewDecisionRow>> ListReviewDecisions(int64_t item_id) = 0;
 
   // ---- Audit trail (append-only, hash-chained: audit_chain.h) ----
   // Sets seq = last + 1, prev_hash = the last entry's hash and hash; returns the stored entry.

@@ -299,10 +299,46 @@ CREATE TABLE users (
 
 Status MigrateTo2(sqlite3* db) { return Exec(db, kSchemaV2, "create catalog schema 2"); }
 
+// Version 3: the clerical review queue (docs/formats/workspace_v1.md, "review_items").
+constexpr char kSchemaV3[] = R"sql(
+CREATE TABLE review_items (
+  id INTEGER PRIMARY KEY,
+  created_at TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  record TEXT NOT NULL,
+  record_id TEXT NOT NULL,
+  model_version TEXT NOT NULL,
+  suggestions TEXT NOT NULL,
+  status TEXT NOT NULL,
+  assigned_to TEXT NOT NULL,
+  assigned_at TEXT NOT NULL
+);
+CREATE INDEX review_items_by_status ON review_items (status, id);
+CREATE TABLE review_decisions (
+  id INTEGER PRIMARY KEY,
+  item_id INTEGER NOT NULL REFERENCES review_items (id),
+  coder TEXT NOT NULL,
+  time TEXT NOT NULL,
+  action TEXT NOT NULL,
+  code TEXT NOT NULL,
+  comment TEXT NOT NULL,
+  suggestions_shown TEXT NOT NULL,
+  blind INTEGER NOT NULL CHECK (blind IN (0, 1))
+);
+CREATE INDEX review_decisions_by_item ON review_decisions (item_id, id);
+CREATE TRIGGER review_decisions_no_update BEFORE UPDATE ON review_decisions
+  BEGIN SELECT RAISE(ABORT, 'review decisions are append-only'); END;
+CREATE TRIGGER review_decisions_no_delete BEFORE DELETE ON review_decisions
+  BEGIN SELECT RAISE(ABORT, 'review decisions are append-only'); END;
+)sql";
+
+Status MigrateTo3(sqlite3* db) { return Exec(db, kSchemaV3, "create catalog schema 3"); }
+
 // kMigrations[v] turns schema version v into v + 1 (0 is an empty database). Adding a version:
 // write MigrateToN, append it here, bump kCatalogSchemaVersion and document it.
 using Migration = Status (*)(sqlite3*);
-constexpr std::array<Migration, kCatalogSchemaVersion> kMigrations = {&MigrateTo1, &MigrateTo2};
+constexpr std::array<Migration, kCatalogSchemaVersion> kMigrations = {&MigrateTo1, &MigrateTo2,
+                                                                      &MigrateTo3};
 
 // ---- Row codecs: the column lists and the readers/binders below go in the same order ----
 
@@ -449,6 +485,44 @@ Result<AuditEntry> ReadAudit(const Stmt& s) {
   e.prev_hash = s.Text(5);
   e.hash = s.Text(6);
   return e;
+}
+
+constexpr char kReviewItemColumns[] =
+    "id, created_at, kind, record, record_id, model_version, suggestions, status, assigned_to, "
+    "assigned_at";
+
+Result<ReviewItemRow> ReadReviewItem(const Stmt& s) {
+  ReviewItemRow r;
+  r.id = s.Int(0);
+  const std::string key = std::to_string(r.id);
+  r.created_at = s.Text(1);
+  r.kind = s.Text(2);
+  ASSIGN_OR_RETURN(r.record, ParseJson(s.Text(3), "review_items", key, "record"));
+  r.record_id = s.Text(4);
+  r.model_version = s.Text(5);
+  ASSIGN_OR_RETURN(r.suggestions, ParseJson(s.Text(6), "review_items", key, "suggestions"));
+  r.status = s.Text(7);
+  r.assigned_to = s.Text(8);
+  r.assigned_at = s.Text(9);
+  return r;
+}
+
+constexpr char kReviewDecisionColumns[] =
+    "id, item_id, coder, time, action, code, comment, suggestions_shown, blind";
+
+Result<ReviewDecisionRow> ReadReviewDecision(const Stmt& s) {
+  ReviewDecisionRow r;
+  r.id = s.Int(0);
+  r.item_id = s.Int(1);
+  r.coder = s.Text(2);
+  r.time = s.Text(3);
+  r.action = s.Text(4);
+  r.code = s.Text(5);
+  r.comment = s.Text(6);
+  ASSIGN_OR_RETURN(r.suggestions_shown, ParseJson(s.Text(7), "review_decisions",
+                                                  std::to_string(r.id), "suggestions_shown"));
+  r.blind = s.Int(8) != 0;
+  return r;
 }
 
 // Collects every row of `s` through `read` (returning T or Result<T>).
@@ -790,6 +864,92 @@ class SqliteStore final : public MetadataStore {
     return Status();
   }
 
+  // ---- Review queue ----
+
+  Result<std::vector<int64_t>> InsertReviewItems(const std::vector<ReviewItemRow>& items) override {
+    std::vector<int64_t> ids;
+    ids.reserve(items.size());
+    RETURN_IF_ERROR(Transaction([&]() -> Status {
+      // One transaction for the batch: the server's writer inserts many at a time.
+      for (const ReviewItemRow& r : items) {
+        ASSIGN_OR_RETURN(std::string record, Dump(r.record, "review item record"));
+        ASSIGN_OR_RETURN(std::string suggestions, Dump(r.suggestions, "review item suggestions"));
+        Stmt one(db_, "insert review item",
+                 InsertSql("review_items", std::string_view(kReviewItemColumns).substr(4)));
+        one.Bind(r.created_at).Bind(r.kind).Bind(record).Bind(r.record_id).Bind(r.model_version);
+        one.Bind(suggestions).Bind(r.status).Bind(r.assigned_to).Bind(r.assigned_at);
+        RETURN_IF_ERROR(one.Run());
+        ids.push_back(sqlite3_last_insert_rowid(db_));
+      }
+      return Status();
+    }));
+    return ids;
+  }
+
+  Result<std::optional<ReviewItemRow>> FindReviewItem(int64_t id) override {
+    Stmt s(db_, "find review item",
+           std::string("SELECT ") + kReviewItemColumns + " FROM review_items WHERE id = ?");
+    s.Bind(id);
+    return ReadOne<ReviewItemRow>(s, ReadReviewItem);
+  }
+
+  Result<std::optional<ReviewItemRow>> LeaseReviewItem(const std::vector<std::string>& statuses,
+                                                       const std::string& coder,
+                                                       const std::string& now,
+                                                       const std::string& expired_before) override {
+    ASSIGN_OR_RETURN(std::string wanted, Dump(json(statuses), "review statuses"));
+    // One UPDATE ... RETURNING picks and leases under the write lock, so two servers or two
+    // request threads never hand out the same item.
+    Stmt s(db_, "lease review item",
+           std::string("UPDATE review_items SET assigned_to = ?1, assigned_at = ?2 WHERE id = "
+                       "(SELECT id FROM review_items WHERE status IN (SELECT value FROM "
+                       "json_each(?3)) AND (assigned_to = '' OR assigned_to = ?1 OR "
+                       "assigned_at < ?4) AND id NOT IN (SELECT item_id FROM review_decisions "
+                       "WHERE coder = ?1 AND action = 'skip') ORDER BY id LIMIT 1) RETURNING ") +
+               kReviewItemColumns);
+    s.Bind(coder).Bind(now).Bind(wanted).Bind(expired_before);
+    return ReadOne<ReviewItemRow>(s, ReadReviewItem);
+  }
+
+  Status UpdateReviewItem(int64_t id, const std::string& status, const std::string& assigned_to,
+                          const std::string& assigned_at) override {
+    Stmt s(db_, "update review item " + std::to_string(id),
+           "UPDATE review_items SET status = ?, assigned_to = ?, assigned_at = ? WHERE id = ?");
+    RETURN_IF_ERROR(s.Bind(status).Bind(assigned_to).Bind(assigned_at).Bind(id).Run());
+    if (sqlite3_changes(db_) == 0) return ReviewItemNotFound(id);
+    return Status();
+  }
+
+  Result<std::vector<ReviewItemRow>> ListReviewItems() override {
+    Stmt s(db_, "list review items",
+           std::string("SELECT ") + kReviewItemColumns + " FROM review_items ORDER BY id");
+    return ReadAll<ReviewItemRow>(s, ReadReviewItem);
+  }
+
+  Result<int64_t> InsertReviewDecision(const ReviewDecisionRow& r) override {
+    ASSIGN_OR_RETURN(std::string shown, Dump(r.suggestions_shown, "review decision suggestions"));
+    Stmt s(db_, "insert review decision on item " + std::to_string(r.item_id),
+           InsertSql("review_decisions", std::string_view(kReviewDecisionColumns).substr(4)));
+    s.Bind(r.item_id).Bind(r.coder).Bind(r.time).Bind(r.action).Bind(r.code).Bind(r.comment);
+    s.Bind(shown).Bind(int64_t{r.blind});
+    Status st = s.Run();
+    if (s.rc() == SQLITE_CONSTRAINT_FOREIGNKEY) return ReviewItemNotFound(r.item_id);
+    RETURN_IF_ERROR(st);
+    return sqlite3_last_insert_rowid(db_);
+  }
+
+  Result<std::vector<ReviewDecisionRow>> ListReviewDecisions(int64_t item_id) override {
+    const std::string select =
+        std::string("SELECT ") + kReviewDecisionColumns + " FROM review_decisions ";
+    if (item_id < 0) {
+      Stmt s(db_, "list review decisions", select + "ORDER BY id");
+      return ReadAll<ReviewDecisionRow>(s, ReadReviewDecision);
+    }
+    Stmt s(db_, "list review decisions", select + "WHERE item_id = ? ORDER BY id");
+    s.Bind(item_id);
+    return ReadAll<ReviewDecisionRow>(s, ReadReviewDecision);
+  }
+
   // ---- Audit ----
 
   Result<AuditEntry> AppendAudit(AuditEntry entry) override {
@@ -833,6 +993,11 @@ class SqliteStore final : public MetadataStore {
     return core::NotFound("model version " + version +
                           " is not registered in the workspace catalog; check the version id "
                           "against the registered models");
+  }
+
+  Status ReviewItemNotFound(int64_t id) const {
+    return core::NotFound("review item " + std::to_string(id) +
+                          " does not exist; see GET /v1/review/next");
   }
 
   Status CatalogProblem(const std::string& what) const {

@@ -476,6 +476,13 @@ const std::vector<Section>& Sections() {
          [](const WorkspaceConfig& c) {
            return std::optional(Format(c.ingest.max_field_bytes));
          }}}},
+      {"review",
+       "The clerical review queue of `statcoder serve`.",
+       {Probability("audit_rate",
+                    "Share of auto-coded records drawn for blind second coding; [0, 1].",
+                    SC_REF(review.audit_rate)),
+        Plain<uint64_t>("audit_seed", "Seed of the audit draw, 0..9223372036854775807.",
+                        SC_REF(review.audit_seed))}},
   };
   return kSections;
 }

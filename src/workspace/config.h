@@ -59,6 +59,15 @@ struct TrainingConfig {
   std::string char_ngrams = "3-4";
 };
 
+// The clerical review queue of `statcoder serve` (docs/server.md, "Review queue").
+struct ReviewConfig {
+  // Share of auto-coded records drawn for blind second coding (measured accuracy); [0, 1].
+  double audit_rate = 0.02;
+  // Seed of the draw: the n-th auto-coded record of a server process draws
+  // core::DeriveSeed(audit_seed, n) (SplitMix64 mixer) as a uniform in [0, 1).
+  uint64_t audit_seed = 1;
+};
+
 struct WorkspaceConfig {
   int format_version = kConfigFormatVersion;
   std::string classification;          // names the production slot; default: the label field
@@ -69,6 +78,7 @@ struct WorkspaceConfig {
   GateConfig gates;
   KnowledgeBaseConfig kb;
   IngestConfig ingest;
+  ReviewConfig review;
 };
 
 // Parses statcoder.toml text; `path` names it in messages ("statcoder.toml:12: unknown key

@@ -131,6 +131,27 @@ TEST(HierarchyTest, ParentProbabilityIsTheSumOfItsChildren) {
   EXPECT_NEAR(total, 1.0, 1e-5);
 }
 
+// Records coded at mixed levels (a reviewed record given the broad code "B" beside B1 and B2)
+// train and code like any other: the broad code is one more label, sharing B's group output.
+TEST(HierarchyTest, LabelsAtMixedLevelsTrain) {
+  const data::CodeList codes = TestCodeList();
+  data::Dataset ds = TestDataset(30);
+  for (size_t i = 0; i < ds.records.size(); i += 7) {
+    if (ds.records[i].label[0] == 'B') ds.records[i].label = "B";
+  }
+  auto trained = Train(ds, TestOptions(), &codes);
+  ASSERT_TRUE(trained.ok()) << trained.status().ToString();
+  auto model = BuildModel(std::move(*trained));
+  ASSERT_TRUE(model.ok()) << model.status().ToString();
+  EXPECT_GE((*model)->FindLabel("B"), 0);
+  const Prediction p = PredictText(*model, "apple orchard growing trees");
+  EXPECT_EQ((*model)->label(static_cast<size_t>(p.top[0].label)), "A1");
+  // Saved and loaded, the model's output map is still a valid tree.
+  const std::string path = ::testing::TempDir() + "/mixed_levels.stc";
+  ASSERT_TRUE(SaveModel((*model)->data(), path).ok());
+  EXPECT_TRUE(LoadModel(path).ok());
+}
+
 TEST(HierarchyTest, LabelLevelDecisionWhenConfident) {
   const data::CodeList codes = TestCodeList();
   auto trained = Train(TestDataset(50), TestOptions(), &codes);

@@ -4,7 +4,9 @@
 #include <httplib.h>
 #include <signal.h>
 
+#include <algorithm>
 #include <chrono>
+#include <map>
 #include <thread>
 
 #include "cli_harness.h"
@@ -422,6 +424,183 @@ TEST_F(ServerCliTest, ServesCodesWithAuthLimitsMetricsAndHotModelSwap) {
   // The promotions through the API are audited as the API user.
   const RunResult audit = Sc({"audit", "list", ws_, "--json"});
   EXPECT_NE(audit.out.find("\"actor\": \"root\""), std::string::npos) << audit.out.substr(0, 3000);
+}
+
+// The clerical review queue end to end: referred records and (audit_rate = 1) a blind audit
+// sample of auto-coded ones reach the queue through the background writer; coders decide, skip,
+// escalate; a disagreeing second coding goes to adjudication; a supervisor resolves; the
+// decisions become a feedback snapshot that `train` accepts beside the training snapshot.
+TEST_F(ServerCliTest, ReviewQueueDecisionsAdjudicationAndFeedbackExport) {
+  std::string toml = ReadFile(fs::path(ws_) / "statcoder.toml");
+  const size_t at = toml.find("audit_rate = 0.02");
+  ASSERT_NE(at, std::string::npos);
+  toml.replace(at, 17, "audit_rate = 1.0");
+  // A low target precision makes the small model auto-code some records, to be sampled.
+  const size_t training_at = toml.find("target_precision = ", toml.find("[training]"));
+  ASSERT_NE(training_at, std::string::npos);
+  toml.replace(training_at, toml.find('\n', training_at) - training_at, "target_precision = 0.8");
+  WriteFile(fs::path(ws_) / "statcoder.toml", toml);
+  const std::string training =
+      Json(Sc({"ingest", ws_, train_, "--kind", "training", "--json"})).value("id", "");
+  const std::string version = Json(Sc({"train", ws_, "--snapshot", training, "--json", "--quiet"}))
+                                  .value("model_version", "");
+  ASSERT_FALSE(version.empty());
+  const std::string admin = AddUser("root", "admin");
+  const std::string meg = AddUser("meg", "methodologist");
+  const std::string cod = AddUser("cod", "coder");
+  const std::string viewer = AddUser("vic", "viewer");
+  ServeProcess server({ws_, "--auth-failures-per-minute", "100000"}, dir_);
+  ASSERT_GT(server.port(), 0);
+  Reply r = Send(server, "POST", "/v1/models/" + version + "/promote", admin,
+                 R"({"force": true, "reason": "test"})");
+  ASSERT_EQ(r.status, 200) << r;
+
+  // Training records are mostly auto-coded (audit samples), unseen ones mostly referred.
+  json records = json::array();
+  for (const std::string& file : {train_, other_}) {
+    const Table t = ParseTsv(ReadFile(file));
+    for (size_t i = 1; i <= 30; ++i) records.push_back({{"id", t[i][0]}, {"title", t[i][1]}});
+  }
+  r = Send(server, "POST", "/v1/code", cod, json({{"records", records}}).dump());
+  ASSERT_EQ(r.status, 200) << r;
+  std::map<std::string, std::string> auto_code;
+  size_t referred = 0, sampled = 0;
+  for (const json& res : r.j["results"]) {
+    if (res["decision"] == "review") ++referred;
+    if (res["decision"] == "auto") ++sampled;
+    auto_code[res["id"].get<std::string>()] = res["code"].get<std::string>();
+  }
+  EXPECT_EQ(r.j["queued_for_review"], referred + sampled) << r;
+  ASSERT_GE(referred, 4u) << r;
+  ASSERT_GE(sampled, 2u) << r;
+
+  // Viewers may read the statistics but not take items.
+  r = Send(server, "GET", "/v1/review/next", viewer);
+  EXPECT_EQ(r.status, 403) << r;
+  EXPECT_EQ(Send(server, "GET", "/v1/review/stats", viewer).status, 200);
+  EXPECT_EQ(Send(server, "GET", "/v1/review/next?queue=supervisor", cod).status, 403);
+
+  // The writer commits within ~100 ms.
+  json item;
+  for (int i = 0; i < 100 && item.is_null(); ++i) {
+    r = Send(server, "GET", "/v1/review/next", cod);
+    ASSERT_EQ(r.status, 200) << r;
+    item = r.j["item"];
+    if (item.is_null()) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  ASSERT_FALSE(item.is_null()) << "no review item appeared";
+  const std::string first_path = "/v1/review/" + std::to_string(item["id"].get<int64_t>());
+  r = Send(server, "POST", first_path + "/decision", cod, R"({"action": "code", "code": "XX"})");
+  EXPECT_EQ(r.status, 400) << r;
+  r = Send(server, "POST", first_path + "/decision", cod, R"({"action": "maybe"})");
+  EXPECT_EQ(r.status, 400) << r;
+  r = Send(server, "POST", first_path + "/decision", meg, R"({"action": "uncodable"})");
+  EXPECT_EQ(r.status, 409) << r;  // leased to cod
+  r = Send(server, "POST", first_path + "/decision", cod,
+           R"({"action": "adjudicate", "code": "11-2021"})");
+  EXPECT_EQ(r.status, 403) << r;
+  EXPECT_EQ(Send(server, "POST", "/v1/review/999999/decision", cod, R"({"action": "skip"})").status,
+            404);
+
+  std::vector<std::string> referred_actions = {"code", "skip", "escalate", "uncodable"};
+  std::vector<std::string> audit_actions = {"disagree", "agree"};
+  size_t expected_feedback = 0, decided = 0;
+  while (!item.is_null() && (!referred_actions.empty() || !audit_actions.empty())) {
+    const std::string path = "/v1/review/" + std::to_string(item["id"].get<int64_t>());
+    const std::string rid = item["record_id"].get<std::string>();
+    json decision = {{"action", "skip"}};
+    std::string want_status = "open";
+    if (item["kind"] == "referred") {
+      EXPECT_FALSE(item["blind"].get<bool>());
+      ASSERT_FALSE(item["suggestions"].empty()) << item;
+      EXPECT_LE(item["suggestions"].size(), 5u);
+      EXPECT_TRUE(item["suggestions"][0].contains("probability")) << item;
+      if (!referred_actions.empty()) {
+        const std::string a = referred_actions.front();
+        referred_actions.erase(referred_actions.begin());
+        decision = {{"action", a}, {"comment", "checked"}};
+        if (a == "code") decision["code"] = item["suggestions"][0]["code"];
+        want_status = a == "code" || a == "uncodable" ? "decided"
+                      : a == "escalate"               ? "escalated"
+                                                      : "open";
+        expected_feedback += a == "code" || a == "escalate";  // escalated: adjudicated later
+      }
+    } else {
+      EXPECT_EQ(item["kind"], "audit_sample");
+      EXPECT_TRUE(item["blind"].get<bool>()) << item;
+      EXPECT_TRUE(item["suggestions"].empty()) << item;
+      EXPECT_FALSE(item.contains("model")) << item;  // the model's code is hidden
+      auto next = std::find(audit_actions.begin(), audit_actions.end(), "agree");
+      if (next == audit_actions.end()) next = audit_actions.begin();
+      if (next != audit_actions.end()) {
+        const bool agree = *next == "agree";
+        audit_actions.erase(next);
+        std::string mine = auto_code[rid];
+        if (!agree) {
+          mine = mine.rfind("11-2", 0) == 0 ? "53-1042" : "11-2021";
+        } else {
+          // Agreeing with a partial (rolled-up) auto code: a detailed code below it.
+          for (json node = json{{"children", json::array({mine})}}; !node["children"].empty();) {
+            mine = node["children"][0].get<std::string>();
+            node = Send(server, "GET", "/v1/codelist/" + mine, cod).j;
+          }
+        }
+        decision = {{"action", "code"}, {"code", mine}};
+        want_status = agree ? "decided" : "adjudication";
+        ++expected_feedback;
+      }
+    }
+    r = Send(server, "POST", path + "/decision", cod, decision.dump());
+    ASSERT_EQ(r.status, 200) << r << " " << decision;
+    EXPECT_EQ(r.j["status"], want_status) << decision;
+    if (decision["action"] != "skip") ++decided;
+    r = Send(server, "GET", "/v1/review/next", cod);
+    ASSERT_EQ(r.status, 200) << r;
+    item = r.j["item"];
+  }
+  EXPECT_TRUE(referred_actions.empty());
+  EXPECT_TRUE(audit_actions.empty());
+
+  // The supervisor queue: the escalated item and the disagreeing audit sample, with the
+  // model's code and the decisions so far; adjudicated, they close.
+  for (int i = 0; i < 2; ++i) {
+    r = Send(server, "GET", "/v1/review/next?queue=supervisor", meg);
+    ASSERT_EQ(r.status, 200) << r;
+    const json s = r.j["item"];
+    ASSERT_FALSE(s.is_null()) << r;
+    EXPECT_TRUE(s["status"] == "escalated" || s["status"] == "adjudication") << s;
+    EXPECT_TRUE(s["model"].contains("code")) << s;
+    EXPECT_FALSE(s["decisions"].empty()) << s;
+    r = Send(server, "POST", "/v1/review/" + std::to_string(s["id"].get<int64_t>()) + "/decision",
+             meg, json({{"action", "adjudicate"}, {"code", s["model"]["top"][0]["code"]}}).dump());
+    ASSERT_EQ(r.status, 200) << r;
+    EXPECT_EQ(r.j["status"], "closed");
+  }
+  r = Send(server, "GET", "/v1/review/next?queue=supervisor", meg);
+  EXPECT_TRUE(r.j["item"].is_null()) << r;
+
+  r = Send(server, "GET", "/v1/review/stats", cod);
+  ASSERT_EQ(r.status, 200) << r;
+  EXPECT_EQ(r.j["user"], "cod");
+  EXPECT_GE(r.j["user_today"].get<size_t>(), decided) << r;
+  EXPECT_EQ(r.j["decisions_by_coder"]["meg"]["adjudicate"], 2) << r;
+  EXPECT_FALSE(r.j["queue"].empty()) << r;
+  EXPECT_EQ(server.Stop(), 0);
+
+  // The decisions as a feedback snapshot, usable for retraining beside the training data.
+  const json exported = Json(Sc({"review", "export", ws_, "--json"}));
+  EXPECT_EQ(exported.value("kind", ""), "feedback") << exported;
+  EXPECT_EQ(exported.value("transformation", ""), "review export") << exported;
+  EXPECT_EQ(exported.value("items", 0u), expected_feedback) << exported;
+  const std::string feedback = exported.value("id", "");
+  ASSERT_FALSE(feedback.empty());
+  const RunResult retrain =
+      Sc({"train", ws_, "--snapshot", training + "," + feedback, "--json", "--quiet"});
+  EXPECT_EQ(retrain.exit_code, 0) << retrain;
+  const json stats = Json(Sc({"review", "stats", ws_, "--json"}));
+  EXPECT_TRUE(stats.contains("queue")) << stats;
+  EXPECT_NE(Sc({"audit", "list", ws_, "--json"}).out.find("review_export"), std::string::npos);
+  EXPECT_EQ(Json(Sc({"audit", "verify", ws_, "--json"})).value("ok", false), true);
 }
 
 }  // namespace

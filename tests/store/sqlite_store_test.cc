@@ -385,16 +385,133 @@ TEST_F(SqliteStoreTest, Version1CatalogIsMigratedKeepingItsRows) {
     auto store = Open();
     ASSERT_TRUE(store->InsertSnapshot(Snapshot("s1")).ok());
   }
-  // What statcoder 0.2 wrote: schema version 1, no users table.
+  // What statcoder 0.2 wrote: schema version 1, no users table, no review queue.
   ASSERT_EQ(RawExec(path_,
-                    "DROP TABLE users; UPDATE meta SET value = 1 WHERE key = 'schema_version'"),
+                    "DROP TABLE users; DROP TABLE review_decisions; DROP TABLE review_items; "
+                    "UPDATE meta SET value = 1 WHERE key = 'schema_version'"),
             SQLITE_OK);
   auto store = Open(false);
   ASSERT_NE(store, nullptr);
-  EXPECT_EQ(store->SchemaVersion(), 2);
+  EXPECT_EQ(store->SchemaVersion(), 3);
+  EXPECT_TRUE(store->ListReviewItems()->empty());
   EXPECT_EQ(Fields(**store->FindSnapshot("s1")), Fields(Snapshot("s1")));
   EXPECT_TRUE(store->ListUsers()->empty());
   EXPECT_TRUE(store->InsertUser(User("ann", "t1")).ok());
+}
+
+auto Fields(const ReviewItemRow& r) {
+  return std::tie(r.id, r.created_at, r.kind, r.record, r.record_id, r.model_version, r.suggestions,
+                  r.status, r.assigned_to, r.assigned_at);
+}
+auto Fields(const ReviewDecisionRow& r) {
+  return std::tie(r.id, r.item_id, r.coder, r.time, r.action, r.code, r.comment,
+                  r.suggestions_shown, r.blind);
+}
+
+ReviewItemRow Item(const std::string& kind, const std::string& record_id) {
+  return {.created_at = "2026-11-29T10:00:00Z",
+          .kind = kind,
+          .record = {{"title", "Sales Mänager"}, {"id", record_id}},
+          .record_id = record_id,
+          .model_version = "v1",
+          .suggestions = {{"top", {{{"code", "11"}, {"probability", 0.5}}}},
+                          {"code", "11"},
+                          {"decision", "review"},
+                          {"reason", "below_threshold"}},
+          .status = "open",
+          .assigned_to = "",
+          .assigned_at = ""};
+}
+
+TEST_F(SqliteStoreTest, ReviewItemsLeaseAndDecisions) {
+  auto store = Open();
+  auto ids = store->InsertReviewItems(
+      {Item("referred", "r1"), Item("audit_sample", "r2"), Item("referred", "r3")});
+  ASSERT_TRUE(ids.ok()) << ids.status().ToString();
+  ASSERT_EQ(*ids, (std::vector<int64_t>{1, 2, 3}));
+  ReviewItemRow expected = Item("audit_sample", "r2");
+  expected.id = 2;
+  EXPECT_EQ(Fields(**store->FindReviewItem(2)), Fields(expected));
+  EXPECT_FALSE(store->FindReviewItem(9)->has_value());
+
+  // Oldest free item first; the holder gets its own item again; others get the next one.
+  const std::vector<std::string> open = {"open"};
+  auto a = store->LeaseReviewItem(open, "ann", "2026-11-29T10:01:00Z", "2026-11-29T09:31:00Z");
+  ASSERT_TRUE(a.ok() && a->has_value()) << a.status().ToString();
+  EXPECT_EQ((*a)->id, 1);
+  EXPECT_EQ((*a)->assigned_to, "ann");
+  EXPECT_EQ((*a)->assigned_at, "2026-11-29T10:01:00Z");
+  EXPECT_EQ(
+      (**store->LeaseReviewItem(open, "ann", "2026-11-29T10:01:30Z", "2026-11-29T09:31:00Z")).id,
+      1);
+  EXPECT_EQ(
+      (**store->LeaseReviewItem(open, "bob", "2026-11-29T10:02:00Z", "2026-11-29T09:32:00Z")).id,
+      2);
+  // Once ann's lease has expired, item 1 goes to whoever asks.
+  EXPECT_EQ(
+      (**store->LeaseReviewItem(open, "cat", "2026-11-29T11:00:00Z", "2026-11-29T10:30:00Z")).id,
+      1);
+
+  ASSERT_TRUE(store->UpdateReviewItem(1, "decided", "", "").ok());
+  ASSERT_TRUE(store->UpdateReviewItem(2, "adjudication", "", "").ok());
+  EXPECT_EQ(store->UpdateReviewItem(7, "decided", "", "").code(), StatusCode::kNotFound);
+  EXPECT_EQ((**store->LeaseReviewItem({"adjudication", "escalated"}, "sue", "t2", "t0")).id, 2);
+  auto last = store->LeaseReviewItem(open, "dan", "2026-11-29T12:00:00Z", "2026-11-29T11:30:00Z");
+  EXPECT_EQ((**last).id, 3);
+  EXPECT_FALSE(store->LeaseReviewItem(open, "eve", "2026-11-29T12:00:00Z", "2026-11-29T11:30:00Z")
+                   ->has_value());
+  auto items = store->ListReviewItems();
+  ASSERT_EQ(items->size(), 3u);
+  EXPECT_EQ((*items)[0].status, "decided");
+  EXPECT_EQ((*items)[0].assigned_to, "");
+
+  ReviewDecisionRow d{.item_id = 1,
+                      .coder = "ann",
+                      .time = "2026-11-29T10:03:00Z",
+                      .action = "code",
+                      .code = "11",
+                      .comment = "clear",
+                      .suggestions_shown = {{{"code", "11"}, {"probability", 0.5}}},
+                      .blind = false};
+  auto id = store->InsertReviewDecision(d);
+  ASSERT_TRUE(id.ok()) << id.status().ToString();
+  d.id = *id;
+  ReviewDecisionRow blind = d;
+  blind.item_id = 2;
+  blind.blind = true;
+  blind.suggestions_shown = nlohmann::json::array();
+  blind.id = *store->InsertReviewDecision(blind);
+  d.item_id = 99;
+  EXPECT_EQ(store->InsertReviewDecision(d).status().code(), StatusCode::kNotFound);
+  d.item_id = 1;
+  auto on1 = store->ListReviewDecisions(1);
+  ASSERT_EQ(on1->size(), 1u);
+  EXPECT_EQ(Fields((*on1)[0]), Fields(d));
+  auto all = store->ListReviewDecisions(-1);
+  ASSERT_EQ(all->size(), 2u);
+  EXPECT_EQ(Fields((*all)[1]), Fields(blind));
+  // Decisions are evidence: the shell cannot quietly rewrite them.
+  EXPECT_NE(RawExec(path_, "UPDATE review_decisions SET code = '99'"), SQLITE_OK);
+}
+
+TEST_F(SqliteStoreTest, SkippedReviewItemGoesToOthers) {
+  auto store = Open();
+  ASSERT_TRUE(store->InsertReviewItems({Item("referred", "r1")}).ok());
+  const std::vector<std::string> open = {"open"};
+  ASSERT_EQ((**store->LeaseReviewItem(open, "amy", "2026-11-29T10:00:00Z", "")).id, 1);
+  ASSERT_TRUE(store
+                  ->InsertReviewDecision({.item_id = 1,
+                                          .coder = "amy",
+                                          .time = "2026-11-29T10:01:00Z",
+                                          .action = "skip",
+                                          .code = "",
+                                          .comment = "",
+                                          .suggestions_shown = nlohmann::json::array(),
+                                          .blind = false})
+                  .ok());
+  ASSERT_TRUE(store->UpdateReviewItem(1, "open", "", "").ok());
+  EXPECT_FALSE(store->LeaseReviewItem(open, "amy", "2026-11-29T10:02:00Z", "")->has_value());
+  EXPECT_EQ((**store->LeaseReviewItem(open, "bob", "2026-11-29T10:02:00Z", "")).id, 1);
 }
 
 TEST_F(SqliteStoreTest, AuditAppendsChainAndVerify) {

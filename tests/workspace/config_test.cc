@@ -85,6 +85,10 @@ disagreement_probability = 0.75
 [ingest]
 max_reject_share = 0.01
 max_field_bytes = 1024
+
+[review]
+audit_rate = 0.5
+audit_seed = 7
 )";
 
 // Everything a WorkspaceConfig holds, for comparing two of them.
@@ -115,6 +119,7 @@ nlohmann::json ToJson(const WorkspaceConfig& c) {
         optional(c.gates.max_ece), c.gates.allow_flagged_subgroups, c.gates.require_ethics}},
       {"kb", c.kb.disagreement_probability},
       {"ingest", {c.ingest.max_reject_share, c.ingest.max_field_bytes}},
+      {"review", {c.review.audit_rate, c.review.audit_seed}},
   };
 }
 
@@ -193,6 +198,8 @@ TEST(ConfigTest, FullConfigSetsEveryField) {
   EXPECT_TRUE(c.gates.allow_flagged_subgroups);
   EXPECT_FALSE(c.gates.require_ethics);
   EXPECT_EQ(c.kb.disagreement_probability, 0.75);
+  EXPECT_EQ(c.review.audit_rate, 0.5);
+  EXPECT_EQ(c.review.audit_seed, 7u);
   EXPECT_EQ(c.ingest.max_reject_share, 0.01);
   EXPECT_EQ(c.ingest.max_field_bytes, 1024u);
 }
@@ -295,7 +302,7 @@ TEST(ConfigTest, UnknownTopLevelKeyIsAnErrorAtItsLine) {
   EXPECT_CONTAINS(s.message(), "statcoder.toml:2: unknown key 'gate_count'");
   EXPECT_CONTAINS(s.message(),
                   "known top-level keys: format_version, classification, "
-                  "schema, codelist, training, gates, kb, ingest");
+                  "schema, codelist, training, gates, kb, ingest, review");
 }
 
 TEST(ConfigTest, UnknownTableIsAnError) {
@@ -378,6 +385,7 @@ TEST(ConfigTest, OutOfRangeValuesAreErrors) {
                 "statcoder.toml:6: 'gates.min_accuracy' = 1.5 must be in [0, 1]"},
            Case{"[kb]\ndisagreement_probability = -0.1\n", "must be in [0, 1]"},
            Case{"[ingest]\nmax_field_bytes = 0\n", "must be in 1..16777216"},
+           Case{"[review]\naudit_rate = 1.5\n", "must be in [0, 1]"},
        }) {
     const core::Status s = ParseError(Minimal(t.extra));
     EXPECT_EQ(s.code(), StatusCode::kInvalidInput) << t.extra;

@@ -30,5 +30,6 @@ Command AddAuditCommand(CLI::App& app);
 // Server verbs (docs/cli.md, "Server").
 Command AddUsersCommand(CLI::App& app);
 Command AddServeCommand(CLI::App& app);
+Command AddReviewCommand(CLI::App& app);
 
 }  // namespace statcoder::cli

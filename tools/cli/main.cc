@@ -23,6 +23,7 @@ int main(int argc, char** argv) {
     commands.push_back(add(app));
   }
   commands.push_back(AddUsersCommand(app));
+  commands.push_back(AddReviewCommand(app));
   commands.push_back(AddServeCommand(app));
   try {
     app.parse(argc, argv);

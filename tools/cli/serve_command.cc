@@ -89,6 +89,12 @@ Command AddServeCommand(CLI::App& app) {
   sub->add_option("--poll-interval-ms", o.poll_interval_ms,
                   "How often the production model, knowledge base and users are re-read")
       ->capture_default_str();
+  sub->add_option("--review-lease-minutes", o.review_lease_minutes,
+                  "Minutes GET /v1/review/next reserves an item for its coder")
+      ->capture_default_str();
+  sub->add_option("--review-flush-ms", o.review_flush_ms,
+                  "How often queued review items are committed (lost on a crash before)")
+      ->capture_default_str();
   sub->add_option("--access-log", o.access_log, "JSON-lines access log file (default: stderr)");
   return {sub, [f] {
             const core::Status s = RunServe(*f);

@@ -1,0 +1,90 @@
+// The clerical review queue (docs/server.md, "Review queue"): records the server referred, and
+// auto-coded ones drawn for blind second coding, wait in the catalog (store::ReviewItemRow)
+// until a coder decides. This module holds what a decision does to an item, the queue's
+// statistics and the export of the decided items as a feedback snapshot for retraining; the
+// server (routes, leases) and the CLI (`statcoder review`) are thin layers over it.
+//
+//   ASSIGN_OR_RETURN(DecisionOutcome o, ApplyDecision(ws->store(), id, request, codes.get()));
+//   ASSIGN_OR_RETURN(ExportResult r, ExportFeedback(*ws, {.since = "2026-11-01"}));
+//
+// Thread-safety: functions of one store or Workspace, which is used by one thread.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "core/result.h"
+#include "data/code_list.h"
+#include "lake/snapshot.h"
+#include "store/metadata_store.h"
+#include "workspace/workspace.h"
+
+namespace statcoder::review {
+
+inline constexpr char kReferred[] = "referred";
+inline constexpr char kAuditSample[] = "audit_sample";
+// Suggestions shown to a coder of a referred item.
+inline constexpr size_t kShownSuggestions = 5;
+
+// An audit sample is coded blind until adjudication: showing the model's code would anchor the
+// second coder and the measured accuracy would be biased upwards.
+bool IsBlind(const store::ReviewItemRow& item, bool supervisor_view);
+
+// What the coder sees of the model: the top kShownSuggestions [{"code", "probability"}], or []
+// for a blind item.
+nlohmann::json ShownSuggestions(const store::ReviewItemRow& item, bool supervisor_view);
+
+struct DecisionRequest {
+  std::string action;  // code, uncodable, skip, escalate, adjudicate
+  std::string code;    // required for code and adjudicate
+  std::string comment;
+  std::string coder;
+  bool supervisor = false;  // methodologist or admin: may adjudicate
+  std::string time;         // UTC ISO 8601
+};
+
+struct DecisionOutcome {
+  store::ReviewItemRow item;  // after the decision
+  int64_t decision_id = 0;
+};
+
+// Records the decision and moves the item, in one transaction:
+//   code, uncodable on an open item leased to the coder → decided; on an audit sample whose
+//     auto code is neither the code nor above it in `codes` (or uncodable) → adjudication;
+//   skip → stays open, lease released; escalate → escalated;
+//   adjudicate (supervisor) on an escalated or adjudication item → closed.
+// Errors: kInvalidArgument (unknown action, missing code, code not in `codes` when given),
+// kNotFound (no such item), kFailedPrecondition (wrong status, leased to someone else, not a
+// supervisor).
+core::Result<DecisionOutcome> ApplyDecision(store::MetadataStore& store, int64_t item_id,
+                                            const DecisionRequest& request,
+                                            const data::CodeList* codes);
+
+// {"queue": [{"kind", "status", "items"}], "decisions_by_coder": {coder: {action: n, "total"}},
+//  "user": user, "user_today": decisions by `user` whose time starts with `today` (YYYY-MM-DD)}.
+core::Result<nlohmann::json> ReviewStats(store::MetadataStore& store, const std::string& user,
+                                         const std::string& today);
+
+// The final code of an item for retraining: the adjudicated code of a closed item, the coded
+// one of a decided item; empty when there is none (uncodable, still open).
+std::string FinalCode(const store::ReviewItemRow& item,
+                      const std::vector<store::ReviewDecisionRow>& decisions);
+
+struct ExportOptions {
+  std::string since;  // only items whose final decision is at or after this UTC time; "" all
+};
+
+struct ExportResult {
+  lake::IngestResult snapshot;
+  size_t items = 0;  // items exported (before validation against the schema)
+};
+
+// Writes the items with a final code as a feedback snapshot (kind feedback, transformation
+// "review export", data source "review decisions", no parents): each item's record with the
+// workspace schema's label field set to the final code. Audited as review_export.
+// kFailedPrecondition when there is nothing to export.
+core::Result<ExportResult> ExportFeedback(workspace::Workspace& ws, const ExportOptions& options);
+
+}  // namespace statcoder::review
