@@ -241,6 +241,22 @@ inline json ParseJson(const std::string& s) {
   }
 }
 
+// Two training files cut from the bundled example for workspace tests: its first 900 records
+// (`first`) and the next 599 (`second`); small, so that training takes a moment.
+struct OnetSubsets {
+  std::string first, second;
+};
+inline OnetSubsets WriteOnetSubsets(const fs::path& dir) {
+  const Table all = ParseTsv(ReadFile(kOnet / "train.tsv"));
+  Table first = {all[0]}, second = {all[0]};
+  for (size_t i = 1; i < all.size(); ++i) (i <= 900 ? first : second).push_back(all[i]);
+  second.resize(600);
+  OnetSubsets out{(dir / "train_small.tsv").string(), (dir / "train_other.tsv").string()};
+  WriteFile(out.first, ToTsv(first));
+  WriteFile(out.second, ToTsv(second));
+  return out;
+}
+
 // A model trained once for a whole test suite (training is the slow part) in its own temporary
 // folder, which goes with it. `train_args` are the flags after "train", without --out.
 struct SuiteModel {

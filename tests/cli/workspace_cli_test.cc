@@ -18,15 +18,9 @@ class WorkspaceCliTest : public ::testing::Test {
   void SetUp() override {
     dir_ = MakeTempDir();
     ws_ = (dir_ / "ws").string();
-    // A small training file (fast training) and its complement, from the bundled example.
-    const Table all = ParseTsv(ReadFile(kOnet / "train.tsv"));
-    Table small = {all[0]}, other = {all[0]};
-    for (size_t i = 1; i < all.size(); ++i) (i <= 900 ? small : other).push_back(all[i]);
-    other.resize(600);
-    train_ = (dir_ / "train_small.tsv").string();
-    other_ = (dir_ / "train_other.tsv").string();
-    WriteFile(train_, ToTsv(small));
-    WriteFile(other_, ToTsv(other));
+    const OnetSubsets files = WriteOnetSubsets(dir_);
+    train_ = files.first;
+    other_ = files.second;
   }
   void TearDown() override {
     std::error_code ec;

@@ -126,14 +126,9 @@ class ServerCliTest : public ::testing::Test {
   void SetUp() override {
     dir_ = MakeTempDir();
     ws_ = (dir_ / "ws").string();
-    const Table all = ParseTsv(ReadFile(kOnet / "train.tsv"));
-    Table small = {all[0]}, other = {all[0]};
-    for (size_t i = 1; i < all.size(); ++i) (i <= 900 ? small : other).push_back(all[i]);
-    other.resize(600);
-    train_ = (dir_ / "train_small.tsv").string();
-    other_ = (dir_ / "train_other.tsv").string();
-    WriteFile(train_, ToTsv(small));
-    WriteFile(other_, ToTsv(other));
+    const OnetSubsets files = WriteOnetSubsets(dir_);
+    train_ = files.first;
+    other_ = files.second;
     const RunResult r = Sc({"init", ws_, "--codelist", (kOnet / "soc2018_codelist.tsv").string(),
                             "--schema", "text=title;label=soc2018;id=id"});
     ASSERT_EQ(r.exit_code, 0) << r;
