@@ -8,6 +8,7 @@
 #include <map>
 #include <unordered_map>
 
+#include "core/utc_time.h"
 #include "core/build_info.h"
 #include "core/random.h"
 #include "core/version.h"
@@ -40,15 +41,6 @@ std::string Title(const model::Model& m, const std::string& code) {
   if (codes == nullptr) return "";
   const int32_t n = codes->Find(code);
   return n < 0 ? "" : codes->node(n).title;
-}
-
-std::string UtcNow() {
-  const std::time_t t = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
 }
 
 // Class ids of the true codes: a label's index, or an id past the labels for a code the
@@ -600,7 +592,7 @@ core::Result<nlohmann::json> BuildQualityReport(const ReportInputs& in,
   const std::string path_name = ds.path.substr(ds.path.find_last_of('/') + 1);
   return json{{"format", "statcoder-quality-report"},
               {"format_version", 1},
-              {"generated_at", UtcNow()},
+              {"generated_at", core::UtcNow()},
               {"warnings", EvaluationWarnings(m, ds.content_hash)},
               {"model",
                {{"version_id", m.version_id()},

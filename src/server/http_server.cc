@@ -20,6 +20,7 @@
 #include <thread>
 #include <vector>
 
+#include "core/utc_time.h"
 #include "core/random.h"
 #include "data/dataset.h"
 #include "kb/knowledge_base.h"
@@ -48,16 +49,6 @@ struct WorkspaceConfigView {
   double audit_rate = 0;
   uint64_t audit_seed = 0;
 };
-
-// UTC ISO 8601 with seconds, as the catalog stores times.
-std::string UtcTime(std::chrono::system_clock::time_point t) {
-  const std::time_t secs = std::chrono::system_clock::to_time_t(t);
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
 
 // The model in service: immutable once built, shared by the requests that use it.
 struct Served {
@@ -860,12 +851,13 @@ struct HttpServer::Impl {
                         : std::vector<std::string>{"open"};
     ASSIGN_OR_RETURN(
         std::optional<store::ReviewItemRow> item,
-        ws->store().LeaseReviewItem(statuses, user.name, UtcTime(now), UtcTime(now - lease)));
+        ws->store().LeaseReviewItem(statuses, user.name, core::UtcTime(now),
+                                    core::UtcTime(now - lease)));
     if (!item) {
       SendJson(res, {{"item", nullptr}});
       return core::Status::Ok();
     }
-    json j = ItemJson(*item, supervisor_view, UtcTime(now + lease));
+    json j = ItemJson(*item, supervisor_view, core::UtcTime(now + lease));
     if (supervisor_view) {
       ASSIGN_OR_RETURN(std::vector<store::ReviewDecisionRow> decisions,
                        ws->store().ListReviewDecisions(item->id));

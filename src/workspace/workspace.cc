@@ -11,6 +11,7 @@
 
 #include "core/content_hash.h"
 #include "core/file_util.h"
+#include "core/utc_time.h"
 #include "store/sqlite_store.h"
 
 namespace statcoder::workspace {
@@ -74,14 +75,7 @@ std::string CurrentActor(const std::string& explicit_actor) {
   return "uid:" + std::to_string(::geteuid());
 }
 
-std::string UtcNow() {
-  const std::time_t now = std::time(nullptr);
-  std::tm tm{};
-  ::gmtime_r(&now, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
+std::string UtcNow() { return core::UtcNow(); }
 
 Workspace::Workspace(std::string root, WorkspaceConfig config,
                      std::unique_ptr<store::MetadataStore> store, std::string actor)
