@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
-# Installs every build, test and run dependency of statcoder from Debian 12 (bookworm) packages.
-# Nothing is downloaded from anywhere but the Debian archive configured in /etc/apt.
+# Installs every build, test and run dependency of statcoder from Debian 12 (bookworm) packages,
+# and the review page's browser test's one npm package (playwright-core, pinned by
+# tests/browser/review_page/package-lock.json; `npm ci`, no browser download). Nothing else is
+# downloaded from anywhere but the Debian archive configured in /etc/apt and the npm registry.
 #
 #   scripts/install-deps.sh           # what building, testing and the demo need
 #   scripts/install-deps.sh --bench   # also the peers the benchmark compares against (fastText, scikit-learn)
 #
 # Idempotent: when every package is already installed it only says so (no apt-get update, no root
 # needed). Otherwise it runs `apt-get update` then `apt-get install` non-interactively, through
-# sudo when not root.
+# sudo when not root. `npm ci` runs only when the test's node_modules is missing.
 set -euo pipefail
 
 packages=(
@@ -25,11 +27,15 @@ packages=(
   python3                                            # Debian's /usr/bin/python3 for scripts/*.py
   pybind11-dev python3-dev python3-numpy python3-pandas python3-dask python3-distributed python3-pytest  # Python package (python/) and its tests
   libjs-chart.js                                     # Chart.js, inlined into report.html
-  chromium                                           # headless browser test of report.html
+  chromium                                           # headless browser tests (report.html, review page)
+  nodejs                                             # Playwright for the review page's browser test
 )
+# Debian's nodejs comes without npm; other builds of nodejs (e.g. NodeSource's, also named nodejs)
+# bundle it and conflict with Debian's npm package, so npm is only asked for when missing.
+command -v npm >/dev/null || packages+=(npm)
 bench_packages=(fasttext python3-sklearn python3-numpy wrk)
 
-usage() { sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; }
 for arg in "$@"; do
   case "$arg" in
     --bench) packages+=("${bench_packages[@]}") ;;
@@ -43,8 +49,17 @@ for p in "${packages[@]}"; do
   status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
   [[ "$status" == "install ok installed" ]] || missing+=("$p")
 done
+# The review page's browser test: playwright-core as its package-lock.json pins it.
+review_page_test=$(cd "$(dirname "$0")/.." && pwd)/tests/browser/review_page
+npm_ci() {
+  [[ -d "$review_page_test/node_modules/playwright-core" ]] && return 0
+  echo "install-deps: npm ci in $review_page_test"
+  (cd "$review_page_test" && npm ci --no-audit --no-fund --loglevel=error)
+}
+
 if ((${#missing[@]} == 0)); then
   echo "install-deps: all ${#packages[@]} packages already installed"
+  npm_ci
   exit 0
 fi
 
@@ -62,4 +77,5 @@ apt_env=(env DEBIAN_FRONTEND=noninteractive)
 echo "install-deps: installing ${missing[*]}"
 "${sudo[@]}" "${apt_env[@]}" apt-get update -q
 "${sudo[@]}" "${apt_env[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}" </dev/null
+npm_ci
 echo "install-deps: done"

@@ -214,7 +214,16 @@ core::Result<ExportResult> ExportFeedback(workspace::Workspace& ws, const Export
   lake::IngestOptions io;
   io.kind = "feedback";
   io.data_source = "review decisions";
-  io.transformation = "review export";
+  // Lineage: the records came over the API or from coded batches, not from a snapshot, so the
+  // link back is the models that referred them (each model names its training snapshots).
+  std::map<std::string, size_t> by_model;
+  for (const auto& [item, code] : chosen) ++by_model[item->model_version];
+  io.transformation = "review export of items referred by model";
+  if (by_model.size() > 1) io.transformation += "s";
+  for (const auto& [version, n] : by_model) {
+    io.transformation += (&version == &by_model.begin()->first ? " " : ", ") + version + " (" +
+                         std::to_string(n) + ")";
+  }
   ExportResult out;
   out.items = chosen.size();
   const std::string source =

@@ -82,7 +82,8 @@ struct ExportResult {
 };
 
 // Writes the items with a final code as a feedback snapshot (kind feedback, transformation
-// "review export", data source "review decisions", no parents): each item's record with the
+// "review export of items referred by model V (n), ..." naming the models that referred them, data
+// source "review decisions", no parents): each item's record with the
 // workspace schema's label field set to the final code. Audited as review_export.
 // kFailedPrecondition when there is nothing to export.
 core::Result<ExportResult> ExportFeedback(workspace::Workspace& ws, const ExportOptions& options);

@@ -30,7 +30,9 @@
 #include "registry/model_registry.h"
 #include "review/review_queue.h"
 #include "server/auth.h"
+#include "server/code_request.h"
 #include "server/metrics.h"
+#include "server/web_routes.h"
 #include "workspace/workspace.h"
 
 namespace statcoder::server {
@@ -158,6 +160,10 @@ core::Result<json> ParseBody(const std::string& body) {
 
 // The request's records as a data::Table, validated by DatasetFromTable exactly as records of a
 // data file are: every value a string, number or null (missing), fields by name.
+core::Result<data::Dataset> TableToDataset(data::Table table, const model::Model& m,
+                                           const std::string& id_field, size_t max_field_bytes);
+
+// Records of a parsed body (POST /v1/explain) as a Dataset the model reads.
 core::Result<data::Dataset> RecordsToDataset(const json& records, const model::Model& m,
                                              const std::string& id_field, size_t max_field_bytes) {
   data::Table table;
@@ -187,9 +193,15 @@ core::Result<data::Dataset> RecordsToDataset(const json& records, const model::M
     values.resize(records.size());
     table.values.push_back(std::move(values));
   }
+  return TableToDataset(std::move(table), m, id_field, max_field_bytes);
+}
+
+core::Result<data::Dataset> TableToDataset(data::Table table, const model::Model& m,
+                                           const std::string& id_field, size_t max_field_bytes) {
   // Ids are optional in a request: without the id field, records are numbered from 1.
-  const data::Schema schema =
-      model::SchemaFor(m, columns.count(id_field) ? id_field : std::string(), "");
+  const bool has_id =
+      std::find(table.header.begin(), table.header.end(), id_field) != table.header.end();
+  const data::Schema schema = model::SchemaFor(m, has_id ? id_field : std::string(), "");
   data::LoadOptions load;
   load.reader.max_field_bytes = max_field_bytes;
   auto ds = data::DatasetFromTable(std::move(table), schema, load, nullptr);
@@ -324,7 +336,16 @@ struct HttpServer::Impl {
   bool writer_stopping = false;               // guarded by pending_mu
   std::atomic<uint64_t> audit_draws{0};       // position in the audit sample's stream
 
-  explicit Impl(const ServerOptions& o) : options(o), limiter(o.auth_failures_per_minute) {}
+  // Batches of at least this many records are coded on batch_threads threads: one client with
+  // one large batch then uses the machine, while small requests (most of them) stay on theirs.
+  static constexpr size_t kParallelBatchRecords = 1000;
+  const int batch_threads;
+
+  explicit Impl(const ServerOptions& o)
+      : options(o),
+        limiter(o.auth_failures_per_minute),
+        batch_threads(static_cast<int>(std::clamp<unsigned>(std::thread::hardware_concurrency(), 1u,
+                                                            static_cast<unsigned>(o.threads)))) {}
 
   std::shared_ptr<const Served> Current() {
     std::lock_guard<std::mutex> lock(state_mu);
@@ -528,6 +549,15 @@ struct HttpServer::Impl {
                         "no route " + req.method + " " + req.path + "; see docs/server.md");
               break;
             case 413:
+              // The HTTP library caps form-encoded bodies at 8 KiB, whatever the body limit:
+              // a JSON body sent without its content type (curl -d, urllib) ends here.
+              if (req.get_header_value("Content-Type").find("x-www-form-urlencoded") !=
+                  std::string::npos) {
+                SendError(res, 413, core::StatusCodeName(core::StatusCode::kLimitExceeded),
+                          "form-encoded request bodies are limited to 8192 bytes; send JSON "
+                          "with 'Content-Type: application/json'");
+                break;
+              }
               SendError(res, 413, core::StatusCodeName(core::StatusCode::kLimitExceeded),
                         "request body larger than " + std::to_string(options.max_body_bytes) +
                             " bytes (--max-body-bytes)");
@@ -569,24 +599,18 @@ struct HttpServer::Impl {
 
   // ---- Routes ----
 
-  json ResultJson(const Served& s, const data::Record& r, const model::Prediction& p,
-                  int64_t kb_entry) const {
-    const model::Model& m = *s.model;
+  // What the review queue keeps of the model's answer for a referred record (the coder sees
+  // its top kShownSuggestions).
+  static json SuggestionsJson(const model::Model& m, const model::Prediction& p) {
     json top = json::array();
     for (const auto& t : p.top) {
       top.push_back({{"code", m.label(static_cast<size_t>(t.label))},
                      {"probability", std::round(t.probability * 1e6) / 1e6}});
     }
-    return {{"id", r.id},
+    return {{"top", std::move(top)},
             {"code", p.code},
-            {"confidence", std::round(p.confidence * 1e6) / 1e6},
             {"decision", std::string(model::DecisionName(p.decision))},
-            {"reason", std::string(p.reason)},
-            {"level", p.level},
-            {"level_name", m.code_list() ? m.code_list()->LevelName(p.level) : "code"},
-            {"top", top},
-            {"model_version", s.version},
-            {"kb_entry", kb_entry ? json(kb_entry) : json(nullptr)}};
+            {"reason", std::string(p.reason)}};
   }
 
   core::Result<std::shared_ptr<const Served>> Ready() {
@@ -598,68 +622,55 @@ struct HttpServer::Impl {
     return s;
   }
 
+  // POST /v1/code. The body is read into columns and the answer written into one buffer
+  // (code_request.h): at batch sizes, JSON documents would cost more than the coding.
   core::Status Code(const httplib::Request& req, httplib::Response& res) {
-    ASSIGN_OR_RETURN(json body, ParseBody(req.body));
-    if (!body.is_object()) return core::InvalidArgument("request body must be a JSON object");
-    json records;
-    if (body.contains("records") && body["records"].is_array()) {
-      records = std::move(body["records"]);
-    } else if (body.contains("record") && body["record"].is_object()) {
-      records = json::array({std::move(body["record"])});
-    } else {
-      return core::InvalidArgument(
-          "request body needs \"records\": [{field: value, ...}, ...] or \"record\": {...}");
-    }
-    if (records.size() > options.max_batch_records) {
-      return core::LimitExceeded(std::to_string(records.size()) + " records in one request; " +
-                                 "at most " + std::to_string(options.max_batch_records) +
-                                 " (--max-batch): split the batch");
-    }
-    if (records.empty()) return core::InvalidArgument("\"records\" is empty");
-    ASSIGN_OR_RETURN(const int top_k, IntField(body, "top_k", 5, 1, 100));
-    if (body.contains("explain") && !body["explain"].is_boolean()) {
-      return core::InvalidArgument("'explain' must be true or false");
-    }
-    const bool explain = body.value("explain", false);
+    ASSIGN_OR_RETURN(CodeRequest request,
+                     ParseCodeRequest(req.body, options.max_batch_records));
     ASSIGN_OR_RETURN(std::shared_ptr<const Served> s, Ready());
-    ASSIGN_OR_RETURN(data::Dataset ds, RecordsToDataset(records, *s->model, config.id_field,
-                                                        options.max_field_bytes));
+    const size_t n = request.table.num_rows;
+    // A copy goes to the model: the review queue keeps referred records with all their fields,
+    // also those the model does not read.
+    ASSIGN_OR_RETURN(data::Dataset ds, TableToDataset(request.table, *s->model, config.id_field,
+                                                      options.max_field_bytes));
+    // Large batches are coded on several threads; small ones (most requests) on the request's.
+    const int threads = n >= kParallelBatchRecords ? batch_threads : 1;
     ASSIGN_OR_RETURN(std::vector<model::Prediction> preds,
-                     model::PredictBatch(s->model, ds, top_k, 1));
+                     model::PredictBatch(s->model, ds, request.top_k, threads));
     // Exactly as `statcoder code WS`: the knowledge base before the model's decision.
     const kb::KbApplied applied =
         kb::ApplyKnowledgeBase(*s->kb, *s->model, ds, config.disagreement_probability, &preds);
-    json results = json::array();
+    std::string body;
+    CodeResponseWriter response(&body, s->version, s->kb_version);
     uint64_t counts[3] = {0, 0, 0};
     RecordViews views;
     std::vector<store::ReviewItemRow> queued;
     const std::string now = workspace::UtcNow();
     for (size_t i = 0; i < preds.size(); ++i) {
-      json r = ResultJson(*s, ds.records[i], preds[i], applied.entry_ids[i]);
-      const bool referred = preds[i].decision == model::Decision::kReview;
-      if (referred || (preds[i].decision == model::Decision::kAuto && DrawAudit())) {
+      const model::Prediction& p = preds[i];
+      const bool referred = p.decision == model::Decision::kReview;
+      if (referred || (p.decision == model::Decision::kAuto && DrawAudit())) {
         queued.push_back({.created_at = now,
                           .kind = referred ? review::kReferred : review::kAuditSample,
-                          .record = records[i],
+                          .record = request.RecordJson(i),
                           .record_id = ds.records[i].id,
                           .model_version = s->version,
-                          .suggestions = {{"top", r["top"]},
-                                          {"code", r["code"]},
-                                          {"decision", r["decision"]},
-                                          {"reason", r["reason"]}},
+                          .suggestions = SuggestionsJson(*s->model, p),
                           .status = "open",
                           .assigned_to = "",
                           .assigned_at = ""});
       }
-      if (explain) {
+      json explanation;
+      if (request.explain) {
         model::ExplainOptions eo;
-        eo.top_k = top_k;
+        eo.top_k = request.top_k;
         ASSIGN_OR_RETURN(model::Explanation e,
                          s->explainer->Explain(views.View(ds.records[i]), eo));
-        r["explanation"] = e.ToJson();
+        explanation = e.ToJson();
       }
-      results.push_back(std::move(r));
-      ++counts[static_cast<int>(preds[i].decision)];
+      response.Result(*s->model, ds.records[i].id, p, applied.entry_ids[i],
+                    request.explain ? &explanation : nullptr);
+      ++counts[static_cast<int>(p.decision)];
     }
     metrics.CountRecords("auto", counts[static_cast<int>(model::Decision::kAuto)]);
     metrics.CountRecords("review", counts[static_cast<int>(model::Decision::kReview)]);
@@ -671,10 +682,9 @@ struct HttpServer::Impl {
       pending.insert(pending.end(), std::make_move_iterator(queued.begin()),
                      std::make_move_iterator(queued.end()));
     }
-    SendJson(res, {{"model_version", s->version},
-                   {"kb_version", s->kb_version},
-                   {"queued_for_review", n_queued},
-                   {"results", std::move(results)}});
+    response.Finish(n_queued);
+    res.status = 200;
+    res.set_content(std::move(body), "application/json");
     return core::Status::Ok();
   }
 
@@ -951,6 +961,23 @@ struct HttpServer::Impl {
           [this](R req, W res, U) { return SearchCodes(req, res); });
     Route("GET", R"(/v1/codelist/([^/]+))", "/v1/codelist/{code}", Role::kViewer,
           [this](R req, W res, U) { return GetCode(req, res); });
+    // The review page's code-list tree (web_routes.h): top-level codes, a code's children.
+    Route("GET", "/v1/codelist", "/v1/codelist", Role::kViewer, [this](R, W res, U) {
+      RETURN_IF_ERROR(NeedCodes());
+      SendJson(res, CodeListChildrenJson(*codes, -1));
+      return core::Status::Ok();
+    });
+    Route("GET", R"(/v1/codelist/([^/]+)/children)", "/v1/codelist/{code}/children", Role::kViewer,
+          [this](R req, W res, U) {
+            RETURN_IF_ERROR(NeedCodes());
+            const std::string code = req.matches[1];
+            const int32_t i = codes->Find(code);
+            if (i < 0) {
+              return core::NotFound("code '" + code + "' is not in the workspace's code list");
+            }
+            SendJson(res, CodeListChildrenJson(*codes, i));
+            return core::Status::Ok();
+          });
     Route("GET", "/v1/models", "/v1/models", Role::kViewer,
           [this](R, W res, U) { return ListModels(res); });
     Route("POST", R"(/v1/models/([^/]+)/promote)", "/v1/models/{version}/promote", Role::kAdmin,
@@ -966,6 +993,19 @@ struct HttpServer::Impl {
       res.set_content(metrics.Render(), "text/plain; version=0.0.4");
       return core::Status::Ok();
     });
+    // Who the token belongs to: the review page shows the supervisor view by role.
+    Route("GET", "/v1/me", "/v1/me", Role::kViewer, [](R, W res, U user) {
+      SendJson(res, {{"user", user->name}, {"role", user->role}});
+      return core::Status::Ok();
+    });
+    // The review page's static assets (web_routes.h): no token, they hold no data.
+    for (const WebAsset& asset : WebAssets()) {
+      Route("GET", std::string(asset.pattern), std::string(asset.path), std::nullopt,
+            [&asset](R req, W res, U) {
+              ServeWebAsset(asset, req.get_header_value("If-None-Match"), res);
+              return core::Status::Ok();
+            });
+    }
   }
 };
 

@@ -90,6 +90,16 @@ class Stmt {
     }
   }
 
+  // Makes the statement ready to run again with new bindings (a batch of inserts prepares once).
+  // Keeps an earlier prepare or bind failure, which Step then returns.
+  Stmt& Reset() {
+    if (rc_ == SQLITE_ROW || rc_ == SQLITE_DONE) rc_ = SQLITE_OK;
+    sqlite3_reset(stmt_);
+    sqlite3_clear_bindings(stmt_);
+    bound_ = 0;
+    return *this;
+  }
+
   int rc() const { return rc_; }  // extended result code of the last call
   int Type(int col) const { return sqlite3_column_type(stmt_, col); }
   int64_t Int(int col) const { return sqlite3_column_int64(stmt_, col); }
@@ -870,12 +880,14 @@ class SqliteStore final : public MetadataStore {
     std::vector<int64_t> ids;
     ids.reserve(items.size());
     RETURN_IF_ERROR(Transaction([&]() -> Status {
-      // One transaction for the batch: the server's writer inserts many at a time.
+      // One transaction and one prepared statement for the batch: the server's writer inserts
+      // many at a time.
+      Stmt one(db_, "insert review item",
+               InsertSql("review_items", std::string_view(kReviewItemColumns).substr(4)));
       for (const ReviewItemRow& r : items) {
         ASSIGN_OR_RETURN(std::string record, Dump(r.record, "review item record"));
         ASSIGN_OR_RETURN(std::string suggestions, Dump(r.suggestions, "review item suggestions"));
-        Stmt one(db_, "insert review item",
-                 InsertSql("review_items", std::string_view(kReviewItemColumns).substr(4)));
+        one.Reset();
         one.Bind(r.created_at).Bind(r.kind).Bind(record).Bind(r.record_id).Bind(r.model_version);
         one.Bind(suggestions).Bind(r.status).Bind(r.assigned_to).Bind(r.assigned_at);
         RETURN_IF_ERROR(one.Run());

@@ -585,7 +585,13 @@ TEST_F(ServerCliTest, ReviewQueueDecisionsAdjudicationAndFeedbackExport) {
   // The decisions as a feedback snapshot, usable for retraining beside the training data.
   const json exported = Json(Sc({"review", "export", ws_, "--json"}));
   EXPECT_EQ(exported.value("kind", ""), "feedback") << exported;
-  EXPECT_EQ(exported.value("transformation", ""), "review export") << exported;
+  // Lineage back to the model that referred the items.
+  EXPECT_EQ(exported.value("transformation", ""),
+            "review export of items referred by model " + Json(Sc({"models", "show", ws_,
+                                                                   "production", "--json"}))
+                                                              .value("version", std::string()) +
+                " (" + std::to_string(expected_feedback) + ")")
+      << exported;
   EXPECT_EQ(exported.value("items", 0u), expected_feedback) << exported;
   const std::string feedback = exported.value("id", "");
   ASSERT_FALSE(feedback.empty());
@@ -596,6 +602,63 @@ TEST_F(ServerCliTest, ReviewQueueDecisionsAdjudicationAndFeedbackExport) {
   EXPECT_TRUE(stats.contains("queue")) << stats;
   EXPECT_NE(Sc({"audit", "list", ws_, "--json"}).out.find("review_export"), std::string::npos);
   EXPECT_EQ(Json(Sc({"audit", "verify", ws_, "--json"})).value("ok", false), true);
+}
+
+// The review page (web_routes.h): its assets need no token and come with the strict security
+// headers and an ETag; /v1/me says whose the token is; the code-list tree has its top level and
+// each code's children with titles. tests/browser/review_page drives the page itself.
+TEST_F(ServerCliTest, ReviewPageAssetsMeAndCodeListTree) {
+  const std::string viewer = AddUser("vic", "viewer");
+  ServeProcess server({ws_}, dir_);
+  ASSERT_GT(server.port(), 0);
+  httplib::Client c = server.Client();
+  for (const auto& [path, type] : std::map<std::string, std::string>{
+           {"/", "text/html"}, {"/app.js", "text/javascript"}, {"/app.css", "text/css"}}) {
+    httplib::Result r = c.Get(path);
+    ASSERT_TRUE(r) << path;
+    EXPECT_EQ(r->status, 200) << path;
+    EXPECT_EQ(r->get_header_value("Content-Type").rfind(type, 0), 0u) << path;
+    EXPECT_EQ(r->get_header_value("Content-Security-Policy"),
+              "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; "
+              "img-src 'self' data:; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
+        << path;
+    EXPECT_EQ(r->get_header_value("X-Content-Type-Options"), "nosniff") << path;
+    EXPECT_EQ(r->get_header_value("Referrer-Policy"), "no-referrer") << path;
+    EXPECT_FALSE(r->body.empty()) << path;
+    const std::string etag = r->get_header_value("ETag");
+    ASSERT_FALSE(etag.empty()) << path;
+    httplib::Result again = c.Get(path, httplib::Headers{{"If-None-Match", etag}});
+    ASSERT_TRUE(again) << path;
+    EXPECT_EQ(again->status, 304) << path;
+  }
+  // The page never puts data into HTML: no innerHTML anywhere in its script.
+  httplib::Result js = c.Get("/app.js");
+  ASSERT_TRUE(js);
+  EXPECT_EQ(js->body.find(".innerHTML"), std::string::npos);
+  EXPECT_EQ(js->body.find("outerHTML"), std::string::npos);
+  EXPECT_EQ(js->body.find("insertAdjacentHTML"), std::string::npos);
+
+  Reply r = Send(server, "GET", "/v1/me", viewer);
+  ASSERT_EQ(r.status, 200) << r;
+  EXPECT_EQ(r.j, json({{"user", "vic"}, {"role", "viewer"}}));
+  EXPECT_EQ(Send(server, "GET", "/v1/me", "").status, 401);
+
+  r = Send(server, "GET", "/v1/codelist", viewer);
+  ASSERT_EQ(r.status, 200) << r;
+  EXPECT_TRUE(r.j["parent"].is_null());
+  ASSERT_FALSE(r.j["children"].empty()) << r;
+  const json top = r.j["children"][0];
+  EXPECT_EQ(top["level"], 1) << top;
+  EXPECT_TRUE(top["has_children"].get<bool>()) << top;
+  r = Send(server, "GET", "/v1/codelist/" + top["code"].get<std::string>() + "/children", viewer);
+  ASSERT_EQ(r.status, 200) << r;
+  EXPECT_EQ(r.j["parent"], top["code"]);
+  ASSERT_FALSE(r.j["children"].empty()) << r;
+  EXPECT_EQ(r.j["children"][0]["level"], 2) << r;
+  EXPECT_TRUE(r.j["children"][0].contains("title")) << r;
+  EXPECT_EQ(Send(server, "GET", "/v1/codelist/99-9999/children", viewer).status, 404);
+  EXPECT_EQ(Send(server, "GET", "/v1/codelist", "").status, 401);
+  EXPECT_EQ(server.Stop(), 0);
 }
 
 }  // namespace

@@ -1,0 +1,321 @@
+// End-to-end browser test of the review page of `statcoder serve` (docs/server.md, "The review
+// page"): a workspace from the bundled O*NET sample with a promoted model, a coder and a
+// methodologist, the real server on a free loopback port, records sent through POST /v1/code so
+// that some are referred, then Debian's Chromium driven by Playwright (playwright-core, no
+// browser of its own):
+//   - the page and its assets come with the strict Content-Security-Policy and friends;
+//   - the coder signs in with the token and codes three records with the keys 1-5 only, writes a
+//     comment and escalates a fourth with the keyboard;
+//   - a record whose text is HTML (<img onerror>, <script>) shows as text: no dialog, no
+//     injected element, no script run, no console error (a CSP violation logs one);
+//   - the methodologist sees the escalation with the earlier decision and adjudicates it (key 1);
+//   - `statcoder review stats --json`, `review export --json` and the catalog hold the decisions
+//     with the coder's name and the codes that were on screen.
+//
+//   node review_page_test.js STATCODER_BIN SOURCE_DIR
+//   REVIEW_PAGE_SCREENSHOTS=/tmp/shots node review_page_test.js ...   # also keeps screenshots
+//
+// Exit 0 pass, 1 fail (reasons on stderr), 77 skipped (no Chromium, or no node_modules: run
+// `npm ci` here, or scripts/install-deps.sh). run_review_page_test.sh checks for node first.
+'use strict';
+
+const assert = require('node:assert/strict');
+const { spawn, execFileSync } = require('node:child_process');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+
+const SKIP = 77;
+// Set to a folder to keep screenshots of the coder's and the supervisor's page (for a look).
+const SCREENSHOTS = process.env.REVIEW_PAGE_SCREENSHOTS || '';
+const CHROMIUM = process.env.STATCODER_CHROMIUM || '/usr/bin/chromium';
+const XSS_TEXT = '<img src=x onerror="window.__xss=1"><script>window.__xss=2</script> sales manager';
+
+let chromium;
+try {
+  ({ chromium } = require(path.join(__dirname, 'node_modules', 'playwright-core')));
+} catch (e) {
+  console.log('review_page_test: SKIP: playwright-core is not installed; run `npm ci` in ' + __dirname);
+  process.exit(SKIP);
+}
+if (!fs.existsSync(CHROMIUM)) {
+  console.log('review_page_test: SKIP: no Chromium at ' + CHROMIUM);
+  process.exit(SKIP);
+}
+
+const [statcoder, sourceDir] = process.argv.slice(2);
+if (!statcoder || !sourceDir) {
+  console.error('usage: node review_page_test.js STATCODER_BIN SOURCE_DIR');
+  process.exit(2);
+}
+const onet = path.join(sourceDir, 'examples', 'onet');
+const work = fs.mkdtempSync(path.join(os.tmpdir(), 'statcoder_review_page_'));
+const ws = path.join(work, 'ws');
+
+function sc(args) {
+  return execFileSync(statcoder, [...args, '--actor', 'tester'],
+                      { cwd: work, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+}
+const scJson = (args) => JSON.parse(sc(args));
+
+// The workspace: the first 900 training titles (as tests/cli/cli_harness.h WriteOnetSubsets),
+// 5 epochs (this is about the page, not accuracy), no audit sample (every item has suggestions).
+function makeWorkspace() {
+  const lines = fs.readFileSync(path.join(onet, 'train.tsv'), 'utf8').trimEnd().split('\n');
+  fs.writeFileSync(path.join(work, 'train_small.tsv'), lines.slice(0, 901).join('\n') + '\n');
+  sc(['init', ws, '--codelist', path.join(onet, 'soc2018_codelist.tsv'), '--schema',
+      'text=title;label=soc2018;id=id']);
+  const tomlPath = path.join(ws, 'statcoder.toml');
+  let toml = fs.readFileSync(tomlPath, 'utf8');
+  assert.ok(toml.includes('epochs = 20') && toml.includes('audit_rate = 0.02'), 'statcoder.toml changed');
+  toml = toml.replace('epochs = 20', 'epochs = 5').replace('audit_rate = 0.02', 'audit_rate = 0.0');
+  fs.writeFileSync(tomlPath, toml);
+  const snapshot = scJson(['ingest', ws, path.join(work, 'train_small.tsv'), '--kind', 'training', '--json']).id;
+  scJson(['train', ws, '--snapshot', snapshot, '--json', '--quiet']);
+  sc(['models', 'promote', ws, 'candidate', '--force', '--reason', 'browser test']);
+  const coder = scJson(['users', 'add', ws, 'ann', '--role', 'coder', '--json']).token;
+  const supervisor = scJson(['users', 'add', ws, 'meg', '--role', 'methodologist', '--json']).token;
+  // Unseen titles (after the training rows) are mostly referred by so small a model.
+  const unseen = lines.slice(901, 913).map((l) => l.split('\t'));
+  return { coder, supervisor, unseen };
+}
+
+// `statcoder serve WS --port 0`; the first line of stdout is {"listening": "http://HOST:PORT"}.
+function startServer() {
+  const log = fs.openSync(path.join(work, 'serve.log'), 'w');
+  const child = spawn(statcoder, ['serve', ws, '--port', '0', '--poll-interval-ms', '200',
+                                  '--auth-failures-per-minute', '1000'],
+                      { cwd: work, stdio: ['ignore', 'pipe', log] });
+  return new Promise((resolve, reject) => {
+    let out = '';
+    const timer = setTimeout(() => reject(new Error('statcoder serve did not start')), 30000);
+    child.on('exit', (code) => reject(new Error('statcoder serve exited early: ' + code)));
+    child.stdout.on('data', (d) => {
+      out += d;
+      if (out.includes('\n')) {
+        clearTimeout(timer);
+        resolve({ child, url: JSON.parse(out.split('\n')[0]).listening });
+      }
+    });
+  });
+}
+
+async function call(url, token, method, route, body) {
+  const res = await fetch(url + route, {
+    method,
+    headers: { Authorization: 'Bearer ' + token, 'Content-Type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const json = await res.json();
+  assert.equal(res.status, 200, method + ' ' + route + ': ' + JSON.stringify(json));
+  return json;
+}
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+// Fails the test on anything the page reports: script errors, console errors (a CSP violation
+// is one), dialogs (an XSS payload's alert), failed requests.
+function watch(page, problems) {
+  page.on('pageerror', (e) => problems.push('page error: ' + e.message));
+  page.on('console', (m) => {
+    if (m.type() === 'error' || m.type() === 'warning') problems.push('console ' + m.type() + ': ' + m.text());
+  });
+  page.on('dialog', (d) => {
+    problems.push('dialog: ' + d.message());
+    d.dismiss().catch(() => {});
+  });
+  page.on('requestfailed', (r) => problems.push('request failed: ' + r.url()));
+}
+
+async function signIn(page, url, token) {
+  await page.goto(url + '/');
+  await page.waitForSelector('body[data-state="signed-out"]');
+  await page.fill('#token', token);
+  await page.press('#token', 'Enter');
+  await page.waitForSelector('body[data-state="ready"], body[data-state="empty"]');
+}
+
+// Presses `key` and waits for the page to show the next item (or nothing left).
+async function pressAndWait(page, key) {
+  const before = await page.getAttribute('#record', 'data-item-id');
+  await page.keyboard.press(key);
+  await page.waitForFunction(
+      (id) => ['ready', 'empty'].includes(document.body.dataset.state) &&
+              document.getElementById('record').dataset.itemId !== id,
+      before);
+}
+
+async function main() {
+  const { coder, supervisor, unseen } = makeWorkspace();
+  const { child, url } = await startServer();
+  let browser;
+  try {
+    // Records through the API: the XSS record first (the queue is oldest first), then unseen ones.
+    const records = [{ id: 'x1', title: XSS_TEXT }, ...unseen.map(([id, title]) => ({ id, title }))];
+    const coded = await call(url, coder, 'POST', '/v1/code', { records });
+    const referred = coded.results.filter((r) => r.decision === 'review').map((r) => r.id);
+    assert.ok(referred.includes('x1'), 'the HTML record was not referred: ' + JSON.stringify(coded.results[0]));
+    assert.ok(referred.length >= 5, 'only ' + referred.length + ' records referred');
+    // The review writer commits within ~100 ms.
+    for (let i = 0; ; ++i) {
+      const stats = await call(url, coder, 'GET', '/v1/review/stats');
+      const open = stats.queue.filter((q) => q.status === 'open').reduce((n, q) => n + q.items, 0);
+      if (open === referred.length) break;
+      assert.ok(i < 100, 'review items did not reach the queue');
+      await sleep(50);
+    }
+
+    // The page and its assets: no token needed, strict headers.
+    const index = await fetch(url + '/');
+    assert.equal(index.status, 200);
+    assert.equal(index.headers.get('content-security-policy'),
+                 "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; " +
+                 "img-src 'self' data:; base-uri 'none'; form-action 'self'; frame-ancestors 'none'");
+    assert.equal(index.headers.get('x-content-type-options'), 'nosniff');
+    assert.equal(index.headers.get('referrer-policy'), 'no-referrer');
+    assert.match(index.headers.get('content-type'), /^text\/html/);
+    assert.match((await fetch(url + '/app.js')).headers.get('content-type'), /^text\/javascript/);
+    assert.match((await fetch(url + '/app.css')).headers.get('content-type'), /^text\/css/);
+    const me = await call(url, supervisor, 'GET', '/v1/me');
+    assert.deepEqual(me, { user: 'meg', role: 'methodologist' });
+
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      headless: true,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+             '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    });
+    const problems = [];
+    const page = await browser.newPage();
+    watch(page, problems);
+    page.setDefaultTimeout(20000);
+
+    // A wrong token is refused on the sign-in form.
+    await page.goto(url + '/');
+    await page.waitForSelector('body[data-state="signed-out"]');
+    await page.fill('#token', 'sc_0000000000000000_wrong');
+    await page.press('#token', 'Enter');
+    await page.waitForFunction(() => document.getElementById('sign-in-error').textContent !== '');
+    // The refused request logs a console error (HTTP 401); only that one is expected.
+    problems.length = 0;
+
+    await signIn(page, url, coder);
+    assert.equal(await page.evaluate(() => sessionStorage.getItem('statcoder.token')), coder);
+    assert.equal(await page.textContent('#user-name'), 'ann');
+    assert.ok(await page.isHidden('#view-supervisor'), 'a coder sees the supervisor view');
+    await page.waitForFunction((n) => document.getElementById('queue-size').textContent === n,
+                               String(referred.length));
+
+    // The HTML record is shown as text, also once the explanation marks its words.
+    assert.equal(await page.textContent('#record-id'), '“x1”');
+    await page.waitForFunction(() => document.getElementById('why').textContent !== '');
+    const title = page.locator('#record-fields dd[data-field="title"]');
+    assert.equal(await title.textContent(), XSS_TEXT);
+    assert.equal(await page.locator('#record img, #record script').count(), 0, 'HTML was injected');
+    const tags = await title.evaluate((dd) => [...dd.querySelectorAll('*')].map((e) => e.tagName));
+    assert.ok(tags.every((t) => t === 'MARK'), 'unexpected elements in the record: ' + tags);
+    assert.equal(await page.evaluate(() => window.__xss), undefined, 'the record ran script');
+    if (SCREENSHOTS) await page.screenshot({ path: path.join(SCREENSHOTS, 'coder.png'), fullPage: true });
+
+    // Three records coded with the keys 1-5 alone; the codes on screen are remembered.
+    const decided = [];
+    let marked = 0;
+    for (const key of ['1', '2', '1']) {
+      await page.waitForFunction(() => document.getElementById('why').textContent !== '');
+      marked += await page.locator('#record-fields mark').count();
+      const recordId = (await page.textContent('#record-id')).replace(/[“”]/g, '');
+      const code = await page.textContent(`#suggestions li:nth-child(${key}) .code`);
+      await pressAndWait(page, key);
+      assert.match(await page.textContent('#status'), new RegExp('Saved: code ' + code));
+      decided.push({ record_id: recordId, code });
+    }
+    assert.ok(marked > 0, 'no word was highlighted on any of the three records');
+    assert.equal(decided[0].record_id, 'x1');
+
+    // A comment and an escalation, still by keyboard.
+    const escalatedId = (await page.textContent('#record-id')).replace(/[“”]/g, '');
+    await page.keyboard.press('c');
+    assert.equal(await page.evaluate(() => document.activeElement.id), 'comment');
+    await page.keyboard.type('title too vague');
+    await page.keyboard.press('Escape');
+    await pressAndWait(page, 'e');
+    await page.waitForFunction(() => document.getElementById('today').textContent === '4');
+    assert.equal(await page.textContent('#queue-size'), String(referred.length - 4));
+
+    // "/" focuses the search; the code list answers and the tree opens.
+    await page.keyboard.press('/');
+    assert.equal(await page.evaluate(() => document.activeElement.id), 'search');
+    await page.keyboard.type('marketing');
+    await page.waitForSelector('#search-results .pick[data-code="11-2021"]');
+    await page.keyboard.press('Escape');
+    await page.click('#tree > li:first-child > button.toggle');
+    await page.waitForSelector('#tree > li:first-child > ul > li .pick');
+    assert.deepEqual(problems, [], 'the coder page reported problems');
+
+    // The supervisor: a fresh tab, the escalation with the earlier decision, adjudicated by key.
+    const context = await browser.newContext();
+    const sup = await context.newPage();
+    watch(sup, problems);
+    sup.setDefaultTimeout(20000);
+    await signIn(sup, url, supervisor);
+    assert.ok(await sup.isVisible('#view-supervisor'), 'no supervisor view for a methodologist');
+    await sup.click('#view-supervisor');
+    await sup.waitForFunction(() => document.body.dataset.state === 'ready' &&
+                                    !document.getElementById('earlier').hidden);
+    assert.equal((await sup.textContent('#record-id')).replace(/[“”]/g, ''), escalatedId);
+    const earlier = await sup.textContent('#decisions');
+    assert.ok(earlier.includes('ann') && earlier.includes('escalate') && earlier.includes('title too vague'),
+              'earlier decisions not shown: ' + earlier);
+    const adjudicated = await sup.textContent('#suggestions li:nth-child(1) .code');
+    if (SCREENSHOTS) await sup.screenshot({ path: path.join(SCREENSHOTS, 'supervisor.png'), fullPage: true });
+    await pressAndWait(sup, '1');
+    await sup.waitForSelector('body[data-state="empty"]');
+    assert.deepEqual(problems, [], 'the supervisor page reported problems');
+    await browser.close();
+    browser = null;
+
+    child.kill('SIGTERM');
+    await new Promise((r) => child.on('exit', r));
+
+    // The workspace holds the decisions with the coder's name.
+    const stats = scJson(['review', 'stats', ws, '--json']);
+    assert.equal(stats.decisions_by_coder.ann.code, 3, JSON.stringify(stats));
+    assert.equal(stats.decisions_by_coder.ann.escalate, 1, JSON.stringify(stats));
+    assert.equal(stats.decisions_by_coder.meg.adjudicate, 1, JSON.stringify(stats));
+    const rows = JSON.parse(execFileSync('sqlite3', ['-readonly', '-json', path.join(ws, 'statcoder.db'),
+        "SELECT i.record_id, d.coder, d.action, d.code, d.comment FROM review_decisions d " +
+        "JOIN review_items i ON i.id = d.item_id ORDER BY d.id"], { encoding: 'utf8' }));
+    for (const d of decided) {
+      assert.ok(rows.some((r) => r.record_id === d.record_id && r.coder === 'ann' && r.action === 'code' &&
+                                 r.code === d.code), 'decision not stored: ' + JSON.stringify(d) + ' in ' +
+                JSON.stringify(rows));
+    }
+    assert.ok(rows.some((r) => r.record_id === escalatedId && r.coder === 'meg' && r.action === 'adjudicate' &&
+                               r.code === adjudicated));
+    assert.ok(rows.some((r) => r.action === 'escalate' && r.comment === 'title too vague'));
+    const exported = scJson(['review', 'export', ws, '--json']);
+    assert.equal(exported.items, 4, JSON.stringify(exported));
+    console.log('review_page_test: ok (3 keyboard decisions, 1 escalation adjudicated, HTML record inert)');
+  } finally {
+    if (browser) await browser.close().catch(() => {});
+    if (child.exitCode === null) child.kill('SIGTERM');
+  }
+}
+
+const guard = setTimeout(() => {
+  console.error('review_page_test: FAIL: timed out');
+  process.exit(1);
+}, 170000);
+main().then(() => {
+  clearTimeout(guard);
+  fs.rmSync(work, { recursive: true, force: true });
+}, (e) => {
+  console.error('review_page_test: FAIL: ' + (e && e.stack ? e.stack : e));
+  try {
+    console.error('--- serve.log (last lines) ---\n' +
+                  fs.readFileSync(path.join(work, 'serve.log'), 'utf8').split('\n').slice(-20).join('\n'));
+  } catch (_) { /* no log */ }
+  if (e && e.stderr) console.error(String(e.stderr));
+  fs.rmSync(work, { recursive: true, force: true });
+  process.exit(1);
+});
