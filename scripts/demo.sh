@@ -54,6 +54,7 @@ STATCODER_ACTOR=ethics-lead "$statcoder" ethics approve "$ws" --model candidate 
 "$statcoder" models promote "$ws" candidate
 "$statcoder" kb add "$ws" --text "Dairy Department Manager" --code 41-1011 --note "coding manual"
 "$statcoder" code "$ws" --data examples/onet/new.tsv --out demo-out/ws-coded.tsv
+"$statcoder" monitor "$ws"
 "$statcoder" audit verify "$ws"
 # ---- End of the workspace job. ---------------------------------------------------------------
 

@@ -17,6 +17,7 @@
 #include "quality/quality_report.h"
 #include "quality/report_html.h"
 #include "registry/model_registry.h"
+#include "registry/monitoring.h"
 
 namespace statcoder::registry {
 namespace {
@@ -188,6 +189,11 @@ core::Result<TrainingRun> TrainAndRegister(workspace::Workspace& ws,
   RETURN_IF_ERROR(core::WriteFileAtomic(staging + "/train.json", in.training_log.dump(2) + "\n"));
   RETURN_IF_ERROR(quality::WriteReportHtml(run.report, staging + "/report.html"));
   RETURN_IF_ERROR(core::WriteFileAtomic(staging + "/report.json", run.report.dump(2) + "\n"));
+  // What monitoring compares every coded batch with (docs/monitoring.md): the same statistics
+  // of the held-out records, with their measured accuracy.
+  RETURN_IF_ERROR(core::WriteFileAtomic(
+      staging + "/reference.json",
+      BuildReference(*model, test_set, predictions).ToJson().dump(1) + "\n"));
   RETURN_IF_ERROR(core::SyncDirectory(staging));
   RETURN_IF_ERROR(ws.PlaceIfAbsent(staging, dir).status());
   ASSIGN_OR_RETURN(const std::string report_text, core::ReadFile(ws.Path(dir + "/report.json")));

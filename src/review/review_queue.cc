@@ -1,5 +1,6 @@
 #include "review/review_queue.h"
 
+#include <cmath>
 #include <map>
 #include <utility>
 #include <vector>
@@ -41,6 +42,18 @@ json ShownSuggestions(const store::ReviewItemRow& item, bool supervisor_view) {
   const json top = item.suggestions.value("top", json::array());
   for (size_t i = 0; i < top.size() && i < kShownSuggestions; ++i) shown.push_back(top[i]);
   return shown;
+}
+
+nlohmann::json SuggestionsJson(const model::Model& model, const model::Prediction& prediction) {
+  nlohmann::json top = nlohmann::json::array();
+  for (const auto& t : prediction.top) {
+    top.push_back({{"code", model.label(static_cast<size_t>(t.label))},
+                   {"probability", std::round(t.probability * 1e6) / 1e6}});
+  }
+  return {{"top", std::move(top)},
+          {"code", prediction.code},
+          {"decision", std::string(model::DecisionName(prediction.decision))},
+          {"reason", std::string(prediction.reason)}};
 }
 
 core::Result<DecisionOutcome> ApplyDecision(store::MetadataStore& store, int64_t item_id,

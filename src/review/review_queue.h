@@ -18,6 +18,8 @@
 #include "core/result.h"
 #include "data/code_list.h"
 #include "lake/snapshot.h"
+#include "model/model.h"
+#include "model/predictor.h"
 #include "store/metadata_store.h"
 #include "workspace/workspace.h"
 
@@ -35,6 +37,10 @@ bool IsBlind(const store::ReviewItemRow& item, bool supervisor_view);
 // What the coder sees of the model: the top kShownSuggestions [{"code", "probability"}], or []
 // for a blind item.
 nlohmann::json ShownSuggestions(const store::ReviewItemRow& item, bool supervisor_view);
+
+// What the queue keeps of the model's answer for a record: {"top": [{"code", "probability"}],
+// "code", "decision", "reason"} (probabilities rounded to 6 decimals).
+nlohmann::json SuggestionsJson(const model::Model& model, const model::Prediction& prediction);
 
 struct DecisionRequest {
   std::string action;  // code, uncodable, skip, escalate, adjudicate

@@ -27,7 +27,9 @@
 #include "model/batch_coder.h"
 #include "model/explainer.h"
 #include "model/model_io.h"
+#include "monitor/batch_stats.h"
 #include "registry/model_registry.h"
+#include "registry/monitoring.h"
 #include "review/review_queue.h"
 #include "server/auth.h"
 #include "server/code_request.h"
@@ -50,6 +52,9 @@ struct WorkspaceConfigView {
   double disagreement_probability = 0;
   double audit_rate = 0;
   uint64_t audit_seed = 0;
+  std::string classification;
+  int64_t window_records = 1000;  // [monitor]: an API traffic window closes at this many records
+  int64_t window_minutes = 60;    // ... or this long after it opened
 };
 
 // The model in service: immutable once built, shared by the requests that use it.
@@ -335,6 +340,20 @@ struct HttpServer::Impl {
   std::vector<store::ReviewItemRow> pending;  // guarded by pending_mu
   bool writer_stopping = false;               // guarded by pending_mu
   std::atomic<uint64_t> audit_draws{0};       // position in the audit sample's stream
+  // Closed windows of API traffic, stored by the same writer thread. Guarded by pending_mu.
+  std::vector<store::MonitorBatchRow> pending_windows;
+
+  // The open window of API traffic (docs/monitoring.md, "API traffic"): the statistics of every
+  // record coded since it opened, merged. It closes at [monitor] window_records records, after
+  // window_minutes, when the production model changes, and when the server stops.
+  struct TrafficWindow {
+    std::string model_version;
+    monitor::BatchStats stats;
+    std::string start, end;  // first and last request's time
+    Clock::time_point opened;
+  };
+  std::mutex window_mu;  // before pending_mu when both are taken
+  std::optional<TrafficWindow> window;
 
   // Batches of at least this many records are coded on batch_threads threads: one client with
   // one large batch then uses the machine, while small requests (most of them) stay on theirs.
@@ -413,6 +432,7 @@ struct HttpServer::Impl {
     while (!stop_cv.wait_for(lock, std::chrono::milliseconds(options.poll_interval_ms),
                              [this] { return stopping; })) {
       lock.unlock();
+      CloseWindowIfDue(false);
       const core::Status s = Refresh(*poll_ws);
       if (!s.ok()) {
         LogEvent({{"event", "refresh_failed"},
@@ -431,7 +451,18 @@ struct HttpServer::Impl {
       const bool last = writer_stopping;
       std::vector<store::ReviewItemRow> batch;
       batch.swap(pending);
+      std::vector<store::MonitorBatchRow> windows;
+      windows.swap(pending_windows);
       lock.unlock();
+      for (const store::MonitorBatchRow& w : windows) {
+        const core::Result<int64_t> id = writer_ws->store().InsertMonitorBatch(w);
+        if (!id.ok()) {
+          LogEvent({{"event", "monitor_write_failed"},
+                    {"records", w.records},
+                    {"error", std::string(core::StatusCodeName(id.status().code()))},
+                    {"message", id.status().message()}});
+        }
+      }
       if (!batch.empty()) {
         const core::Result<std::vector<int64_t>> ids = writer_ws->store().InsertReviewItems(batch);
         if (!ids.ok()) {
@@ -451,6 +482,47 @@ struct HttpServer::Impl {
       if (last) return;
       lock.lock();
     }
+  }
+
+  // Adds a request's records to the open traffic window, opening and closing windows as needed.
+  void ObserveTraffic(const Served& s, const monitor::BatchStats& stats, const std::string& now) {
+    std::lock_guard<std::mutex> lock(window_mu);
+    if (window && window->model_version != s.version) CloseWindowLocked();
+    if (!window) window = TrafficWindow{s.version, {}, now, now, Clock::now()};
+    window->stats.Merge(stats);
+    window->end = now;
+    if (window->stats.records >= config.window_records) CloseWindowLocked();
+  }
+
+  // Closes the open window when it is older than window_minutes, or whatever its age (`force`:
+  // the server stops).
+  void CloseWindowIfDue(bool force) {
+    std::lock_guard<std::mutex> lock(window_mu);
+    if (window && (force || Clock::now() - window->opened >=
+                                std::chrono::minutes(config.window_minutes))) {
+      CloseWindowLocked();
+    }
+  }
+
+  // REQUIRES: window_mu held.
+  void CloseWindowLocked() {
+    if (!window) return;
+    store::MonitorBatchRow row;
+    row.created_at = workspace::UtcNow();
+    row.window_start = window->start;
+    row.window_end = window->end;
+    row.source = "api";
+    row.label = "api";
+    row.classification = config.classification;
+    row.model_version = window->model_version;
+    row.records = window->stats.records;
+    row.stats = window->stats.ToJson();
+    row.shadow = nullptr;
+    row.actor = options.actor;
+    window.reset();
+    if (row.records == 0) return;
+    std::lock_guard<std::mutex> lock(pending_mu);
+    pending_windows.push_back(std::move(row));
   }
 
   // Whether the next auto-coded record is drawn for blind second coding: the n-th auto-coded
@@ -599,20 +671,6 @@ struct HttpServer::Impl {
 
   // ---- Routes ----
 
-  // What the review queue keeps of the model's answer for a referred record (the coder sees
-  // its top kShownSuggestions).
-  static json SuggestionsJson(const model::Model& m, const model::Prediction& p) {
-    json top = json::array();
-    for (const auto& t : p.top) {
-      top.push_back({{"code", m.label(static_cast<size_t>(t.label))},
-                     {"probability", std::round(t.probability * 1e6) / 1e6}});
-    }
-    return {{"top", std::move(top)},
-            {"code", p.code},
-            {"decision", std::string(model::DecisionName(p.decision))},
-            {"reason", std::string(p.reason)}};
-  }
-
   core::Result<std::shared_ptr<const Served>> Ready() {
     std::shared_ptr<const Served> s = Current();
     if (!s) {
@@ -655,7 +713,7 @@ struct HttpServer::Impl {
                           .record = request.RecordJson(i),
                           .record_id = ds.records[i].id,
                           .model_version = s->version,
-                          .suggestions = SuggestionsJson(*s->model, p),
+                          .suggestions = review::SuggestionsJson(*s->model, p),
                           .status = "open",
                           .assigned_to = "",
                           .assigned_at = ""});
@@ -682,6 +740,7 @@ struct HttpServer::Impl {
       pending.insert(pending.end(), std::make_move_iterator(queued.begin()),
                      std::make_move_iterator(queued.end()));
     }
+    ObserveTraffic(*s, registry::ObserveBatch(*s->model, ds, preds), now);
     response.Finish(n_queued);
     res.status = 200;
     res.set_content(std::move(body), "application/json");
@@ -924,6 +983,17 @@ struct HttpServer::Impl {
     return core::Status::Ok();
   }
 
+  // GET /v1/monitor[?since=&classification=]: what `statcoder monitor WS --json` prints.
+  core::Status Monitor(const httplib::Request& req, httplib::Response& res) {
+    ASSIGN_OR_RETURN(std::unique_ptr<workspace::Workspace> ws, OpenWorkspace(""));
+    registry::MonitorOptions o;
+    o.since = req.get_param_value("since");
+    o.classification = req.get_param_value("classification");
+    ASSIGN_OR_RETURN(json status, registry::MonitorStatus(*ws, o));
+    SendJson(res, status);
+    return core::Status::Ok();
+  }
+
   core::Status ReviewStats(httplib::Response& res, const store::UserRow& user) {
     ASSIGN_OR_RETURN(std::unique_ptr<workspace::Workspace> ws, OpenWorkspace(user.name));
     ASSIGN_OR_RETURN(
@@ -988,6 +1058,8 @@ struct HttpServer::Impl {
           [this](R req, W res, U user) { return Decide(req, res, *user); });
     Route("GET", "/v1/review/stats", "/v1/review/stats", Role::kViewer,
           [this](R, W res, U user) { return ReviewStats(res, *user); });
+    Route("GET", "/v1/monitor", "/v1/monitor", Role::kViewer,
+          [this](R req, W res, U) { return Monitor(req, res); });
     Route("GET", "/metrics", "/metrics", Role::kViewer, [this](R, W res, U) {
       res.status = 200;
       res.set_content(metrics.Render(), "text/plain; version=0.0.4");
@@ -998,7 +1070,13 @@ struct HttpServer::Impl {
       SendJson(res, {{"user", user->name}, {"role", user->role}});
       return core::Status::Ok();
     });
-    // The review page's static assets (web_routes.h): no token, they hold no data.
+    // This API's OpenAPI description (src/server/web/openapi.json, embedded).
+    Route("GET", "/v1/openapi.json", "/v1/openapi.json", Role::kViewer, [](R, W res, U) {
+      res.status = 200;
+      res.set_content(std::string(OpenApiJson()), "application/json");
+      return core::Status::Ok();
+    });
+    // The pages' static assets, review and monitoring (web_routes.h): no token, no data.
     for (const WebAsset& asset : WebAssets()) {
       Route("GET", std::string(asset.pattern), std::string(asset.path), std::nullopt,
             [&asset](R req, W res, U) {
@@ -1014,7 +1092,9 @@ HttpServer::HttpServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 HttpServer::~HttpServer() {
   Stop();
   if (impl_->poller.joinable()) impl_->poller.join();
-  // Only now, when no request can queue more: the writer commits what is pending and returns.
+  // Only now, when no request can queue more: the writer commits what is pending (the open
+  // traffic window too) and returns.
+  impl_->CloseWindowIfDue(true);
   {
     std::lock_guard<std::mutex> lock(impl_->pending_mu);
     impl_->writer_stopping = true;
@@ -1032,8 +1112,10 @@ core::Result<std::unique_ptr<HttpServer>> HttpServer::Create(const std::string& 
   impl->root = workspace_root;
   ASSIGN_OR_RETURN(impl->poll_ws, workspace::Workspace::Open(workspace_root, options.actor));
   const workspace::WorkspaceConfig& config = impl->poll_ws->config();
-  impl->config = {config.schema.id_field, config.kb.disagreement_probability,
-                  config.review.audit_rate, config.review.audit_seed};
+  impl->config = {config.schema.id_field,          config.kb.disagreement_probability,
+                  config.review.audit_rate,        config.review.audit_seed,
+                  config.classification,           config.monitor.window_records,
+                  config.monitor.window_minutes};
   ASSIGN_OR_RETURN(impl->writer_ws, workspace::Workspace::Open(workspace_root, options.actor));
   ASSIGN_OR_RETURN(impl->codes, impl->poll_ws->CodeList());
   if (!options.access_log.empty()) {

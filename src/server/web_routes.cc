@@ -13,9 +13,16 @@ namespace web_page {
 extern const std::string_view kIndexHtml;
 extern const std::string_view kAppJs;
 extern const std::string_view kAppCss;
+extern const std::string_view kMonitorHtml;
+extern const std::string_view kMonitorJs;
+extern const std::string_view kMonitorCss;
+extern const std::string_view kOpenApiJson;
 }  // namespace web_page
 
 namespace {
+
+// index.html, app.js, app.css; monitor.html, monitor.js, monitor.css.
+constexpr size_t kWebAssetCount = 6;
 
 // FNV-1a 64 of the bytes: an ETag only has to change when the asset does.
 std::string ETagOf(std::string_view bytes) {
@@ -32,18 +39,21 @@ std::string ETagOf(std::string_view bytes) {
 }  // namespace
 
 std::span<const WebAsset> WebAssets() {
-  static const std::array<WebAsset, 3> assets = {{
+  static const std::array<WebAsset, kWebAssetCount> assets = {{
       {"/", "/", "text/html; charset=utf-8", web_page::kIndexHtml},
       {"/app.js", R"(/app\.js)", "text/javascript; charset=utf-8", web_page::kAppJs},
       {"/app.css", R"(/app\.css)", "text/css; charset=utf-8", web_page::kAppCss},
+      {"/monitor", "/monitor", "text/html; charset=utf-8", web_page::kMonitorHtml},
+      {"/monitor.js", R"(/monitor\.js)", "text/javascript; charset=utf-8", web_page::kMonitorJs},
+      {"/monitor.css", R"(/monitor\.css)", "text/css; charset=utf-8", web_page::kMonitorCss},
   }};
   return assets;
 }
 
 void ServeWebAsset(const WebAsset& asset, std::string_view if_none_match, httplib::Response& res) {
   // Computed once per asset: the bytes never change while the binary runs.
-  static const std::array<std::string, 3> etags = [] {
-    std::array<std::string, 3> tags;
+  static const std::array<std::string, kWebAssetCount> etags = [] {
+    std::array<std::string, kWebAssetCount> tags;
     for (size_t i = 0; i < tags.size(); ++i) tags[i] = ETagOf(WebAssets()[i].body);
     return tags;
   }();
@@ -60,6 +70,8 @@ void ServeWebAsset(const WebAsset& asset, std::string_view if_none_match, httpli
   res.status = 200;
   res.set_content(std::string(asset.body), std::string(asset.content_type));
 }
+
+std::string_view OpenApiJson() { return web_page::kOpenApiJson; }
 
 nlohmann::json CodeListChildrenJson(const data::CodeList& codes, int32_t parent) {
   using nlohmann::json;

@@ -1,16 +1,19 @@
-// The clerical coders' review page of `statcoder serve` (docs/server.md, "The review page"): its
-// three static assets (src/server/web/index.html, app.js, app.css, compiled into the binary at
-// build time by cmake/StatcoderEmbed.cmake), the security headers they are served with, and the
-// code-list browsing JSON the page's tree needs beside GET /v1/codelist/{code}.
+// The web pages of `statcoder serve`: the clerical coders' review page (docs/server.md, "The
+// review page": src/server/web/index.html, app.js, app.css) and the monitoring page
+// (docs/monitoring.md, "The monitoring page": monitor.html, monitor.js, monitor.css, which also
+// uses app.css; it reads GET /v1/monitor), their static assets compiled into the binary at build
+// time by cmake/StatcoderEmbed.cmake, the security headers they are served with, and the
+// code-list browsing JSON the review page's tree needs beside GET /v1/codelist/{code}.
 //
 //   for (const WebAsset& a : WebAssets()) http.Get(a.pattern, [&a](auto&, auto& res) {
 //     ServeWebAsset(a, res);
 //   });
 //
-// The assets hold no data (every record comes through the authenticated JSON API), so they are
-// served without a token. The page renders record text only through textContent and
-// createElement, and the Content-Security-Policy (kWebContentSecurityPolicy) forbids inline
-// script and every other origin, so a record's text can never run as script.
+// The assets hold no data (every record and statistic comes through the authenticated JSON API),
+// so they are served without a token. The pages render API values only through textContent,
+// createElement and createElementNS (the monitoring page's charts are SVG drawn by monitor.js),
+// and the Content-Security-Policy (kWebContentSecurityPolicy) forbids inline script and every
+// other origin, so a record's text or a batch label can never run as script.
 //
 // Thread-safety: everything here is immutable; the functions may be called concurrently.
 #pragma once
@@ -36,10 +39,10 @@ struct WebAsset {
   std::string_view body;          // the embedded bytes
 };
 
-// index.html ("/"), app.js and app.css.
+// index.html ("/"), app.js, app.css, monitor.html ("/monitor"), monitor.js and monitor.css.
 std::span<const WebAsset> WebAssets();
 
-// default-src 'none' and exactly what the page needs of its own origin; no inline script or
+// default-src 'none' and exactly what the pages need of its own origin; no inline script or
 // style, no framing, no <base>, forms only to itself.
 inline constexpr std::string_view kWebContentSecurityPolicy =
     "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; "
@@ -49,6 +52,10 @@ inline constexpr std::string_view kWebContentSecurityPolicy =
 // Referrer-Policy: no-referrer and Cache-Control: no-cache (an upgraded server's page is
 // fetched again, revalidated by ETag).
 void ServeWebAsset(const WebAsset& asset, std::string_view if_none_match, httplib::Response& res);
+
+// The OpenAPI 3.0 description of the JSON API (src/server/web/openapi.json), served at
+// GET /v1/openapi.json; tests/server/server_cli_test.cc checks it against the routes.
+std::string_view OpenApiJson();
 
 // The children of code-list node `parent` (-1: the top-level codes) for the page's tree:
 // {"parent": code or null, "children": [{"code", "title", "level", "level_name",

@@ -1,5 +1,6 @@
 // MetadataStore: the workspace's memory — snapshot catalog, model registry, aliases, knowledge
-// base, ethics assessments, server users, the review queue and the audit trail — behind one
+// base, ethics assessments, server users, the review queue, the monitoring statistics of coded
+// batches and the audit trail — behind one
 // interface that speaks in the domain's rows, never in SQL. The embedded implementation is SQLite
 // (sqlite_store.h); a shared PostgreSQL store for multi-user deployments would implement the same
 // interface.
@@ -134,6 +135,7 @@ struct ReviewItemRow {
   std::string status = "open";  // open, decided, escalated, adjudication, closed
   std::string assigned_to;      // who holds the lease; empty when free
   std::string assigned_at;      // when the lease was taken; empty when free
+  int64_t batch_id = 0;         // the monitored batch it was coded in (MonitorBatchRow); 0: none
 };
 
 // One action of a coder on a review item (append-only).
@@ -147,6 +149,26 @@ struct ReviewDecisionRow {
   std::string comment;
   nlohmann::json suggestions_shown = nlohmann::json::array();  // what the coder saw
   bool blind = false;           // the model's own code was hidden (audit sample)
+};
+
+// The monitoring statistics of one coded batch: a `statcoder code WS` run, or a window of API
+// traffic (docs/monitoring.md). Counts and sums only, never record text. Append-only.
+struct MonitorBatchRow {
+  int64_t id = 0;               // set by the store; batch order
+  std::string created_at;       // when it was stored
+  std::string window_start;     // first and last record's coding time (API windows); for a
+  std::string window_end;       // CLI batch both are the run's time
+  std::string source;           // "cli" or "api"
+  std::string label;            // the data file's name, or "api"
+  std::string classification;
+  std::string model_version;    // the model that coded it
+  int64_t records = 0;
+  nlohmann::json stats = nlohmann::json::object();  // monitor::BatchStats::ToJson
+  // A challenger coding alongside (shadow mode): its version and {"stats": BatchStats,
+  // "agree": n, "agree_auto": n, "compared": n}; empty / null without one.
+  std::string shadow_version;
+  nlohmann::json shadow;
+  std::string actor;
 };
 
 // One append-only audit entry. `seq`, `prev_hash` and `hash` are set by AppendAudit.
@@ -237,6 +259,12 @@ class MetadataStore {
   virtual core::Result<int64_t> InsertReviewDecision(const ReviewDecisionRow& row) = 0;
   // Decisions on `item_id`, or all with item_id < 0; by id.
   virtual core::Result<std::vector<ReviewDecisionRow>> ListReviewDecisions(int64_t item_id) = 0;
+
+  // ---- Monitoring (append-only) ----
+  virtual core::Result<int64_t> InsertMonitorBatch(const MonitorBatchRow& row) = 0;  // its id
+  // Batches of `classification` ("" all) created at or after `since` ("" all), by id.
+  virtual core::Result<std::vector<MonitorBatchRow>> ListMonitorBatches(
+      const std::string& classification, const std::string& since) = 0;
 
   // ---- Audit trail (append-only, hash-chained: audit_chain.h) ----
   // Sets seq = last + 1, prev_hash = the last entry's hash and hash; returns the stored entry.

@@ -344,11 +344,39 @@ CREATE TRIGGER review_decisions_no_delete BEFORE DELETE ON review_decisions
 
 Status MigrateTo3(sqlite3* db) { return Exec(db, kSchemaV3, "create catalog schema 3"); }
 
+// Version 4: monitoring statistics of coded batches, and the batch a review item came from
+// (docs/formats/workspace_v1.md, "monitor_batches").
+constexpr char kSchemaV4[] = R"sql(
+CREATE TABLE monitor_batches (
+  id INTEGER PRIMARY KEY,
+  created_at TEXT NOT NULL,
+  window_start TEXT NOT NULL,
+  window_end TEXT NOT NULL,
+  source TEXT NOT NULL CHECK (source IN ('cli', 'api')),
+  label TEXT NOT NULL,
+  classification TEXT NOT NULL,
+  model_version TEXT NOT NULL,
+  records INTEGER NOT NULL,
+  stats TEXT NOT NULL,
+  shadow_version TEXT NOT NULL,
+  shadow TEXT NOT NULL,
+  actor TEXT NOT NULL
+);
+CREATE INDEX monitor_batches_by_classification ON monitor_batches (classification, id);
+CREATE TRIGGER monitor_batches_no_update BEFORE UPDATE ON monitor_batches
+  BEGIN SELECT RAISE(ABORT, 'monitoring statistics are append-only'); END;
+CREATE TRIGGER monitor_batches_no_delete BEFORE DELETE ON monitor_batches
+  BEGIN SELECT RAISE(ABORT, 'monitoring statistics are append-only'); END;
+ALTER TABLE review_items ADD COLUMN batch_id INTEGER NOT NULL DEFAULT 0;
+)sql";
+
+Status MigrateTo4(sqlite3* db) { return Exec(db, kSchemaV4, "create catalog schema 4"); }
+
 // kMigrations[v] turns schema version v into v + 1 (0 is an empty database). Adding a version:
 // write MigrateToN, append it here, bump kCatalogSchemaVersion and document it.
 using Migration = Status (*)(sqlite3*);
 constexpr std::array<Migration, kCatalogSchemaVersion> kMigrations = {&MigrateTo1, &MigrateTo2,
-                                                                      &MigrateTo3};
+                                                                      &MigrateTo3, &MigrateTo4};
 
 // ---- Row codecs: the column lists and the readers/binders below go in the same order ----
 
@@ -499,7 +527,7 @@ Result<AuditEntry> ReadAudit(const Stmt& s) {
 
 constexpr char kReviewItemColumns[] =
     "id, created_at, kind, record, record_id, model_version, suggestions, status, assigned_to, "
-    "assigned_at";
+    "assigned_at, batch_id";
 
 Result<ReviewItemRow> ReadReviewItem(const Stmt& s) {
   ReviewItemRow r;
@@ -514,6 +542,30 @@ Result<ReviewItemRow> ReadReviewItem(const Stmt& s) {
   r.status = s.Text(7);
   r.assigned_to = s.Text(8);
   r.assigned_at = s.Text(9);
+  r.batch_id = s.Int(10);
+  return r;
+}
+
+constexpr char kMonitorBatchColumns[] =
+    "id, created_at, window_start, window_end, source, label, classification, model_version, "
+    "records, stats, shadow_version, shadow, actor";
+
+Result<MonitorBatchRow> ReadMonitorBatch(const Stmt& s) {
+  MonitorBatchRow r;
+  r.id = s.Int(0);
+  const std::string key = std::to_string(r.id);
+  r.created_at = s.Text(1);
+  r.window_start = s.Text(2);
+  r.window_end = s.Text(3);
+  r.source = s.Text(4);
+  r.label = s.Text(5);
+  r.classification = s.Text(6);
+  r.model_version = s.Text(7);
+  r.records = s.Int(8);
+  ASSIGN_OR_RETURN(r.stats, ParseJson(s.Text(9), "monitor_batches", key, "stats"));
+  r.shadow_version = s.Text(10);
+  ASSIGN_OR_RETURN(r.shadow, ParseJson(s.Text(11), "monitor_batches", key, "shadow"));
+  r.actor = s.Text(12);
   return r;
 }
 
@@ -890,6 +942,7 @@ class SqliteStore final : public MetadataStore {
         one.Reset();
         one.Bind(r.created_at).Bind(r.kind).Bind(record).Bind(r.record_id).Bind(r.model_version);
         one.Bind(suggestions).Bind(r.status).Bind(r.assigned_to).Bind(r.assigned_at);
+        one.Bind(r.batch_id);
         RETURN_IF_ERROR(one.Run());
         ids.push_back(sqlite3_last_insert_rowid(db_));
       }
@@ -930,6 +983,28 @@ class SqliteStore final : public MetadataStore {
     RETURN_IF_ERROR(s.Bind(status).Bind(assigned_to).Bind(assigned_at).Bind(id).Run());
     if (sqlite3_changes(db_) == 0) return ReviewItemNotFound(id);
     return Status();
+  }
+
+  Result<int64_t> InsertMonitorBatch(const MonitorBatchRow& r) override {
+    ASSIGN_OR_RETURN(std::string stats, Dump(r.stats, "monitor batch stats"));
+    ASSIGN_OR_RETURN(std::string shadow, Dump(r.shadow, "monitor batch shadow"));
+    Stmt s(db_, "insert monitor batch",
+           InsertSql("monitor_batches", std::string_view(kMonitorBatchColumns).substr(4)));
+    s.Bind(r.created_at).Bind(r.window_start).Bind(r.window_end).Bind(r.source).Bind(r.label);
+    s.Bind(r.classification).Bind(r.model_version).Bind(r.records).Bind(stats);
+    s.Bind(r.shadow_version).Bind(shadow).Bind(r.actor);
+    RETURN_IF_ERROR(s.Run());
+    return sqlite3_last_insert_rowid(db_);
+  }
+
+  Result<std::vector<MonitorBatchRow>> ListMonitorBatches(const std::string& classification,
+                                                          const std::string& since) override {
+    Stmt s(db_, "list monitor batches",
+           std::string("SELECT ") + kMonitorBatchColumns +
+               " FROM monitor_batches WHERE (?1 = '' OR classification = ?1) AND created_at >= ?2"
+               " ORDER BY id");
+    s.Bind(classification).Bind(since);
+    return ReadAll<MonitorBatchRow>(s, ReadMonitorBatch);
   }
 
   Result<std::vector<ReviewItemRow>> ListReviewItems() override {

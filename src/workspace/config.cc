@@ -483,6 +483,36 @@ const std::vector<Section>& Sections() {
                     SC_REF(review.audit_rate)),
         Plain<uint64_t>("audit_seed", "Seed of the audit draw, 0..9223372036854775807.",
                         SC_REF(review.audit_seed))}},
+      {"monitor",
+       "Monitoring of coded batches (docs/monitoring.md).",
+       {{"window_records",
+         "`statcoder serve` stores its traffic as one batch per this many records; "
+         "1..10000000.",
+         [](const Value& v, WorkspaceConfig* c) -> Status {
+           ASSIGN_OR_RETURN(int64_t x, Get<int64_t>(v));
+           if (x < 1 || x > 10'000'000) return Invalid(v, "must be in 1..10000000");
+           c->monitor.window_records = x;
+           return Status::Ok();
+         },
+         [](const WorkspaceConfig& c) { return std::optional(Format(c.monitor.window_records)); }},
+        {"window_minutes",
+         "... or per this many minutes, whichever comes first; 1..10080.",
+         [](const Value& v, WorkspaceConfig* c) -> Status {
+           ASSIGN_OR_RETURN(int64_t x, Get<int64_t>(v));
+           if (x < 1 || x > 10080) return Invalid(v, "must be in 1..10080");
+           c->monitor.window_minutes = x;
+           return Status::Ok();
+         },
+         [](const WorkspaceConfig& c) { return std::optional(Format(c.monitor.window_minutes)); }},
+        {"alpha",
+         "Family-wise error rate of one batch's drift tests (Holm); (0, 0.5].",
+         [](const Value& v, WorkspaceConfig* c) -> Status {
+           ASSIGN_OR_RETURN(double x, Get<double>(v));
+           if (!(x > 0 && x <= 0.5)) return Invalid(v, "must be in (0, 0.5]");
+           c->monitor.alpha = x;
+           return Status::Ok();
+         },
+         [](const WorkspaceConfig& c) { return std::optional(FormatDouble(c.monitor.alpha)); }}}},
   };
   return kSections;
 }

@@ -68,6 +68,17 @@ struct ReviewConfig {
   uint64_t audit_seed = 1;
 };
 
+// Monitoring of coded batches (docs/monitoring.md): how the server cuts its traffic into
+// batches, and the drift tests' family-wise error rate.
+struct MonitorConfig {
+  // A window of API traffic is stored as one batch when it reaches this many records...
+  int64_t window_records = 1000;
+  // ... or this many minutes after its first record, whichever comes first.
+  int64_t window_minutes = 60;
+  // Family-wise error rate of one batch's drift tests (Holm); (0, 0.5].
+  double alpha = 0.01;
+};
+
 struct WorkspaceConfig {
   int format_version = kConfigFormatVersion;
   std::string classification;          // names the production slot; default: the label field
@@ -79,6 +90,7 @@ struct WorkspaceConfig {
   KnowledgeBaseConfig kb;
   IngestConfig ingest;
   ReviewConfig review;
+  MonitorConfig monitor;
 };
 
 // Parses statcoder.toml text; `path` names it in messages ("statcoder.toml:12: unknown key

@@ -77,7 +77,7 @@ REJECTS_NAME = re.compile(r"^([0-9a-f]{64})\.([0-9a-f]{16})\.rejects\.tsv$")
 HEX16 = re.compile(r"^[0-9a-f]{16}$")
 TOP_LEVEL = {"statcoder.toml", "statcoder.db", "statcoder.db-wal", "statcoder.db-shm", "codelist",
              "lake", "models", "reports", "tmp"}
-REPORT_FILES = {"report.json", "report.html", "train.json"}
+REPORT_FILES = {"report.json", "report.html", "train.json", "reference.json"}
 REJECTS_HEADER = b"line\tcolumn\treason\traw\n"
 CLI_TIMEOUT = 120
 

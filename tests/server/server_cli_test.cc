@@ -5,8 +5,12 @@
 #include <signal.h>
 
 #include <algorithm>
+#include <cctype>
 #include <chrono>
+#include <functional>
 #include <map>
+#include <regex>
+#include <set>
 #include <thread>
 
 #include "cli_harness.h"
@@ -604,16 +608,19 @@ TEST_F(ServerCliTest, ReviewQueueDecisionsAdjudicationAndFeedbackExport) {
   EXPECT_EQ(Json(Sc({"audit", "verify", ws_, "--json"})).value("ok", false), true);
 }
 
-// The review page (web_routes.h): its assets need no token and come with the strict security
-// headers and an ETag; /v1/me says whose the token is; the code-list tree has its top level and
-// each code's children with titles. tests/browser/review_page drives the page itself.
+// The review and monitoring pages (web_routes.h): their assets need no token and come with the
+// strict security headers and an ETag; /v1/me says whose the token is; the code-list tree has
+// its top level and each code's children with titles. tests/browser/review_page drives the
+// pages themselves.
 TEST_F(ServerCliTest, ReviewPageAssetsMeAndCodeListTree) {
   const std::string viewer = AddUser("vic", "viewer");
   ServeProcess server({ws_}, dir_);
   ASSERT_GT(server.port(), 0);
   httplib::Client c = server.Client();
   for (const auto& [path, type] : std::map<std::string, std::string>{
-           {"/", "text/html"}, {"/app.js", "text/javascript"}, {"/app.css", "text/css"}}) {
+           {"/", "text/html"}, {"/app.js", "text/javascript"}, {"/app.css", "text/css"},
+           {"/monitor", "text/html"}, {"/monitor.js", "text/javascript"},
+           {"/monitor.css", "text/css"}}) {
     httplib::Result r = c.Get(path);
     ASSERT_TRUE(r) << path;
     EXPECT_EQ(r->status, 200) << path;
@@ -631,12 +638,14 @@ TEST_F(ServerCliTest, ReviewPageAssetsMeAndCodeListTree) {
     ASSERT_TRUE(again) << path;
     EXPECT_EQ(again->status, 304) << path;
   }
-  // The page never puts data into HTML: no innerHTML anywhere in its script.
-  httplib::Result js = c.Get("/app.js");
-  ASSERT_TRUE(js);
-  EXPECT_EQ(js->body.find(".innerHTML"), std::string::npos);
-  EXPECT_EQ(js->body.find("outerHTML"), std::string::npos);
-  EXPECT_EQ(js->body.find("insertAdjacentHTML"), std::string::npos);
+  // The pages never put data into HTML: no innerHTML anywhere in their scripts.
+  for (const char* script : {"/app.js", "/monitor.js"}) {
+    httplib::Result js = c.Get(script);
+    ASSERT_TRUE(js) << script;
+    EXPECT_EQ(js->body.find(".innerHTML"), std::string::npos) << script;
+    EXPECT_EQ(js->body.find("outerHTML"), std::string::npos) << script;
+    EXPECT_EQ(js->body.find("insertAdjacentHTML"), std::string::npos) << script;
+  }
 
   Reply r = Send(server, "GET", "/v1/me", viewer);
   ASSERT_EQ(r.status, 200) << r;
@@ -659,6 +668,153 @@ TEST_F(ServerCliTest, ReviewPageAssetsMeAndCodeListTree) {
   EXPECT_EQ(Send(server, "GET", "/v1/codelist/99-9999/children", viewer).status, 404);
   EXPECT_EQ(Send(server, "GET", "/v1/codelist", "").status, 401);
   EXPECT_EQ(server.Stop(), 0);
+}
+
+// GET /v1/openapi.json (src/server/web/openapi.json) describes exactly the routes the server
+// has: the Route(...) registrations of src/server/http_server.cc, read from the source so a new
+// route without a description fails here; each documented operation is answered by a handler
+// (not the router's "no route" 404), with the role the source gives it; every $ref resolves.
+TEST_F(ServerCliTest, OpenApiDescriptionMatchesTheRoutesServed) {
+  const std::string viewer = AddUser("vic", "viewer");
+  ServeProcess server({ws_}, dir_);
+  ASSERT_GT(server.port(), 0);
+  EXPECT_EQ(Send(server, "GET", "/v1/openapi.json", "").status, 401);
+  const Reply r = Send(server, "GET", "/v1/openapi.json", viewer);
+  ASSERT_EQ(r.status, 200) << r;
+  const json& spec = r.j;
+  ASSERT_TRUE(spec.is_object() && spec.contains("info") && spec.contains("paths") &&
+              spec.contains("components"))
+      << "not an OpenAPI document with Content-Type application/json: " << r;
+  EXPECT_EQ(spec.value("openapi", "").rfind("3.0.", 0), 0u) << spec.value("openapi", "");
+  const std::string cmake = ReadFile(fs::path(STATCODER_SOURCE_DIR) / "CMakeLists.txt");
+  std::smatch version;
+  ASSERT_TRUE(
+      std::regex_search(cmake, version, std::regex(R"(project\(statcoder VERSION ([0-9.]+))")));
+  EXPECT_EQ(spec["info"].value("version", ""), version[1].str()) << "info.version";
+  EXPECT_TRUE(spec.contains("/components/securitySchemes/bearerAuth"_json_pointer));
+
+  // Every $ref is internal and points at something.
+  size_t refs = 0;
+  std::function<void(const json&)> check_refs = [&](const json& j) {
+    if (j.is_object()) {
+      for (const auto& [k, v] : j.items()) {
+        if (k == "$ref" && v.is_string()) {
+          ++refs;
+          const std::string ref = v.get<std::string>();
+          ASSERT_EQ(ref.rfind("#/", 0), 0u) << ref;
+          EXPECT_TRUE(spec.contains(json::json_pointer(ref.substr(1)))) << "unresolved " << ref;
+        } else {
+          check_refs(v);
+        }
+      }
+    } else if (j.is_array()) {
+      for (const json& v : j) check_refs(v);
+    }
+  };
+  check_refs(spec);
+  EXPECT_GT(refs, 0u);
+
+  // METHOD path → role ("" for none), from the source and from the description.
+  const std::string source =
+      ReadFile(fs::path(STATCODER_SOURCE_DIR) / "src" / "server" / "http_server.cc");
+  const std::regex route(R"re(Route\(\s*"(GET|POST)",\s*(?:R"\(.*?\)"|"[^"]*"),\s*"([^"]+)",)re"
+                         R"re(\s*(?:Role::k(\w+)|std::nullopt))re");
+  std::map<std::string, std::string> served, documented;
+  for (auto it = std::sregex_iterator(source.begin(), source.end(), route);
+       it != std::sregex_iterator(); ++it) {
+    std::string role = (*it)[3].str();
+    std::transform(role.begin(), role.end(), role.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    served[(*it)[1].str() + " " + (*it)[2].str()] = role;
+  }
+  EXPECT_GE(served.size(), 17u) << "the Route(...) pattern no longer matches http_server.cc";
+  EXPECT_TRUE(served.contains("GET /v1/openapi.json"));
+  for (const auto& [path, item] : spec["paths"].items()) {
+    for (const auto& [method, op] : item.items()) {
+      if (!std::set<std::string>{"get", "put", "post", "delete", "patch", "head", "options"}
+               .contains(method)) {
+        continue;  // parameters, summary, ... of the path item
+      }
+      std::string upper = method;
+      std::transform(upper.begin(), upper.end(), upper.begin(),
+                     [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
+      const bool open = op.contains("security") && op["security"].empty();
+      documented[upper + " " + path] = open ? "" : op.value("x-statcoder-role", "?");
+      // Answered by a handler: path parameters replaced by their examples, a viewer's token.
+      std::string concrete = path;
+      for (const json& p : op.value("parameters", json::array())) {
+        if (p.value("in", "") != "path") continue;
+        ASSERT_TRUE(p.contains("example")) << upper << " " << path << ": " << p;
+        const std::string name = "{" + p.value("name", "") + "}";
+        const std::string example =
+            p["example"].is_string() ? p["example"].get<std::string>() : p["example"].dump();
+        concrete.replace(concrete.find(name), name.size(), example);
+      }
+      ASSERT_EQ(concrete.find('{'), std::string::npos) << upper << " " << path;
+      const Reply answer = Send(server, upper, concrete, viewer, upper == "POST" ? "{}" : "");
+      const std::string message =
+          answer.j.is_object() ? answer.j.value("/error/message"_json_pointer, "") : "";
+      EXPECT_FALSE(answer.status == 404 && message.rfind("no route", 0) == 0)
+          << upper << " " << concrete << " is documented but not served: " << answer;
+      EXPECT_TRUE(op.contains("responses") && op.contains("operationId")) << upper << " " << path;
+    }
+  }
+  EXPECT_EQ(documented, served) << "the description and the server's routes differ";
+  EXPECT_EQ(server.Stop(), 0);
+}
+
+// API traffic is monitored in windows of [monitor] window_records records (docs/monitoring.md):
+// each closed window is a batch of `statcoder monitor`, and the open one is stored when the
+// server stops. GET /v1/monitor answers what `monitor --json` prints.
+TEST_F(ServerCliTest, ApiTrafficIsMonitoredInWindows) {
+  std::string toml = ReadFile(fs::path(ws_) / "statcoder.toml");
+  toml.replace(toml.find("window_records = 1000"), 21, "window_records = 30");
+  WriteFile(fs::path(ws_) / "statcoder.toml", toml);
+  const std::string version = Train(train_);
+  ASSERT_EQ(Sc({"models", "promote", ws_, version, "--force", "--reason", "test"}).exit_code, 0);
+  const std::string coder = AddUser("cod", "coder");
+  const std::string viewer = AddUser("vic", "viewer");
+  const Table test = ParseTsv(ReadFile(kOnet / "test.tsv"));
+  {
+    ServeProcess server({ws_}, dir_);
+    EXPECT_EQ(Send(server, "GET", "/v1/monitor", "").status, 401);
+    Reply r = Send(server, "GET", "/v1/monitor", viewer);
+    ASSERT_EQ(r.status, 200) << r;
+    EXPECT_EQ(r.j["status"], "no_data");
+    EXPECT_EQ(r.j["model_version"], version);
+    // 25 single records, then a batch of 20: the first window closes at 45 >= 30 records.
+    for (int i = 1; i <= 25; ++i) {
+      ASSERT_EQ(Send(server, "POST", "/v1/code", coder,
+                     json{{"record", {{"title", test[static_cast<size_t>(i)][1]}}}}.dump())
+                    .status,
+                200);
+    }
+    json batch = json::array();
+    for (int i = 26; i <= 45; ++i) batch.push_back({{"title", test[static_cast<size_t>(i)][1]}});
+    ASSERT_EQ(Send(server, "POST", "/v1/code", coder, json{{"records", batch}}.dump()).status, 200);
+    // Then 5 more, left in the open window until the server stops.
+    batch = json::array();
+    for (int i = 46; i <= 50; ++i) batch.push_back({{"title", test[static_cast<size_t>(i)][1]}});
+    ASSERT_EQ(Send(server, "POST", "/v1/code", coder, json{{"records", batch}}.dump()).status, 200);
+    // The writer stores closed windows within its flush interval.
+    for (int i = 0; i < 50; ++i) {
+      r = Send(server, "GET", "/v1/monitor", viewer);
+      if (r.status == 200 && !r.j["batches"].empty()) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    ASSERT_EQ(r.j["batches"].size(), 1u) << r;
+    const json& w = r.j["batches"][0];
+    EXPECT_EQ(w["source"], "api");
+    EXPECT_EQ(w["records"], 45);
+    EXPECT_LE(w["window_start"].get<std::string>(), w["window_end"].get<std::string>());
+    EXPECT_TRUE(w["estimated_accuracy"]["value"].is_number()) << w;
+    EXPECT_EQ(Send(server, "GET", "/v1/monitor?classification=nope", viewer).status, 409);
+    EXPECT_EQ(server.Stop(), 0);
+  }
+  const json status = Json(Sc({"monitor", ws_, "--json"}));
+  ASSERT_EQ(status["batches"].size(), 2u) << status;
+  EXPECT_EQ(status["batches"][1]["records"], 5);
+  EXPECT_EQ(status["batches"][1]["source"], "api");
 }
 
 }  // namespace

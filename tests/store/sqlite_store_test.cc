@@ -388,11 +388,13 @@ TEST_F(SqliteStoreTest, Version1CatalogIsMigratedKeepingItsRows) {
   // What statcoder 0.2 wrote: schema version 1, no users table, no review queue.
   ASSERT_EQ(RawExec(path_,
                     "DROP TABLE users; DROP TABLE review_decisions; DROP TABLE review_items; "
+                    "DROP TABLE monitor_batches; "
                     "UPDATE meta SET value = 1 WHERE key = 'schema_version'"),
             SQLITE_OK);
   auto store = Open(false);
   ASSERT_NE(store, nullptr);
-  EXPECT_EQ(store->SchemaVersion(), 3);
+  EXPECT_EQ(store->SchemaVersion(), 4);
+  EXPECT_TRUE(store->ListMonitorBatches("", "")->empty());
   EXPECT_TRUE(store->ListReviewItems()->empty());
   EXPECT_EQ(Fields(**store->FindSnapshot("s1")), Fields(Snapshot("s1")));
   EXPECT_TRUE(store->ListUsers()->empty());
@@ -741,6 +743,48 @@ TEST_F(SqliteStoreTest, ConcurrentProcessesKeepTheChainIntact) {
   EXPECT_TRUE(v.ok) << v.problem;
   EXPECT_EQ(v.entries, 2u * kPerProcess);
   EXPECT_EQ(store->ListSnapshots()->size(), 2u * kPerProcess / 4);
+}
+
+TEST_F(SqliteStoreTest, MonitorBatchesAreAppendOnlyAndListedByClassificationAndTime) {
+  auto store = Open();
+  MonitorBatchRow a{.created_at = "2026-11-29T10:00:00Z",
+                    .window_start = "2026-11-29T10:00:00Z",
+                    .window_end = "2026-11-29T10:00:00Z",
+                    .source = "cli",
+                    .label = "batch_1.tsv",
+                    .classification = "soc",
+                    .model_version = "v1",
+                    .records = 3,
+                    .stats = {{"records", 3}},
+                    .shadow_version = "",
+                    .shadow = nullptr,
+                    .actor = "ann"};
+  MonitorBatchRow b = a;
+  b.created_at = "2026-11-30T10:00:00Z";
+  b.source = "api";
+  b.shadow_version = "v2";
+  b.shadow = {{"agree", 2}};
+  MonitorBatchRow c = a;
+  c.classification = "isic";
+  ASSERT_EQ(*store->InsertMonitorBatch(a), 1);
+  ASSERT_EQ(*store->InsertMonitorBatch(b), 2);
+  ASSERT_EQ(*store->InsertMonitorBatch(c), 3);
+  auto soc = store->ListMonitorBatches("soc", "");
+  ASSERT_TRUE(soc.ok());
+  ASSERT_EQ(soc->size(), 2u);
+  EXPECT_EQ((*soc)[0].label, "batch_1.tsv");
+  EXPECT_EQ((*soc)[0].stats, a.stats);
+  EXPECT_TRUE((*soc)[0].shadow.is_null());
+  EXPECT_EQ((*soc)[1].shadow_version, "v2");
+  EXPECT_EQ((*soc)[1].shadow, b.shadow);
+  EXPECT_EQ(store->ListMonitorBatches("", "2026-11-30")->size(), 1u);
+  EXPECT_EQ(store->ListMonitorBatches("", "")->size(), 3u);
+  EXPECT_NE(RawExec(path_, "UPDATE monitor_batches SET records = 9"), SQLITE_OK);
+  EXPECT_NE(RawExec(path_, "DELETE FROM monitor_batches"), SQLITE_OK);
+  // A bad source is refused by the schema.
+  MonitorBatchRow bad = a;
+  bad.source = "email";
+  EXPECT_FALSE(store->InsertMonitorBatch(bad).ok());
 }
 
 }  // namespace

@@ -3,14 +3,19 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
 #include <memory>
+#include <thread>
 
 #include "cli_common.h"
 #include "commands.h"
 #include "core/file_util.h"
 #include "data/record_reader.h"
 #include "kb/knowledge_base.h"
+#include "model/batch_coder.h"
+#include "model/model_io.h"
 #include "registry/model_registry.h"
+#include "registry/monitoring.h"
 #include "workspace_args.h"
 
 namespace statcoder::cli {
@@ -23,6 +28,7 @@ struct CodeFlags {
   // Coding in a workspace: its production model (or --model-version) and knowledge base.
   WorkspaceArgs ws;
   std::string model_version = "production";
+  bool no_review = false;  // workspace: don't queue referred records for review
 };
 
 // What coding in a workspace adds to plain coding.
@@ -149,6 +155,59 @@ core::Result<WorkspaceCoding> OpenWorkspaceCoding(CodeFlags& f) {
   return wc;
 }
 
+// Every batch coded in a workspace is monitored (docs/monitoring.md): its statistics are
+// stored, the shadow challenger (if one is set) codes it too without changing the output, and
+// its referred records and audit sample enter the review queue.
+core::Result<nlohmann::json> MonitorAndQueue(workspace::Workspace& ws, const CodedBatch& batch,
+                                             const std::string& data_path, bool queue_review) {
+  const model::Model& m = *batch.model;
+  registry::CodedBatchInput in{.model = &m,
+                               .dataset = &batch.dataset,
+                               .predictions = batch.predictions,
+                               .label = std::filesystem::path(data_path).filename().string(),
+                               .queue_review = queue_review,
+                               .shadow = nullptr,
+                               .shadow_version = ""};
+  ASSIGN_OR_RETURN(store::ModelRow row, registry::ResolveModel(ws, m.version_id()));
+  ASSIGN_OR_RETURN(std::optional<store::ModelRow> challenger,
+                   registry::ShadowModel(ws, row.classification));
+  std::optional<registry::ShadowAgreement> shadow;
+  nlohmann::json shadow_json = nullptr;
+  if (challenger && challenger->version != m.version_id()) {
+    ASSIGN_OR_RETURN(std::shared_ptr<const model::Model> other,
+                     model::LoadModel(ws.Path(challenger->path)));
+    const data::Schema a = model::SchemaFor(*other, "", ""), b = model::SchemaFor(m, "", "");
+    if (a.text_fields != b.text_fields || a.categorical_fields != b.categorical_fields ||
+        a.numeric_fields != b.numeric_fields) {
+      return core::FailedPrecondition("shadow model " + challenger->version +
+                                      " reads other fields than model " + m.version_id() +
+                                      "; turn shadow mode off ('statcoder shadow WS --challenger " +
+                                      challenger->version + " off')");
+    }
+    ASSIGN_OR_RETURN(std::vector<model::Prediction> theirs,
+                     model::PredictBatch(other, batch.dataset, 5,
+                                         static_cast<int>(std::thread::hardware_concurrency())));
+    ASSIGN_OR_RETURN(kb::KnowledgeBase knowledge,
+                     kb::KnowledgeBase::Load(ws.store(), model::SchemaFor(*other, "", "")));
+    kb::ApplyKnowledgeBase(knowledge, *other, batch.dataset,
+                           ws.config().kb.disagreement_probability, &theirs);
+    shadow = registry::CompareShadow(m, *other, batch.dataset, batch.predictions, theirs);
+    in.shadow = &*shadow;
+    in.shadow_version = challenger->version;
+    shadow_json = {{"version", challenger->version},
+                   {"compared", shadow->compared},
+                   {"agree", shadow->agree},
+                   {"agreement", shadow->compared > 0 ? static_cast<double>(shadow->agree) /
+                                                            static_cast<double>(shadow->compared)
+                                                      : 0.0}};
+  }
+  ASSIGN_OR_RETURN(registry::RecordedBatch recorded, registry::RecordCodedBatch(ws, in));
+  return nlohmann::json{{"monitor_batch", recorded.batch_id},
+                        {"queued_for_review", recorded.referred},
+                        {"audit_sample", recorded.audit_sample},
+                        {"shadow", shadow_json}};
+}
+
 core::Status RunCode(CodeFlags& f) {
   std::optional<WorkspaceCoding> wc;
   if (!f.ws.workspace.empty() || !f.ws.positionals.empty() || f.coding.model_path.empty()) {
@@ -206,6 +265,9 @@ core::Status RunCode(CodeFlags& f) {
     summary["workspace"] = wc->ws->root();
     summary["kb_version"] = wc->kb->version();
     summary["kb_conflicts"] = wc->applied.conflicts;
+    ASSIGN_OR_RETURN(const nlohmann::json monitored,
+                     MonitorAndQueue(*wc->ws, batch, f.coding.data_path, !f.no_review));
+    summary.update(monitored);
   }
   f.json = f.json || f.ws.json;
   if (f.json && f.out_path != "-") {
@@ -240,6 +302,8 @@ Command AddCodeCommand(CLI::App& app) {
   sub->add_option("--out", flags->out_path,
                   "Coded output (.tsv, .csv or .jsonl by extension; - for standard output)")
       ->capture_default_str();
+  sub->add_flag("--no-review", flags->no_review,
+                "Workspace: don't queue referred records and the audit sample for review");
   sub->add_flag("--json", flags->json, "Print a JSON summary (when --out is a file)");
   sub->add_flag("--quiet", flags->quiet, "No progress bar or summary");
   return {sub, [flags] {

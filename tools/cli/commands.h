@@ -27,6 +27,9 @@ Command AddModelsCommand(CLI::App& app);
 Command AddKbCommand(CLI::App& app);
 Command AddEthicsCommand(CLI::App& app);
 Command AddAuditCommand(CLI::App& app);
+Command AddCompareCommand(CLI::App& app);
+Command AddMonitorCommand(CLI::App& app);
+Command AddShadowCommand(CLI::App& app);
 // Server verbs (docs/cli.md, "Server").
 Command AddUsersCommand(CLI::App& app);
 Command AddServeCommand(CLI::App& app);

@@ -22,6 +22,9 @@ int main(int argc, char** argv) {
                    AddModelsCommand, AddKbCommand, AddEthicsCommand, AddAuditCommand}) {
     commands.push_back(add(app));
   }
+  commands.push_back(AddCompareCommand(app));
+  commands.push_back(AddMonitorCommand(app));
+  commands.push_back(AddShadowCommand(app));
   commands.push_back(AddUsersCommand(app));
   commands.push_back(AddReviewCommand(app));
   commands.push_back(AddServeCommand(app));
