@@ -16,13 +16,14 @@ extern const std::string_view kAppCss;
 extern const std::string_view kMonitorHtml;
 extern const std::string_view kMonitorJs;
 extern const std::string_view kMonitorCss;
+extern const std::string_view kCommonJs;
 extern const std::string_view kOpenApiJson;
 }  // namespace web_page
 
 namespace {
 
-// index.html, app.js, app.css; monitor.html, monitor.js, monitor.css.
-constexpr size_t kWebAssetCount = 6;
+// index.html, app.js, app.css; monitor.html, monitor.js, monitor.css; common.js.
+constexpr size_t kWebAssetCount = 7;
 
 // FNV-1a 64 of the bytes: an ETag only has to change when the asset does.
 std::string ETagOf(std::string_view bytes) {
@@ -46,6 +47,7 @@ std::span<const WebAsset> WebAssets() {
       {"/monitor", "/monitor", "text/html; charset=utf-8", web_page::kMonitorHtml},
       {"/monitor.js", R"(/monitor\.js)", "text/javascript; charset=utf-8", web_page::kMonitorJs},
       {"/monitor.css", R"(/monitor\.css)", "text/css; charset=utf-8", web_page::kMonitorCss},
+      {"/common.js", R"(/common\.js)", "text/javascript; charset=utf-8", web_page::kCommonJs},
   }};
   return assets;
 }

@@ -1,7 +1,8 @@
 // The web pages of `statcoder serve`: the clerical coders' review page (docs/server.md, "The
 // review page": src/server/web/index.html, app.js, app.css) and the monitoring page
 // (docs/monitoring.md, "The monitoring page": monitor.html, monitor.js, monitor.css, which also
-// uses app.css; it reads GET /v1/monitor), their static assets compiled into the binary at build
+// uses app.css; it reads GET /v1/monitor), common.js that both pages' scripts use (the token,
+// API calls, the sign-in form), their static assets compiled into the binary at build
 // time by cmake/StatcoderEmbed.cmake, the security headers they are served with, and the
 // code-list browsing JSON the review page's tree needs beside GET /v1/codelist/{code}.
 //
@@ -39,7 +40,8 @@ struct WebAsset {
   std::string_view body;          // the embedded bytes
 };
 
-// index.html ("/"), app.js, app.css, monitor.html ("/monitor"), monitor.js and monitor.css.
+// index.html ("/"), app.js, app.css, monitor.html ("/monitor"), monitor.js, monitor.css and
+// common.js.
 std::span<const WebAsset> WebAssets();
 
 // default-src 'none' and exactly what the pages need of its own origin; no inline script or

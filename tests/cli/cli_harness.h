@@ -279,4 +279,78 @@ struct SuiteModel {
   RunResult train;   // the train run: check its exit code before using the model
 };
 
+// ---- Workspaces ------------------------------------------------------------------------------
+
+// Replaces the first `from` in the statcoder.toml of workspace `ws` by `to`.
+inline void SetWorkspaceConfig(const std::string& ws, const std::string& from,
+                               const std::string& to) {
+  std::string toml = ReadFile(fs::path(ws) / "statcoder.toml");
+  const size_t at = toml.find(from);
+  ASSERT_NE(at, std::string::npos) << from;
+  toml.replace(at, from.size(), to);
+  WriteFile(fs::path(ws) / "statcoder.toml", toml);
+}
+
+// `statcoder init` of workspace `ws` (run in `dir` as alice) with the bundled O*NET code list
+// and schema (plus `extra_schema`), then 5 epochs instead of 20: these tests are about the
+// workspace, not accuracy.
+inline void InitOnetWorkspace(const std::string& ws, const fs::path& dir,
+                              const std::string& extra_schema = "") {
+  const RunResult r = RunStatcoder({"init", ws, "--codelist",
+                                    (kOnet / "soc2018_codelist.tsv").string(), "--schema",
+                                    "text=title;label=soc2018;id=id" + extra_schema, "--actor",
+                                    "alice"},
+                                   dir, dir);
+  ASSERT_EQ(r.exit_code, 0) << r;
+  SetWorkspaceConfig(ws, "epochs = 20", "epochs = 5");
+}
+
+// Base fixture of the workspace tests: a fresh temporary folder per test (`dir_`, removed
+// afterwards) holding the two training files of WriteOnetSubsets (`train_`, `other_`) and the
+// path of a workspace (`ws_`) that Init() creates.
+class WorkspaceTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = MakeTempDir();
+    ws_ = (dir_ / "ws").string();
+    const OnetSubsets files = WriteOnetSubsets(dir_);
+    train_ = files.first;
+    other_ = files.second;
+  }
+  void TearDown() override {
+    std::error_code ec;
+    fs::remove_all(dir_, ec);
+  }
+
+  void Init(const std::string& extra_schema = "") { InitOnetWorkspace(ws_, dir_, extra_schema); }
+  void SetConfig(const std::string& from, const std::string& to) {
+    SetWorkspaceConfig(ws_, from, to);
+  }
+  // Runs statcoder in dir_ as `actor` (the audit trail's who).
+  RunResult Sc(std::vector<std::string> args, const std::string& actor = "alice") const {
+    args.insert(args.end(), {"--actor", actor});
+    return RunStatcoder(args, dir_, dir_);
+  }
+  // The standard output of a run that must succeed, as JSON.
+  json Json(const RunResult& r) const {
+    EXPECT_EQ(r.exit_code, 0) << r;
+    return ParseJson(r.out);
+  }
+  // Ingests `file` into ws_; returns the snapshot id.
+  std::string Ingest(const std::string& file, const std::string& kind = "training",
+                     std::vector<std::string> extra = {}) {
+    std::vector<std::string> args = {"ingest", ws_, file, "--kind", kind, "--json"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    return Json(Sc(args)).value("id", "");
+  }
+  // Trains a model of ws_ on `snapshot`; returns its version.
+  std::string Train(const std::string& snapshot) {
+    return Json(Sc({"train", ws_, "--snapshot", snapshot, "--json", "--quiet"}))
+        .value("model_version", "");
+  }
+
+  fs::path dir_;
+  std::string ws_, train_, other_;
+};
+
 }  // namespace statcoder::cli::testing

@@ -23,14 +23,7 @@ class CompareCliTest : public ::testing::Test {
     dir_ = new fs::path(MakeTempDir());
     ws_ = new std::string((*dir_ / "ws").string());
     const OnetSubsets files = WriteOnetSubsets(*dir_);
-    RunResult r = Sc({"init", *ws_, "--codelist", (kOnet / "soc2018_codelist.tsv").string(),
-                      "--schema", "text=title;label=soc2018;id=id"});
-    ASSERT_EQ(r.exit_code, 0) << r;
-    std::string toml = ReadFile(fs::path(*ws_) / "statcoder.toml");
-    const size_t at = toml.find("epochs = 20");
-    ASSERT_NE(at, std::string::npos);
-    toml.replace(at, 11, "epochs = 5");  // these tests are about the bookkeeping, not accuracy
-    WriteFile(fs::path(*ws_) / "statcoder.toml", toml);
+    ASSERT_NO_FATAL_FAILURE(InitOnetWorkspace(*ws_, *dir_));
     const std::string train1 = Ingest(files.first, "training");
     const std::string train2 = Ingest(files.second, "training");
     eval_ = new std::string(Ingest((kOnet / "test.tsv").string(), "audit"));
@@ -40,7 +33,7 @@ class CompareCliTest : public ::testing::Test {
     ASSERT_FALSE(first_->empty());
     ASSERT_FALSE(second_->empty());
     ASSERT_NE(*first_, *second_);
-    r = Sc({"models", "promote", *ws_, *first_, "--force", "--reason", "test"});
+    const RunResult r = Sc({"models", "promote", *ws_, *first_, "--force", "--reason", "test"});
     ASSERT_EQ(r.exit_code, 0) << r;
   }
   static void TearDownTestSuite() {

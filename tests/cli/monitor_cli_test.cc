@@ -17,38 +17,14 @@ namespace {
 
 using namespace statcoder::cli::testing;
 
-class MonitorCliTest : public ::testing::Test {
+class MonitorCliTest : public WorkspaceTest {
  protected:
   void SetUp() override {
-    dir_ = MakeTempDir();
-    ws_ = (dir_ / "ws").string();
-    const OnetSubsets files = WriteOnetSubsets(dir_);
-    train_ = files.first;
-    other_ = files.second;
-    ASSERT_EQ(Sc({"init", ws_, "--codelist", (kOnet / "soc2018_codelist.tsv").string(),
-                  "--schema", "text=title;label=soc2018;id=id"})
-                  .exit_code,
-              0);
-    std::string toml = ReadFile(fs::path(ws_) / "statcoder.toml");
-    toml.replace(toml.find("epochs = 20"), 11, "epochs = 5");
-    WriteFile(fs::path(ws_) / "statcoder.toml", toml);
-  }
-  void TearDown() override {
-    std::error_code ec;
-    fs::remove_all(dir_, ec);
-  }
-  RunResult Sc(std::vector<std::string> args) const {
-    args.insert(args.end(), {"--actor", "alice"});
-    return RunStatcoder(args, dir_, dir_);
-  }
-  json Json(const RunResult& r) const {
-    EXPECT_EQ(r.exit_code, 0) << r;
-    return ParseJson(r.out);
+    WorkspaceTest::SetUp();
+    Init();
   }
   std::string TrainAndPromote(const std::string& file) {
-    const std::string snap = Json(Sc({"ingest", ws_, file, "--json"})).value("id", "");
-    const std::string version =
-        Json(Sc({"train", ws_, "--snapshot", snap, "--json", "--quiet"})).value("model_version", "");
+    const std::string version = Train(Ingest(file));
     EXPECT_EQ(Sc({"models", "promote", ws_, version, "--force", "--reason", "test"}).exit_code, 0);
     return version;
   }
@@ -77,9 +53,6 @@ class MonitorCliTest : public ::testing::Test {
     args.insert(args.end(), extra.begin(), extra.end());
     return Json(Sc(args));
   }
-
-  fs::path dir_;
-  std::string ws_, train_, other_;
 };
 
 TEST_F(MonitorCliTest, NoProductionModelIsAClearError) {
@@ -169,9 +142,7 @@ TEST_F(MonitorCliTest, BatchesAreMonitoredWithoutTextAndDriftCallsForRetraining)
 TEST_F(MonitorCliTest, ReviewedRecordsOfABatchGiveMeasuredAccuracy) {
   TrainAndPromote(train_);
   // Every auto-coded record goes to the audit sample, so both strata get reviews.
-  std::string toml = ReadFile(fs::path(ws_) / "statcoder.toml");
-  toml.replace(toml.find("audit_rate = 0.02"), 17, "audit_rate = 1.0");
-  WriteFile(fs::path(ws_) / "statcoder.toml", toml);
+  SetConfig("audit_rate = 0.02", "audit_rate = 1.0");
   const std::string small = Subset("small.tsv", {""}, 40);
   const json coded = Code(small);
   const int queued = coded["queued_for_review"].get<int>() + coded["audit_sample"].get<int>();
@@ -219,9 +190,7 @@ TEST_F(MonitorCliTest, ReviewedRecordsOfABatchGiveMeasuredAccuracy) {
 
 TEST_F(MonitorCliTest, ShadowChallengerCodesAlongsideWithoutChangingOutputs) {
   const std::string champion = TrainAndPromote(train_);
-  const std::string snap = Json(Sc({"ingest", ws_, other_, "--json"})).value("id", "");
-  const std::string challenger =
-      Json(Sc({"train", ws_, "--snapshot", snap, "--json", "--quiet"})).value("model_version", "");
+  const std::string challenger = Train(Ingest(other_));
   ASSERT_NE(challenger, champion);
   const std::string test = (kOnet / "test.tsv").string();
   Code(test);

@@ -13,60 +13,8 @@ namespace {
 
 using namespace statcoder::cli::testing;
 
-class WorkspaceCliTest : public ::testing::Test {
+class WorkspaceCliTest : public WorkspaceTest {
  protected:
-  void SetUp() override {
-    dir_ = MakeTempDir();
-    ws_ = (dir_ / "ws").string();
-    const OnetSubsets files = WriteOnetSubsets(dir_);
-    train_ = files.first;
-    other_ = files.second;
-  }
-  void TearDown() override {
-    std::error_code ec;
-    fs::remove_all(dir_, ec);
-  }
-
-  // Runs statcoder as `actor` (the audit trail's who).
-  RunResult Sc(std::vector<std::string> args, const std::string& actor = "alice") const {
-    args.insert(args.end(), {"--actor", actor});
-    return RunStatcoder(args, dir_, dir_);
-  }
-  void Init(const std::string& extra_schema = "") {
-    const RunResult r = RunStatcoder({"init", ws_, "--codelist",
-                                      (kOnet / "soc2018_codelist.tsv").string(), "--schema",
-                                      "text=title;label=soc2018;id=id" + extra_schema, "--actor",
-                                      "alice"},
-                                     dir_, dir_);
-    ASSERT_EQ(r.exit_code, 0) << r;
-    // Few epochs: these tests are about the workspace, not accuracy.
-    std::string toml = ReadFile(fs::path(ws_) / "statcoder.toml");
-    const size_t at = toml.find("epochs = 20");
-    ASSERT_NE(at, std::string::npos);
-    toml.replace(at, 11, "epochs = 5");
-    WriteFile(fs::path(ws_) / "statcoder.toml", toml);
-  }
-  json Json(const RunResult& r) const {
-    EXPECT_EQ(r.exit_code, 0) << r;
-    return ParseJson(r.out);
-  }
-  std::string Ingest(const std::string& file, const std::string& kind = "training",
-                     std::vector<std::string> extra = {}) {
-    std::vector<std::string> args = {"ingest", ws_, file, "--kind", kind, "--json"};
-    args.insert(args.end(), extra.begin(), extra.end());
-    return Json(Sc(args)).value("id", "");
-  }
-  std::string Train(const std::string& snapshot) {
-    return Json(Sc({"train", ws_, "--snapshot", snapshot, "--json", "--quiet"}))
-        .value("model_version", "");
-  }
-  void SetConfig(const std::string& from, const std::string& to) {
-    std::string toml = ReadFile(fs::path(ws_) / "statcoder.toml");
-    const size_t at = toml.find(from);
-    ASSERT_NE(at, std::string::npos) << from;
-    toml.replace(at, from.size(), to);
-    WriteFile(fs::path(ws_) / "statcoder.toml", toml);
-  }
   // A complete ethics self-assessment: answered and submitted by alice, approved by bob.
   void ApproveEthics(const std::string& model) {
     ASSERT_EQ(Sc({"ethics", "start", ws_, "--model", model}).exit_code, 0);
@@ -95,9 +43,6 @@ class WorkspaceCliTest : public ::testing::Test {
     }
     return "";
   }
-
-  fs::path dir_;
-  std::string ws_, train_, other_;
 };
 
 TEST_F(WorkspaceCliTest, InitWritesTheLayoutAndRefusesAFolderInUse) {

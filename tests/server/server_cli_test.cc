@@ -125,50 +125,19 @@ std::ostream& operator<<(std::ostream& os, const Reply& r) {
   return os << "HTTP " << r.status << ": " << r.body.substr(0, 2000);
 }
 
-class ServerCliTest : public ::testing::Test {
+class ServerCliTest : public WorkspaceTest {
  protected:
   void SetUp() override {
-    dir_ = MakeTempDir();
-    ws_ = (dir_ / "ws").string();
-    const OnetSubsets files = WriteOnetSubsets(dir_);
-    train_ = files.first;
-    other_ = files.second;
-    const RunResult r = Sc({"init", ws_, "--codelist", (kOnet / "soc2018_codelist.tsv").string(),
-                            "--schema", "text=title;label=soc2018;id=id"});
-    ASSERT_EQ(r.exit_code, 0) << r;
-    std::string toml = ReadFile(fs::path(ws_) / "statcoder.toml");
-    const size_t at = toml.find("epochs = 20");
-    ASSERT_NE(at, std::string::npos);
-    toml.replace(at, 11, "epochs = 5");  // these tests are about serving, not accuracy
-    WriteFile(fs::path(ws_) / "statcoder.toml", toml);
+    WorkspaceTest::SetUp();
+    Init();
   }
-  void TearDown() override {
-    std::error_code ec;
-    fs::remove_all(dir_, ec);
-  }
-
-  RunResult Sc(std::vector<std::string> args, const std::string& actor = "alice") const {
-    args.insert(args.end(), {"--actor", actor});
-    return RunStatcoder(args, dir_, dir_);
-  }
-  json Json(const RunResult& r) const {
-    EXPECT_EQ(r.exit_code, 0) << r;
-    return ParseJson(r.out);
-  }
-  std::string Train(const std::string& file) {
-    const std::string snapshot =
-        Json(Sc({"ingest", ws_, file, "--kind", "training", "--json"})).value("id", "");
-    return Json(Sc({"train", ws_, "--snapshot", snapshot, "--json", "--quiet"}))
-        .value("model_version", "");
-  }
+  // Ingests `file` as training data and trains a model on it; returns its version.
+  std::string TrainOn(const std::string& file) { return Train(Ingest(file)); }
   std::string AddUser(const std::string& name, const std::string& role) {
     const json j = Json(Sc({"users", "add", ws_, name, "--role", role, "--json"}));
     EXPECT_EQ(j.value("role", ""), role);
     return j.value("token", "");
   }
-
-  fs::path dir_;
-  std::string ws_, train_, other_;
 };
 
 TEST_F(ServerCliTest, UsersAreAddedListedDisabledAndAuditedWithoutTokens) {
@@ -211,7 +180,7 @@ TEST_F(ServerCliTest, FailedAuthenticationIsRateLimitedPerAddress) {
 }
 
 TEST_F(ServerCliTest, ServesCodesWithAuthLimitsMetricsAndHotModelSwap) {
-  const std::string first = Train(train_);
+  const std::string first = TrainOn(train_);
   ASSERT_FALSE(first.empty());
   const std::string admin = AddUser("root", "admin");
   const std::string methodologist = AddUser("meg", "methodologist");
@@ -364,7 +333,7 @@ TEST_F(ServerCliTest, ServesCodesWithAuthLimitsMetricsAndHotModelSwap) {
   EXPECT_EQ(r.j["serving"], first);
 
   // A second model, promoted through the API: the next requests use it, no restart.
-  const std::string second = Train(other_);
+  const std::string second = TrainOn(other_);
   ASSERT_FALSE(second.empty());
   ASSERT_NE(second, first);
   r = Send(server, "POST", "/v1/models/" + second + "/promote", admin, "{}");
@@ -439,10 +408,8 @@ TEST_F(ServerCliTest, ReviewQueueDecisionsAdjudicationAndFeedbackExport) {
   ASSERT_NE(training_at, std::string::npos);
   toml.replace(training_at, toml.find('\n', training_at) - training_at, "target_precision = 0.8");
   WriteFile(fs::path(ws_) / "statcoder.toml", toml);
-  const std::string training =
-      Json(Sc({"ingest", ws_, train_, "--kind", "training", "--json"})).value("id", "");
-  const std::string version = Json(Sc({"train", ws_, "--snapshot", training, "--json", "--quiet"}))
-                                  .value("model_version", "");
+  const std::string training = Ingest(train_);
+  const std::string version = Train(training);
   ASSERT_FALSE(version.empty());
   const std::string admin = AddUser("root", "admin");
   const std::string meg = AddUser("meg", "methodologist");
@@ -620,7 +587,7 @@ TEST_F(ServerCliTest, ReviewPageAssetsMeAndCodeListTree) {
   for (const auto& [path, type] : std::map<std::string, std::string>{
            {"/", "text/html"}, {"/app.js", "text/javascript"}, {"/app.css", "text/css"},
            {"/monitor", "text/html"}, {"/monitor.js", "text/javascript"},
-           {"/monitor.css", "text/css"}}) {
+           {"/monitor.css", "text/css"}, {"/common.js", "text/javascript"}}) {
     httplib::Result r = c.Get(path);
     ASSERT_TRUE(r) << path;
     EXPECT_EQ(r->status, 200) << path;
@@ -639,12 +606,21 @@ TEST_F(ServerCliTest, ReviewPageAssetsMeAndCodeListTree) {
     EXPECT_EQ(again->status, 304) << path;
   }
   // The pages never put data into HTML: no innerHTML anywhere in their scripts.
-  for (const char* script : {"/app.js", "/monitor.js"}) {
+  for (const char* script : {"/app.js", "/monitor.js", "/common.js"}) {
     httplib::Result js = c.Get(script);
     ASSERT_TRUE(js) << script;
     EXPECT_EQ(js->body.find(".innerHTML"), std::string::npos) << script;
     EXPECT_EQ(js->body.find("outerHTML"), std::string::npos) << script;
     EXPECT_EQ(js->body.find("insertAdjacentHTML"), std::string::npos) << script;
+  }
+  // Both pages load common.js (what their scripts share) before their own script.
+  for (const auto& [page, script] : std::map<std::string, std::string>{
+           {"/", "/app.js"}, {"/monitor", "/monitor.js"}}) {
+    httplib::Result html = c.Get(page);
+    ASSERT_TRUE(html) << page;
+    const size_t common = html->body.find("<script src=\"/common.js\" defer></script>");
+    ASSERT_NE(common, std::string::npos) << page;
+    EXPECT_LT(common, html->body.find("<script src=\"" + script + "\" defer></script>")) << page;
   }
 
   Reply r = Send(server, "GET", "/v1/me", viewer);
@@ -767,10 +743,8 @@ TEST_F(ServerCliTest, OpenApiDescriptionMatchesTheRoutesServed) {
 // each closed window is a batch of `statcoder monitor`, and the open one is stored when the
 // server stops. GET /v1/monitor answers what `monitor --json` prints.
 TEST_F(ServerCliTest, ApiTrafficIsMonitoredInWindows) {
-  std::string toml = ReadFile(fs::path(ws_) / "statcoder.toml");
-  toml.replace(toml.find("window_records = 1000"), 21, "window_records = 30");
-  WriteFile(fs::path(ws_) / "statcoder.toml", toml);
-  const std::string version = Train(train_);
+  SetConfig("window_records = 1000", "window_records = 30");
+  const std::string version = TrainOn(train_);
   ASSERT_EQ(Sc({"models", "promote", ws_, version, "--force", "--reason", "test"}).exit_code, 0);
   const std::string coder = AddUser("cod", "coder");
   const std::string viewer = AddUser("vic", "viewer");

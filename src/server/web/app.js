@@ -1,5 +1,6 @@
 // The clerical coders' review page (docs/server.md, "The review page"). Plain JavaScript, no
-// framework, nothing from outside this server.
+// framework, nothing from outside this server; common.js (loaded first) holds what it shares with
+// the monitoring page: the token, API calls, the sign-in form.
 //
 // Security: record texts are untrusted survey answers. Everything that comes from the API is
 // put on the page with textContent or as text nodes of elements made by createElement; nothing
@@ -9,7 +10,8 @@
 'use strict';
 
 (() => {
-  const TOKEN_KEY = 'statcoder.token';
+  const page = window.statcoderPage;  // common.js
+  const { TOKEN_KEY, clear } = page;
   const POLL_EMPTY_MS = 15000;
 
   const $ = (id) => document.getElementById(id);
@@ -41,45 +43,14 @@
     for (const c of children) e.append(c);
     return e;
   }
-  function clear(node) {
-    while (node.firstChild) node.removeChild(node.firstChild);
-  }
   function setStatus(text, isError) {
     const s = $('status');
     s.textContent = text;
     s.classList.toggle('error', Boolean(isError));
   }
 
-  // ---- The API ----
-  class ApiError extends Error {
-    constructor(status, code, message) {
-      super(message);
-      this.status = status;
-      this.code = code;
-    }
-  }
-  async function api(method, path, body) {
-    const headers = { Authorization: 'Bearer ' + state.token };
-    const init = { method, headers, cache: 'no-store', credentials: 'omit' };
-    if (body !== undefined) {
-      headers['Content-Type'] = 'application/json';
-      init.body = JSON.stringify(body);
-    }
-    const res = await fetch(path, init);
-    let json = null;
-    try {
-      json = await res.json();
-    } catch (e) {
-      json = null;
-    }
-    if (!res.ok) {
-      const err = (json && json.error) || {};
-      if (res.status === 401) signOut('Your token was not accepted (or its user is disabled).');
-      throw new ApiError(res.status, err.code || 'http_' + res.status,
-                         err.message || 'HTTP ' + res.status);
-    }
-    return json;
-  }
+  // ---- The API (a 401 signs out) ----
+  const api = (method, path, body) => page.api(state.token, method, path, body, signOut);
 
   // ---- Signing in and out ----
   async function signIn(token) {
@@ -114,15 +85,10 @@
   }
 
   function signOut(message) {
-    sessionStorage.removeItem(TOKEN_KEY);
     state.token = '';
     state.item = null;
     clearTimeout(state.emptyTimer);
-    for (const id of ['work', 'views', 'who', 'progress', 'keys']) $(id).hidden = true;
-    $('sign-in').hidden = false;
-    $('sign-in-error').textContent = message || '';
-    document.body.dataset.state = 'signed-out';
-    $('token').focus();
+    page.showSignIn(message, ['work', 'views', 'who', 'progress', 'keys']);
   }
 
   // ---- The item ----
@@ -520,18 +486,6 @@
 
   // ---- Start ----
   function start() {
-    $('sign-in-form').addEventListener('submit', async (ev) => {
-      ev.preventDefault();
-      const token = $('token').value.trim();
-      if (!token) return;
-      $('sign-in-error').textContent = '';
-      try {
-        await signIn(token);
-      } catch (e) {
-        signOut(e.status === 401 ? 'That token was not accepted.' : 'Sign-in failed: ' + e.message);
-      }
-    });
-    $('sign-out').addEventListener('click', () => signOut('Signed out.'));
     $('view-coder').addEventListener('click', () => setView('coder'));
     $('view-supervisor').addEventListener('click', () => setView('supervisor'));
     for (const id of ['act-skip', 'act-escalate', 'act-uncodable']) {
@@ -549,11 +503,7 @@
       searchTimer = setTimeout(search, 150);
     });
     document.addEventListener('keydown', onKey);
-    if (state.token) {
-      signIn(state.token).catch((e) => signOut(e.status === 401 ? 'Please sign in again.' : e.message));
-    } else {
-      signOut('');
-    }
+    page.startSignIn(state.token, signIn, signOut);
   }
 
   start();

@@ -7,11 +7,13 @@
 // goes on the page with textContent, or as attributes of elements made by createElement /
 // createElementNS that are numbers this script computed; nothing here hands a string to the
 // HTML parser. The token is the review page's (same sessionStorage key, so one sign-in serves
-// both pages in a tab) and goes out only as an Authorization header.
+// both pages in a tab) and goes out only as an Authorization header; common.js (loaded first)
+// holds the token, API calls and sign-in form both pages share.
 'use strict';
 
 (() => {
-  const TOKEN_KEY = 'statcoder.token';
+  const page = window.statcoderPage;  // common.js
+  const { TOKEN_KEY, clear } = page;
   const REFRESH_MS = 60000;
   const SVG_NS = 'http://www.w3.org/2000/svg';
 
@@ -44,9 +46,6 @@
       else if (k === 'className') e.setAttribute('class', v);
       else e.setAttribute(k, String(v));
     }
-  }
-  function clear(node) {
-    while (node.firstChild) node.removeChild(node.firstChild);
   }
 
   // ---- Values: the JSON may hold null (or anything) where a number is expected ----
@@ -92,34 +91,8 @@
   }
   const batchName = (b, i) => (str(b.id) ? '#' + str(b.id) : 'batch ' + (i + 1));
 
-  // ---- The API ----
-  class ApiError extends Error {
-    constructor(status, code, message) {
-      super(message);
-      this.status = status;
-      this.code = code;
-    }
-  }
-  async function api(path) {
-    const res = await fetch(path, {
-      method: 'GET',
-      headers: { Authorization: 'Bearer ' + state.token },
-      cache: 'no-store',
-      credentials: 'omit',
-    });
-    let json = null;
-    try {
-      json = await res.json();
-    } catch (e) {
-      json = null;
-    }
-    if (!res.ok) {
-      const err = (json && json.error) || {};
-      if (res.status === 401) signOut('Your token was not accepted (or its user is disabled).');
-      throw new ApiError(res.status, err.code || 'http_' + res.status, err.message || 'HTTP ' + res.status);
-    }
-    return json;
-  }
+  // ---- The API (GET only; a 401 signs out) ----
+  const api = (path) => page.api(state.token, 'GET', path, undefined, signOut);
 
   // ---- Signing in and out ----
   async function signIn(token) {
@@ -138,15 +111,10 @@
   }
 
   function signOut(message) {
-    sessionStorage.removeItem(TOKEN_KEY);
     state.token = '';
     ++state.seq;
     clearTimeout(state.timer);
-    for (const id of ['monitor', 'who', 'classification-form']) $(id).hidden = true;
-    $('sign-in').hidden = false;
-    $('sign-in-error').textContent = message || '';
-    document.body.dataset.state = 'signed-out';
-    $('token').focus();
+    page.showSignIn(message, ['monitor', 'who', 'classification-form']);
   }
 
   // ---- Loading ----
@@ -539,18 +507,6 @@
 
   // ---- Start ----
   function start() {
-    $('sign-in-form').addEventListener('submit', async (ev) => {
-      ev.preventDefault();
-      const token = $('token').value.trim();
-      if (!token) return;
-      $('sign-in-error').textContent = '';
-      try {
-        await signIn(token);
-      } catch (e) {
-        signOut(e.status === 401 ? 'That token was not accepted.' : 'Sign-in failed: ' + e.message);
-      }
-    });
-    $('sign-out').addEventListener('click', () => signOut('Signed out.'));
     $('classification-form').addEventListener('submit', (ev) => {
       ev.preventDefault();
       state.classification = $('classification').value.trim();
@@ -570,11 +526,7 @@
     document.addEventListener('visibilitychange', () => {
       if (!document.hidden && state.token && !$('monitor').hidden) load();
     });
-    if (state.token) {
-      signIn(state.token).catch((e) => signOut(e.status === 401 ? 'Please sign in again.' : e.message));
-    } else {
-      signOut('');
-    }
+    page.startSignIn(state.token, signIn, signOut);
   }
 
   start();

@@ -14,67 +14,31 @@
 //   REVIEW_PAGE_SCREENSHOTS=/tmp/shots node monitor_page_test.js ...   # also keeps a screenshot
 //
 // Exit 0 pass, 1 fail (reasons on stderr), 77 skipped (no Chromium, or no node_modules: run
-// `npm ci` here, or scripts/install-deps.sh). run_review_page_test.sh checks for node first.
+// `npm ci` here, or scripts/install-deps.sh). run_review_page_test.sh checks for node first;
+// harness.js holds what the two pages' tests share.
 'use strict';
 
 const assert = require('node:assert/strict');
-const { spawn, execFileSync } = require('node:child_process');
+const { execFileSync } = require('node:child_process');
 const fs = require('node:fs');
-const os = require('node:os');
 const path = require('node:path');
+const h = require('./harness');
 
-const SKIP = 77;
-const SCREENSHOTS = process.env.REVIEW_PAGE_SCREENSHOTS || '';
-const CHROMIUM = process.env.STATCODER_CHROMIUM || '/usr/bin/chromium';
+const { SCREENSHOTS, CSP } = h;
 const XSS_LABEL = '<img src=x onerror=alert(1)>.tsv';
-const CSP = "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; " +
-            "img-src 'self' data:; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
-let chromium;
-try {
-  ({ chromium } = require(path.join(__dirname, 'node_modules', 'playwright-core')));
-} catch (e) {
-  console.log('monitor_page_test: SKIP: playwright-core is not installed; run `npm ci` in ' + __dirname);
-  process.exit(SKIP);
-}
-if (!fs.existsSync(CHROMIUM)) {
-  console.log('monitor_page_test: SKIP: no Chromium at ' + CHROMIUM);
-  process.exit(SKIP);
-}
-
-const [statcoder, sourceDir] = process.argv.slice(2);
-if (!statcoder || !sourceDir) {
-  console.error('usage: node monitor_page_test.js STATCODER_BIN SOURCE_DIR');
-  process.exit(2);
-}
-const onet = path.join(sourceDir, 'examples', 'onet');
-const work = fs.mkdtempSync(path.join(os.tmpdir(), 'statcoder_monitor_page_'));
-const ws = path.join(work, 'ws');
-
-function sc(args) {
-  return execFileSync(statcoder, [...args, '--actor', 'tester'],
-                      { cwd: work, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-}
-const scJson = (args) => JSON.parse(sc(args));
+const t = h.setUp('monitor_page_test');
+const { work, ws, sc, scJson } = t;
 // For commands that act on nothing (no --actor).
-const scRead = (args) => JSON.parse(execFileSync(statcoder, args, { cwd: work, encoding: 'utf8',
-                                                                    stdio: ['ignore', 'pipe', 'pipe'] }));
+const scRead = (args) => JSON.parse(execFileSync(t.statcoder, args, { cwd: work, encoding: 'utf8',
+                                                                      stdio: ['ignore', 'pipe', 'pipe'] }));
 
-// The workspace as review_page_test.js builds it (900 training titles, 5 epochs, promoted), a
-// viewer, and two batches of later titles coded from files: the second file's name is HTML.
+// The workspace as review_page_test.js builds it (harness.js makeWorkspace: 900 training titles,
+// 5 epochs, promoted), a viewer, and two batches of later titles coded from files: the second
+// file's name is HTML.
 function makeWorkspace() {
-  const lines = fs.readFileSync(path.join(onet, 'train.tsv'), 'utf8').trimEnd().split('\n');
+  const lines = h.makeWorkspace(t, [['epochs = 20', 'epochs = 5']]);
   const header = lines[0];
-  fs.writeFileSync(path.join(work, 'train_small.tsv'), lines.slice(0, 901).join('\n') + '\n');
-  sc(['init', ws, '--codelist', path.join(onet, 'soc2018_codelist.tsv'), '--schema',
-      'text=title;label=soc2018;id=id']);
-  const tomlPath = path.join(ws, 'statcoder.toml');
-  let toml = fs.readFileSync(tomlPath, 'utf8');
-  assert.ok(toml.includes('epochs = 20'), 'statcoder.toml changed');
-  fs.writeFileSync(tomlPath, toml.replace('epochs = 20', 'epochs = 5'));
-  const snapshot = scJson(['ingest', ws, path.join(work, 'train_small.tsv'), '--kind', 'training', '--json']).id;
-  scJson(['train', ws, '--snapshot', snapshot, '--json', '--quiet']);
-  sc(['models', 'promote', ws, 'candidate', '--force', '--reason', 'browser test']);
   const viewer = scJson(['users', 'add', ws, 'vic', '--role', 'viewer', '--json']).token;
   const batchFiles = [path.join(work, 'batch_2025_01.tsv'), path.join(work, XSS_LABEL)];
   batchFiles.forEach((file, b) => {
@@ -84,40 +48,6 @@ function makeWorkspace() {
   return { viewer };
 }
 
-// `statcoder serve WS --port 0`; the first line of stdout is {"listening": "http://HOST:PORT"}.
-function startServer() {
-  const log = fs.openSync(path.join(work, 'serve.log'), 'w');
-  const child = spawn(statcoder, ['serve', ws, '--port', '0', '--poll-interval-ms', '200',
-                                  '--auth-failures-per-minute', '1000'],
-                      { cwd: work, stdio: ['ignore', 'pipe', log] });
-  return new Promise((resolve, reject) => {
-    let out = '';
-    const timer = setTimeout(() => reject(new Error('statcoder serve did not start')), 30000);
-    child.on('exit', (code) => reject(new Error('statcoder serve exited early: ' + code)));
-    child.stdout.on('data', (d) => {
-      out += d;
-      if (out.includes('\n')) {
-        clearTimeout(timer);
-        resolve({ child, url: JSON.parse(out.split('\n')[0]).listening });
-      }
-    });
-  });
-}
-
-// Fails the test on anything the page reports: script errors, console errors (a CSP violation
-// is one), dialogs (the label's alert), failed requests.
-function watch(page, problems) {
-  page.on('pageerror', (e) => problems.push('page error: ' + e.message));
-  page.on('console', (m) => {
-    if (m.type() === 'error' || m.type() === 'warning') problems.push('console ' + m.type() + ': ' + m.text());
-  });
-  page.on('dialog', (d) => {
-    problems.push('dialog: ' + d.message());
-    d.dismiss().catch(() => {});
-  });
-  page.on('requestfailed', (r) => problems.push('request failed: ' + r.url()));
-}
-
 async function main() {
   const { viewer } = makeWorkspace();
   // The CLI's view of the same data: two monitored batches, newest last.
@@ -125,7 +55,7 @@ async function main() {
   assert.equal(cli.batches.length, 2, 'statcoder monitor --json: ' + JSON.stringify(cli).slice(0, 400));
   assert.equal(cli.batches[1].label, XSS_LABEL, 'the batch label is not the file name');
 
-  const { child, url } = await startServer();
+  const { child, url } = await h.startServer(t);
   let browser;
   try {
     // The page and its assets: no token needed, strict headers.
@@ -144,22 +74,14 @@ async function main() {
     const status = apiJson.status;
     assert.ok(['ok', 'watch', 'retrain'].includes(status), 'status ' + status);
 
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-             '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
+    browser = await h.launchChromium(t);
     const problems = [];
     const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
-    watch(page, problems);
+    h.watch(page, problems);
     page.setDefaultTimeout(20000);
 
     // Sign in as the viewer.
-    await page.goto(url + '/monitor');
-    await page.waitForSelector('body[data-state="signed-out"]');
-    await page.fill('#token', viewer);
-    await page.press('#token', 'Enter');
+    await h.submitToken(page, url + '/monitor', viewer);
     await page.waitForSelector('body[data-state="ready"]');
     assert.equal(await page.textContent('#user-name'), 'vic');
 
@@ -228,20 +150,4 @@ async function main() {
   }
 }
 
-const guard = setTimeout(() => {
-  console.error('monitor_page_test: FAIL: timed out');
-  process.exit(1);
-}, 170000);
-main().then(() => {
-  clearTimeout(guard);
-  fs.rmSync(work, { recursive: true, force: true });
-}, (e) => {
-  console.error('monitor_page_test: FAIL: ' + (e && e.stack ? e.stack : e));
-  try {
-    console.error('--- serve.log (last lines) ---\n' +
-                  fs.readFileSync(path.join(work, 'serve.log'), 'utf8').split('\n').slice(-20).join('\n'));
-  } catch (_) { /* no log */ }
-  if (e && e.stderr) console.error(String(e.stderr));
-  fs.rmSync(work, { recursive: true, force: true });
-  process.exit(1);
-});
+h.run(t, main);

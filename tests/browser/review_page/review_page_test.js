@@ -16,88 +16,30 @@
 //   REVIEW_PAGE_SCREENSHOTS=/tmp/shots node review_page_test.js ...   # also keeps screenshots
 //
 // Exit 0 pass, 1 fail (reasons on stderr), 77 skipped (no Chromium, or no node_modules: run
-// `npm ci` here, or scripts/install-deps.sh). run_review_page_test.sh checks for node first.
+// `npm ci` here, or scripts/install-deps.sh). run_review_page_test.sh checks for node first;
+// harness.js holds what the two pages' tests share.
 'use strict';
 
 const assert = require('node:assert/strict');
-const { spawn, execFileSync } = require('node:child_process');
-const fs = require('node:fs');
-const os = require('node:os');
+const { execFileSync } = require('node:child_process');
 const path = require('node:path');
+const h = require('./harness');
 
-const SKIP = 77;
-// Set to a folder to keep screenshots of the coder's and the supervisor's page (for a look).
-const SCREENSHOTS = process.env.REVIEW_PAGE_SCREENSHOTS || '';
-const CHROMIUM = process.env.STATCODER_CHROMIUM || '/usr/bin/chromium';
+const { SCREENSHOTS, CSP } = h;
 const XSS_TEXT = '<img src=x onerror="window.__xss=1"><script>window.__xss=2</script> sales manager';
 
-let chromium;
-try {
-  ({ chromium } = require(path.join(__dirname, 'node_modules', 'playwright-core')));
-} catch (e) {
-  console.log('review_page_test: SKIP: playwright-core is not installed; run `npm ci` in ' + __dirname);
-  process.exit(SKIP);
-}
-if (!fs.existsSync(CHROMIUM)) {
-  console.log('review_page_test: SKIP: no Chromium at ' + CHROMIUM);
-  process.exit(SKIP);
-}
+const t = h.setUp('review_page_test');
+const { ws, scJson } = t;
 
-const [statcoder, sourceDir] = process.argv.slice(2);
-if (!statcoder || !sourceDir) {
-  console.error('usage: node review_page_test.js STATCODER_BIN SOURCE_DIR');
-  process.exit(2);
-}
-const onet = path.join(sourceDir, 'examples', 'onet');
-const work = fs.mkdtempSync(path.join(os.tmpdir(), 'statcoder_review_page_'));
-const ws = path.join(work, 'ws');
-
-function sc(args) {
-  return execFileSync(statcoder, [...args, '--actor', 'tester'],
-                      { cwd: work, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-}
-const scJson = (args) => JSON.parse(sc(args));
-
-// The workspace: the first 900 training titles (as tests/cli/cli_harness.h WriteOnetSubsets),
-// 5 epochs (this is about the page, not accuracy), no audit sample (every item has suggestions).
+// The workspace (harness.js makeWorkspace) without an audit sample (every item has
+// suggestions), a coder and a methodologist.
 function makeWorkspace() {
-  const lines = fs.readFileSync(path.join(onet, 'train.tsv'), 'utf8').trimEnd().split('\n');
-  fs.writeFileSync(path.join(work, 'train_small.tsv'), lines.slice(0, 901).join('\n') + '\n');
-  sc(['init', ws, '--codelist', path.join(onet, 'soc2018_codelist.tsv'), '--schema',
-      'text=title;label=soc2018;id=id']);
-  const tomlPath = path.join(ws, 'statcoder.toml');
-  let toml = fs.readFileSync(tomlPath, 'utf8');
-  assert.ok(toml.includes('epochs = 20') && toml.includes('audit_rate = 0.02'), 'statcoder.toml changed');
-  toml = toml.replace('epochs = 20', 'epochs = 5').replace('audit_rate = 0.02', 'audit_rate = 0.0');
-  fs.writeFileSync(tomlPath, toml);
-  const snapshot = scJson(['ingest', ws, path.join(work, 'train_small.tsv'), '--kind', 'training', '--json']).id;
-  scJson(['train', ws, '--snapshot', snapshot, '--json', '--quiet']);
-  sc(['models', 'promote', ws, 'candidate', '--force', '--reason', 'browser test']);
+  const lines = h.makeWorkspace(t, [['epochs = 20', 'epochs = 5'], ['audit_rate = 0.02', 'audit_rate = 0.0']]);
   const coder = scJson(['users', 'add', ws, 'ann', '--role', 'coder', '--json']).token;
   const supervisor = scJson(['users', 'add', ws, 'meg', '--role', 'methodologist', '--json']).token;
   // Unseen titles (after the training rows) are mostly referred by so small a model.
   const unseen = lines.slice(901, 913).map((l) => l.split('\t'));
   return { coder, supervisor, unseen };
-}
-
-// `statcoder serve WS --port 0`; the first line of stdout is {"listening": "http://HOST:PORT"}.
-function startServer() {
-  const log = fs.openSync(path.join(work, 'serve.log'), 'w');
-  const child = spawn(statcoder, ['serve', ws, '--port', '0', '--poll-interval-ms', '200',
-                                  '--auth-failures-per-minute', '1000'],
-                      { cwd: work, stdio: ['ignore', 'pipe', log] });
-  return new Promise((resolve, reject) => {
-    let out = '';
-    const timer = setTimeout(() => reject(new Error('statcoder serve did not start')), 30000);
-    child.on('exit', (code) => reject(new Error('statcoder serve exited early: ' + code)));
-    child.stdout.on('data', (d) => {
-      out += d;
-      if (out.includes('\n')) {
-        clearTimeout(timer);
-        resolve({ child, url: JSON.parse(out.split('\n')[0]).listening });
-      }
-    });
-  });
 }
 
 async function call(url, token, method, route, body) {
@@ -113,25 +55,8 @@ async function call(url, token, method, route, body) {
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-// Fails the test on anything the page reports: script errors, console errors (a CSP violation
-// is one), dialogs (an XSS payload's alert), failed requests.
-function watch(page, problems) {
-  page.on('pageerror', (e) => problems.push('page error: ' + e.message));
-  page.on('console', (m) => {
-    if (m.type() === 'error' || m.type() === 'warning') problems.push('console ' + m.type() + ': ' + m.text());
-  });
-  page.on('dialog', (d) => {
-    problems.push('dialog: ' + d.message());
-    d.dismiss().catch(() => {});
-  });
-  page.on('requestfailed', (r) => problems.push('request failed: ' + r.url()));
-}
-
 async function signIn(page, url, token) {
-  await page.goto(url + '/');
-  await page.waitForSelector('body[data-state="signed-out"]');
-  await page.fill('#token', token);
-  await page.press('#token', 'Enter');
+  await h.submitToken(page, url + '/', token);
   await page.waitForSelector('body[data-state="ready"], body[data-state="empty"]');
 }
 
@@ -147,7 +72,7 @@ async function pressAndWait(page, key) {
 
 async function main() {
   const { coder, supervisor, unseen } = makeWorkspace();
-  const { child, url } = await startServer();
+  const { child, url } = await h.startServer(t);
   let browser;
   try {
     // Records through the API: the XSS record first (the queue is oldest first), then unseen ones.
@@ -168,9 +93,7 @@ async function main() {
     // The page and its assets: no token needed, strict headers.
     const index = await fetch(url + '/');
     assert.equal(index.status, 200);
-    assert.equal(index.headers.get('content-security-policy'),
-                 "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; " +
-                 "img-src 'self' data:; base-uri 'none'; form-action 'self'; frame-ancestors 'none'");
+    assert.equal(index.headers.get('content-security-policy'), CSP);
     assert.equal(index.headers.get('x-content-type-options'), 'nosniff');
     assert.equal(index.headers.get('referrer-policy'), 'no-referrer');
     assert.match(index.headers.get('content-type'), /^text\/html/);
@@ -179,22 +102,14 @@ async function main() {
     const me = await call(url, supervisor, 'GET', '/v1/me');
     assert.deepEqual(me, { user: 'meg', role: 'methodologist' });
 
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-             '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
+    browser = await h.launchChromium(t);
     const problems = [];
     const page = await browser.newPage();
-    watch(page, problems);
+    h.watch(page, problems);
     page.setDefaultTimeout(20000);
 
     // A wrong token is refused on the sign-in form.
-    await page.goto(url + '/');
-    await page.waitForSelector('body[data-state="signed-out"]');
-    await page.fill('#token', 'sc_0000000000000000_wrong');
-    await page.press('#token', 'Enter');
+    await h.submitToken(page, url + '/', 'sc_0000000000000000_wrong');
     await page.waitForFunction(() => document.getElementById('sign-in-error').textContent !== '');
     // The refused request logs a console error (HTTP 401); only that one is expected.
     problems.length = 0;
@@ -255,7 +170,7 @@ async function main() {
     // The supervisor: a fresh tab, the escalation with the earlier decision, adjudicated by key.
     const context = await browser.newContext();
     const sup = await context.newPage();
-    watch(sup, problems);
+    h.watch(sup, problems);
     sup.setDefaultTimeout(20000);
     await signIn(sup, url, supervisor);
     assert.ok(await sup.isVisible('#view-supervisor'), 'no supervisor view for a methodologist');
@@ -302,20 +217,4 @@ async function main() {
   }
 }
 
-const guard = setTimeout(() => {
-  console.error('review_page_test: FAIL: timed out');
-  process.exit(1);
-}, 170000);
-main().then(() => {
-  clearTimeout(guard);
-  fs.rmSync(work, { recursive: true, force: true });
-}, (e) => {
-  console.error('review_page_test: FAIL: ' + (e && e.stack ? e.stack : e));
-  try {
-    console.error('--- serve.log (last lines) ---\n' +
-                  fs.readFileSync(path.join(work, 'serve.log'), 'utf8').split('\n').slice(-20).join('\n'));
-  } catch (_) { /* no log */ }
-  if (e && e.stderr) console.error(String(e.stderr));
-  fs.rmSync(work, { recursive: true, force: true });
-  process.exit(1);
-});
+h.run(t, main);

@@ -21,7 +21,7 @@ if [[ ! -x "${STATCODER_CHROMIUM:-/usr/bin/chromium}" ]]; then
   exit 77
 fi
 if [[ ! -d "$here/node_modules/playwright-core" ]]; then
-  echo "$name: SKIP: run 'npm ci' in $here (scripts/install-deps.sh does)"
+  echo "$name: SKIP: playwright-core is not installed: run 'npm ci' in $here (scripts/install-deps.sh does; see its warning)"
   exit 77
 fi
 exec "$node" "$here/$test_js" "$@"
