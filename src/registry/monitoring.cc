@@ -374,7 +374,9 @@ core::Result<json> MonitorStatus(workspace::Workspace& ws, const MonitorOptions&
   out["reference"] = {{"heldout_n", reference->heldout_n},
                       {"heldout_accuracy", reference->HeldoutAccuracy()},
                       {"auto_n", reference->auto_n},
-                      {"auto_precision", reference->AutoPrecision()},
+                      {"auto_precision", reference->auto_n > 0
+                                             ? json(reference->AutoPrecision())
+                                             : json(nullptr)},
                       {"auto_share", reference->stats.AutoShare()},
                       {"mean_confidence", reference->stats.MeanTop1()}};
   if (batches.empty()) {
