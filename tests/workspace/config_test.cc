@@ -386,6 +386,11 @@ TEST(ConfigTest, OutOfRangeValuesAreErrors) {
            Case{"[kb]\ndisagreement_probability = -0.1\n", "must be in [0, 1]"},
            Case{"[ingest]\nmax_field_bytes = 0\n", "must be in 1..16777216"},
            Case{"[review]\naudit_rate = 1.5\n", "must be in [0, 1]"},
+           Case{"[monitor]\nwindow_records = 0\n", "must be in 1..10000000"},
+           Case{"[monitor]\nwindow_minutes = 20000\n", "must be in 1..10080"},
+           Case{"[monitor]\nalpha = 0\n", "must be in (0, 0.5]"},
+           Case{"[monitor]\nalpha = \"low\"\n", "'monitor.alpha'"},
+           Case{"[monitor]\nwindow = 5\n", "unknown key"},
        }) {
     const core::Status s = ParseError(Minimal(t.extra));
     EXPECT_EQ(s.code(), StatusCode::kInvalidInput) << t.extra;
