@@ -51,12 +51,10 @@ STATCODER_TOP_PROB = "top{}_prob"    # (NOT `code`, which may be a parent when c
 
 def statcoder_train_cmd(binary, ds, model_path, threads, seed):
     """ds: the dict from bench_data.prepare (paths, columns, code list)."""
+    # The defaults, as a new user runs it: the trainer chooses from the data whether text
+    # fields share features (SOC's qualifiers reuse title words), and trains deterministically.
     cmd = [binary, "train", "--data", ds["paths"]["train"],
            "--text", ",".join(ds["text_cols"]), "--label", ds["label_col"]]
-    if len(ds["text_cols"]) > 1:
-        # SOC's qualifiers reuse title words ("manager" + "retail"): one feature per word, not
-        # one per word and field, is statcoder's documented setting for such data.
-        cmd += ["--share-text-fields"]
     if ds["codelist"]:
         cmd += ["--codelist", ds["codelist_path"], "--codelist-level-column", ds["level_col"]]
     cmd += ["--threads", str(threads), "--seed", str(seed), "--out", model_path]

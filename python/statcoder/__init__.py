@@ -445,8 +445,16 @@ _OPTION_HELP = {
     "seed": "random seed; the same data, options and seed give the same model",
     "epochs": "passes over the data (1..1000)",
     "threads": "training threads (1..256); results depend on it unless deterministic",
-    "deterministic": "byte-identical model for the same data, options and seed "
-                     "(single-threaded SGD)",
+    "deterministic": "byte-identical model for the same data, options and seed at any "
+                     "thread count (False: Hogwild SGD, not reproducible)",
+    "minibatch": "deterministic mode: examples per mini-batch (1 = sequential SGD)",
+    "choose_text_field_sharing": "with several text fields, the trainer chooses "
+                                 "share_text_fields on its held-out part",
+    "codelist_titles": "the code list's titles are extra training records",
+    "calibration_folds": "cross-fitting folds scoring every record for calibration "
+                         "(0 = a held-out part, see holdout)",
+    "risk": "chance allowed that the auto-coded precision falls below the target "
+            "(certified thresholds)",
     "lr": "initial learning rate, decaying linearly to 0 ((0, 10])",
     "optimizer": '"sgd" or "adagrad"',
     "word_ngrams": "longest word n-gram (1..5)",

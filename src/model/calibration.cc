@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <numeric>
 
 #include "model/decision_policy.h"
@@ -98,6 +99,69 @@ double ChooseThreshold(std::span<const double> confidence, std::span<const uint8
             target_precision) {
       best = confidence[order[k]];  // the most-covering cut seen so far
     }
+  }
+  return best;
+}
+
+}  // namespace statcoder::model
+
+namespace statcoder::model {
+
+double LogBinomialUpperTail(uint64_t k, uint64_t n, double p) {
+  if (k == 0) return 0;
+  if (k > n) return -std::numeric_limits<double>::infinity();
+  if (p <= 0) return -std::numeric_limits<double>::infinity();
+  if (p >= 1) return 0;
+  const double lp = std::log(p), lq = std::log1p(-p);
+  const double dn = static_cast<double>(n);
+  // log of each term C(n, i) p^i q^(n-i), summed from i = k up with log-sum-exp. Terms fall
+  // geometrically once past the mode, so the sum stops when they no longer matter.
+  double max_term = -std::numeric_limits<double>::infinity();
+  std::vector<double> terms;
+  for (uint64_t i = k; i <= n; ++i) {
+    const double di = static_cast<double>(i);
+    const double t = std::lgamma(dn + 1) - std::lgamma(di + 1) - std::lgamma(dn - di + 1) +
+                     di * lp + (dn - di) * lq;
+    terms.push_back(t);
+    max_term = std::max(max_term, t);
+    if (t < max_term - 40) break;  // e^-40: below double precision of the sum
+  }
+  double sum = 0;
+  for (double t : terms) sum += std::exp(t - max_term);
+  return max_term + std::log(sum);
+}
+
+double ChooseCertifiedThreshold(std::span<const double> confidence,
+                                std::span<const uint8_t> correct, double target_precision,
+                                double delta, size_t min_support) {
+  const size_t n = confidence.size();
+  std::vector<size_t> order(n);
+  std::iota(order.begin(), order.end(), size_t{0});
+  std::stable_sort(order.begin(), order.end(),
+                   [&](size_t a, size_t b) { return confidence[a] > confidence[b]; });
+  // No finite number of records certifies a precision of 1.
+  if (target_precision >= 1) return kNeverAuto;
+  // A cut with no error among m records is rejected once target^m <= delta.
+  const double log_delta = std::log(delta);
+  const auto perfect_needed =
+      static_cast<size_t>(std::ceil(log_delta / std::log(target_precision)));
+  // Where the walk starts, in records covered: past the thin top cuts, where a single error
+  // ends a walk (a cut of m records with one error needs about twice the records an error-free
+  // one needs), at four times what an error-free cut needs, but never past a tenth of the
+  // records, so that small calibration sets can still certify. It depends on the number of
+  // records only, so the sequence is fixed before any record's correctness is looked at.
+  const size_t start_covered =
+      std::max({min_support, perfect_needed,
+                std::min(4 * perfect_needed, n / 10)});
+  const size_t start = start_covered - 1;  // index of the last record the first cut covers
+  double best = kNeverAuto;
+  uint64_t hits = 0;
+  for (size_t k = 0; k < n; ++k) {
+    hits += correct[order[k]] ? 1 : 0;
+    const bool cut_here = k + 1 == n || confidence[order[k + 1]] < confidence[order[k]];
+    if (!cut_here || k < start) continue;
+    if (LogBinomialUpperTail(hits, k + 1, target_precision) > log_delta) break;
+    best = confidence[order[k]];
   }
   return best;
 }

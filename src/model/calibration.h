@@ -27,6 +27,25 @@ double NegativeLogLikelihood(std::span<const float> logits, size_t num_labels,
 double ChooseThreshold(std::span<const double> confidence, std::span<const uint8_t> correct,
                        double target_precision, size_t min_support = 1, double z = 0);
 
+// Learn-then-Test (Angelopoulos et al. 2021) for the precision of auto-coding: the lowest
+// threshold t such that, for new records exchangeable with these, P(precision of the records
+// with confidence >= t is at least target_precision) >= 1 - delta. Each candidate cut (the
+// distinct confidences) is a null hypothesis "precision < target", tested with the exact
+// binomial tail p = P(Binomial(covered, target) >= hits) (Clopper-Pearson). The cuts are tested
+// in a fixed order and the walk stops at the first one not rejected at level delta
+// (fixed-sequence testing: no multiplicity penalty, family-wise error <= delta). The order
+// depends on the number of records only, never on which are right: from the highest threshold
+// down, starting at the first cut that covers at least min_support records and four times the
+// records an error-free cut needs to be rejected (at most a tenth of the records, at least that
+// many), so a few thin top cuts cannot end the walk early. Returns kNeverAuto
+// when not even the first cut is rejected. REQUIRES 0 < delta < 1.
+double ChooseCertifiedThreshold(std::span<const double> confidence,
+                                std::span<const uint8_t> correct, double target_precision,
+                                double delta, size_t min_support = 1);
+
+// log P(Binomial(n, p) >= k), exact (log-space sum of the upper tail); 0 for k <= 0.
+double LogBinomialUpperTail(uint64_t k, uint64_t n, double p);
+
 // Wilson score lower bound of the proportion hits / n at z standard errors (the point
 // estimate for z <= 0; 0 for n <= 0).
 double WilsonLowerBound(double hits, double n, double z);

@@ -80,7 +80,9 @@ nlohmann::json DecisionPolicy::ToJson() const {
           {"chosen_on", chosen_on},
           {"chosen_on_records", chosen_on_records},
           {"chosen_on_sha256", chosen_on_sha256},
-          {"previous_model", previous_model}};
+          {"previous_model", previous_model},
+          {"method", method},
+          {"risk", risk}};
 }
 
 core::Result<DecisionPolicy> DecisionPolicy::FromJson(const nlohmann::json& j) {
@@ -97,6 +99,8 @@ core::Result<DecisionPolicy> DecisionPolicy::FromJson(const nlohmann::json& j) {
     p.no_auto_codes = j.value("no_auto_codes", std::vector<std::string>{});
     p.chosen_on_sha256 = j.value("chosen_on_sha256", std::string());
     p.previous_model = j.value("previous_model", std::string());
+    p.method = j.value("method", std::string("wilson"));  // absent before statcoder 0.3
+    p.risk = j.value("risk", 0.05);
     if (j.contains("by_target")) {
       for (const auto& [key, t] : j.at("by_target").items()) {
         ASSIGN_OR_RETURN(p.by_target[key], PolicyThresholds::FromJson(t));

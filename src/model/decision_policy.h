@@ -56,12 +56,19 @@ struct DecisionPolicy {
   // Thresholds for kStandardTargets (and target_precision), keyed by TargetKey, chosen on the
   // same records as the main thresholds.
   std::map<std::string, PolicyThresholds> by_target;
-  // Where the thresholds were chosen: "training_holdout" (a seeded part of the training data)
+  // Where the thresholds were chosen: "training_holdout" (training records scored out of sample:
+  // by cross-fitting, or a seeded held-out part)
   // or "labelled_set" (statcoder policy); "none" when there were too few records.
   std::string chosen_on = "none";
   uint64_t chosen_on_records = 0;
   std::string chosen_on_sha256;  // the labelled set's file hash (labelled_set only)
   std::string previous_model;    // version id of the model this policy replaced, if any
+  // How the thresholds were chosen. "learn_then_test": certified, for records exchangeable with
+  // those they were chosen on, P(precision of the auto-coded records >= target) >= 1 - risk
+  // (policy_fitting.h); "wilson" (statcoder <= 0.2): a Wilson lower bound at one standard error,
+  // no stated guarantee.
+  std::string method = "wilson";
+  double risk = 0.05;  // delta of learn_then_test; (0, 0.5]
 
   PolicyThresholds thresholds() const { return {label_threshold, level_thresholds}; }
   // This policy with the thresholds for another target (kNotFound when it has none).

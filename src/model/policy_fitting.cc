@@ -1,5 +1,7 @@
 #include "model/policy_fitting.h"
 
+#include <algorithm>
+
 #include "model/calibration.h"
 
 namespace statcoder::model {
@@ -28,7 +30,16 @@ PolicyThresholds FitThresholds(const CompiledPolicy& rules, const data::CodeList
     correct.push_back(e.top_label == truths[r]);
     members.push_back(r);
   }
-  t.label_threshold = ChooseThreshold(conf, correct, target, options.min_support, options.z);
+  const bool certified = options.risk > 0;
+  const int coarser_levels =
+      codes != nullptr && !label_node.empty() ? std::max(codes->max_depth() - 1, 0) : 0;
+  const double label_risk = coarser_levels > 0 ? options.risk / 2 : options.risk;
+  const double level_risk = coarser_levels > 0 ? options.risk / 2 / coarser_levels : 0;
+  auto choose = [&](double risk) {
+    return certified ? ChooseCertifiedThreshold(conf, correct, target, risk, options.min_support)
+                     : ChooseThreshold(conf, correct, target, options.min_support, options.z);
+  };
+  t.label_threshold = choose(label_risk);
   for (size_t k = 0; k < members.size(); ++k) {
     if (conf[k] >= t.label_threshold) decided[members[k]] = 1;
   }
@@ -56,7 +67,7 @@ PolicyThresholds FitThresholds(const CompiledPolicy& rules, const data::CodeList
       correct.push_back(c.node == truth);
       members.push_back(r);
     }
-    const double cut = ChooseThreshold(conf, correct, target, options.min_support, options.z);
+    const double cut = choose(level_risk);
     t.level_thresholds[d] = cut;
     for (size_t k = 0; k < members.size(); ++k) {
       if (conf[k] >= cut) decided[members[k]] = 1;

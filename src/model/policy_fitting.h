@@ -28,6 +28,12 @@ struct FitOptions {
   // optimistic; one standard error (one-sided 84%) keeps the precision reached on new records
   // close to the target at a small cost in coverage.
   double z = 1.0;
+  // When > 0, thresholds are certified by Learn-then-Test at this risk instead (calibration.h,
+  // ChooseCertifiedThreshold): P(precision of all auto-coded records >= target) >= 1 - risk.
+  // The risk is split between the levels (Bonferroni): half to the label level, the other half
+  // evenly over the coarser levels, so that every level's precision holds together, and with it
+  // the precision of their union.
+  double risk = 0.0;
 };
 
 // `label_node[c]` is label c's code-list node (empty without a code list); `truths[r]` the true

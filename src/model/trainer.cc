@@ -1,10 +1,13 @@
 #include "model/trainer.h"
 
 #include <algorithm>
+#include <barrier>
 #include <cmath>
+#include <limits>
 #include <map>
 #include <numeric>
 #include <optional>
+#include <thread>
 #include <unordered_map>
 
 #include "core/check.h"
@@ -82,6 +85,39 @@ core::Status FeaturizeAll(const text::Featurizer& featurizer, const data::Datase
   });
   for (const auto& e : errors) RETURN_IF_ERROR(e);
   return core::Status::Ok();
+}
+
+// Appends one training record per code-list title at the level most labels are coded at (the
+// classification's own wording of each code: it reaches codes and words the records miss).
+// The title goes in the first text field; the other fields are empty, numeric ones missing.
+void AppendCodeListTitles(const data::CodeList& codes, data::Dataset* ds) {
+  std::map<int, size_t> depth_count;
+  for (const auto& r : ds->records) {
+    const int32_t node = codes.Find(r.label);
+    if (node >= 0) ++depth_count[codes.node(node).depth];
+  }
+  if (depth_count.empty()) return;
+  int depth = 0;
+  size_t most = 0;
+  for (const auto& [d, count] : depth_count) {
+    if (count > most) most = count, depth = d;
+  }
+  const size_t texts = ds->records.front().texts.size();
+  const size_t cats = ds->records.front().categoricals.size();
+  const size_t nums = ds->records.front().numerics.size();
+  for (size_t i = 0; i < codes.size(); ++i) {
+    const data::CodeNode& node = codes.node(static_cast<int32_t>(i));
+    if (node.depth != depth || node.title.empty()) continue;
+    data::Record r;
+    r.line = 0;
+    r.id = "codelist:" + node.code;
+    r.texts.assign(texts, std::string());
+    r.texts[0] = node.title;
+    r.categoricals.assign(cats, std::string());
+    r.numerics.assign(nums, std::numeric_limits<double>::quiet_NaN());
+    r.label = node.code;
+    ds->records.push_back(std::move(r));
+  }
 }
 
 // Vocabulary: features present in at least min_count records, sorted by id, with smoothed IDF
@@ -199,27 +235,142 @@ struct SgdSchedule {
   double learning_rate = 0;
 };
 
-// SGD over `subset` of the examples, from zero weights or, when `start` is given, from those
-// (warm start). Deterministic mode uses one thread; otherwise the epoch's shuffled order is split
-// between threads that update the shared weights without locks (Hogwild): sparse updates rarely
-// collide, and the rare lost update does not hurt accuracy.
-DenseLinear RunSgd(const Examples& ex, const std::vector<size_t>& subset, size_t num_features,
-                   size_t num_outputs, size_t num_labels, const OutputMap& map,
-                   const TrainOptions& options, SgdSchedule schedule, DenseLinear* start,
-                   uint64_t stream, const core::ProgressCallback& progress,
+// The weights an SGD run starts from: `start` when given (warm start), else zeros.
+DenseLinear InitialWeights(size_t num_features, size_t num_outputs, bool adagrad,
+                           DenseLinear* start) {
+  if (start != nullptr) return std::move(*start);
+  DenseLinear w;
+  w.num_features = num_features;
+  w.num_outputs = num_outputs;
+  w.weights.assign(num_features * num_outputs, 0.0f);
+  w.bias.assign(num_outputs, 0.0f);
+  if (adagrad) w.accumulators.assign(num_features * num_outputs, 0.0f);
+  return w;
+}
+
+// Learning rate at step t of `total` (linear decay to 0). Shared by both modes so that a
+// mini-batch of 1 is exactly sequential SGD.
+float StepRate(const SgdSchedule& schedule, double t, double total) {
+  return static_cast<float>(schedule.learning_rate * std::max(0.0, 1.0 - t / total));
+}
+
+// One example's gradient, computed against the weights as they were at the start of its
+// mini-batch (deterministic mode).
+struct ExampleGradient {
+  float lr = 0;
+  std::vector<float> output_grad;  // dense over outputs: the bias update, AdaGrad's rows
+  std::vector<uint32_t> active;    // outputs with |gradient| >= kMinGradient
+};
+
+// Forward pass and gradient p - y of example i against `w` (read only).
+void ComputeGradient(const Examples& ex, size_t i, const OutputMap& map, const DenseLinear& w,
+                     StepScratch* scratch, ExampleGradient* grad) {
+  const size_t o_count = w.num_outputs;
+  std::vector<float>& out = scratch->outputs;
+  std::copy(w.bias.begin(), w.bias.end(), out.begin());
+  for (uint64_t j = ex.offsets[i]; j < ex.offsets[i + 1]; ++j) {
+    AddScaledRow(ex.values[j], w.weights.data() + static_cast<size_t>(ex.rows[j]) * o_count,
+                 out.data(), o_count);
+  }
+  std::vector<float>& z = scratch->scores;
+  map.Fold(out, z);
+  Softmax(z, 1.0);
+  z[static_cast<size_t>(ex.labels[i])] -= 1.0f;
+  grad->output_grad.resize(o_count);
+  map.Unfold(z, grad->output_grad);
+  grad->active.clear();
+  for (size_t o = 0; o < o_count; ++o) {
+    if (std::fabs(grad->output_grad[o]) >= kMinGradient) {
+      grad->active.push_back(static_cast<uint32_t>(o));
+    }
+  }
+}
+
+// Deterministic data-parallel SGD. Each epoch's seeded order is cut into mini-batches of a
+// fixed size (an option, not the thread count). Within a batch, every example's gradient is
+// computed against the weights at the start of the batch (in parallel: the expensive forward
+// pass), then the updates are applied in the batch's order, each thread owning the weight rows
+// whose index is its own modulo the thread count. Every weight thus receives the same updates
+// in the same order, with the same values, whatever the number of threads: the model is
+// byte-identical for any `threads`. A batch of 1 is plain sequential SGD.
+void RunDeterministicSgd(const Examples& ex, const std::vector<size_t>& subset,
+                         const OutputMap& map, size_t num_labels, const TrainOptions& options,
+                         SgdSchedule schedule, uint64_t stream, DenseLinear* w,
+                         const core::ProgressCallback& progress, std::string_view stage) {
+  const bool adagrad = options.optimizer == "adagrad";
+  const size_t n = subset.size();
+  const size_t batch = static_cast<size_t>(std::max(1, options.minibatch));
+  const size_t threads =
+      std::max<size_t>(1, std::min<size_t>(static_cast<size_t>(options.threads), batch));
+  const size_t o_count = w->num_outputs;
+  const double total = static_cast<double>(schedule.epochs) * static_cast<double>(n);
+  // Every epoch's order, drawn up front from one seeded stream (as sequential SGD draws them).
+  core::Random rng(core::DeriveSeed(options.seed, stream));
+  std::vector<std::vector<size_t>> orders(static_cast<size_t>(schedule.epochs));
+  std::vector<size_t> order = subset;
+  for (auto& o : orders) {
+    rng.Shuffle(order);
+    o = order;
+  }
+  std::vector<ExampleGradient> grads(batch);
+  std::barrier sync(static_cast<std::ptrdiff_t>(threads));
+  auto worker = [&](size_t t) {
+    StepScratch scratch{std::vector<float>(o_count), std::vector<float>(num_labels),
+                        std::vector<float>(o_count), {}};
+    for (size_t epoch = 0; epoch < orders.size(); ++epoch) {
+      const std::vector<size_t>& ord = orders[epoch];
+      const double epoch_base = static_cast<double>(epoch) * static_cast<double>(n);
+      for (size_t b = 0; b < n; b += batch) {
+        const size_t size = std::min(batch, n - b);
+        // Phase 1: gradients of the batch's examples, a contiguous share per thread.
+        const size_t chunk = (size + threads - 1) / threads;
+        for (size_t k = t * chunk; k < std::min(size, (t + 1) * chunk); ++k) {
+          ComputeGradient(ex, ord[b + k], map, *w, &scratch, &grads[k]);
+          grads[k].lr = StepRate(schedule, epoch_base + static_cast<double>(b + k), total);
+        }
+        sync.arrive_and_wait();
+        // Phase 2: updates in batch order; thread t owns rows r with r % threads == t.
+        for (size_t k = 0; k < size; ++k) {
+          const ExampleGradient& g = grads[k];
+          const size_t i = ord[b + k];
+          for (uint64_t j = ex.offsets[i]; j < ex.offsets[i + 1]; ++j) {
+            const size_t r = ex.rows[j];
+            if (r % threads != t) continue;
+            float* row = w->weights.data() + r * o_count;
+            if (adagrad) {
+              AdagradUpdateRow(g.lr, ex.values[j], g.output_grad.data(), row,
+                               w->accumulators.data() + r * o_count, o_count);
+            } else {
+              SgdUpdateRow(g.lr * ex.values[j], g.output_grad.data(), g.active, row);
+            }
+          }
+          if (t == 0) {
+            for (size_t o = 0; o < o_count; ++o) w->bias[o] -= g.lr * g.output_grad[o];
+          }
+        }
+        if (t == 0 && progress && (b / batch) % 16 == 0) {
+          progress(stage, static_cast<uint64_t>(epoch_base) + b, static_cast<uint64_t>(total));
+        }
+        sync.arrive_and_wait();
+      }
+    }
+  };
+  std::vector<std::thread> pool;
+  for (size_t t = 1; t < threads; ++t) pool.emplace_back(worker, t);
+  worker(0);
+  for (auto& th : pool) th.join();
+}
+
+// Hogwild SGD (the optional fast mode): the epoch's shuffled order is split between threads
+// that update the shared weights without locks. Sparse updates rarely collide, and the rare
+// lost update does not hurt accuracy, but the result depends on timing.
+void RunHogwildSgd(const Examples& ex, const std::vector<size_t>& subset, const OutputMap& map,
+                   size_t num_labels, const TrainOptions& options, SgdSchedule schedule,
+                   uint64_t stream, DenseLinear* w, const core::ProgressCallback& progress,
                    std::string_view stage) {
   const bool adagrad = options.optimizer == "adagrad";
-  DenseLinear w;
-  if (start != nullptr) {
-    w = std::move(*start);
-  } else {
-    w.num_features = num_features;
-    w.num_outputs = num_outputs;
-    w.weights.assign(num_features * num_outputs, 0.0f);
-    w.bias.assign(num_outputs, 0.0f);
-    if (adagrad) w.accumulators.assign(num_features * num_outputs, 0.0f);
-  }
-  const int threads = options.deterministic ? 1 : std::max(1, options.threads);
+  const size_t num_outputs = w->num_outputs;
+  const int threads = std::max(1, options.threads);
   core::Random rng(core::DeriveSeed(options.seed, stream));
   std::vector<size_t> order = subset;
   const double total = static_cast<double>(schedule.epochs) * static_cast<double>(subset.size());
@@ -233,9 +384,7 @@ DenseLinear RunSgd(const Examples& ex, const std::vector<size_t>& subset, size_t
         // Progress through training as if threads advanced in step, so the schedule does not
         // depend on timing.
         const double t = static_cast<double>(epoch_base + (k - begin) * static_cast<size_t>(threads));
-        const float lr =
-            static_cast<float>(schedule.learning_rate * std::max(0.0, 1.0 - t / total));
-        SgdStep(ex, order[k], lr, adagrad, map, &w, &scratch);
+        SgdStep(ex, order[k], StepRate(schedule, t, total), adagrad, map, w, &scratch);
         if (worker == 0 && progress && (k - begin) % 1024 == 0) {
           progress(stage, epoch_base + (k - begin) * static_cast<size_t>(threads),
                    static_cast<uint64_t>(total));
@@ -243,7 +392,25 @@ DenseLinear RunSgd(const Examples& ex, const std::vector<size_t>& subset, size_t
       }
     });
   }
-  if (progress) progress(stage, static_cast<uint64_t>(total), static_cast<uint64_t>(total));
+}
+
+// SGD over `subset` of the examples, from zero weights or, when `start` is given, from those
+// (warm start), in the mode the options name.
+DenseLinear RunSgd(const Examples& ex, const std::vector<size_t>& subset, size_t num_features,
+                   size_t num_outputs, size_t num_labels, const OutputMap& map,
+                   const TrainOptions& options, SgdSchedule schedule, DenseLinear* start,
+                   uint64_t stream, const core::ProgressCallback& progress,
+                   std::string_view stage) {
+  DenseLinear w =
+      InitialWeights(num_features, num_outputs, options.optimizer == "adagrad", start);
+  if (options.deterministic) {
+    RunDeterministicSgd(ex, subset, map, num_labels, options, schedule, stream, &w, progress,
+                        stage);
+  } else {
+    RunHogwildSgd(ex, subset, map, num_labels, options, schedule, stream, &w, progress, stage);
+  }
+  const auto total = static_cast<uint64_t>(schedule.epochs) * subset.size();
+  if (progress) progress(stage, total, total);
   return w;
 }
 
@@ -362,22 +529,27 @@ struct Calibration {
 };
 
 // Fits temperature and thresholds on held-out examples scored by `linear`.
-Calibration Calibrate(const SparseLinear& linear, const OutputMap& map,
-                      const std::vector<std::string>& label_codes, const Examples& ex,
-                      const std::vector<size_t>& holdout, const std::vector<int32_t>& label_node,
-                      const data::CodeList* codes, double target_precision) {
+// Writes the logits `linear` gives each of `rows` into row r of *logits (rows × labels).
+void ScoreRows(const SparseLinear& linear, const OutputMap& map, size_t num_labels,
+               const Examples& ex, const std::vector<size_t>& rows, size_t first_row,
+               std::vector<float>* logits) {
+  std::vector<float> outputs;
+  for (size_t r = 0; r < rows.size(); ++r) {
+    ComputeLogits(linear, map, ex.Get(rows[r]), &outputs,
+                  std::span<float>(logits->data() + (first_row + r) * num_labels, num_labels));
+  }
+}
+
+// Fits temperature and thresholds on out-of-sample logits (rows × labels) of records whose
+// true labels are `labels`.
+Calibration Calibrate(std::vector<float> logits, const std::vector<int32_t>& labels,
+                      const std::vector<std::string>& label_codes,
+                      const std::vector<int32_t>& label_node, const data::CodeList* codes,
+                      double target_precision, double risk) {
   Calibration cal;
   cal.policy.target_precision = target_precision;
   const size_t c_count = label_codes.size();
-  const size_t n = holdout.size();
-  std::vector<float> logits(n * c_count);
-  std::vector<int32_t> labels(n);
-  std::vector<float> outputs;
-  for (size_t r = 0; r < n; ++r) {
-    const SparseVector x = ex.Get(holdout[r]);
-    ComputeLogits(linear, map, x, &outputs, std::span<float>(logits.data() + r * c_count, c_count));
-    labels[r] = ex.labels[holdout[r]];
-  }
+  const size_t n = labels.size();
   cal.report["nll_before"] = NegativeLogLikelihood(logits, c_count, labels, 1.0);
   cal.temperature = FitTemperature(logits, c_count, labels);
   cal.report["nll_after"] = NegativeLogLikelihood(logits, c_count, labels, cal.temperature);
@@ -397,12 +569,29 @@ Calibration Calibrate(const SparseLinear& linear, const OutputMap& map,
   rules.target_precision = target_precision;
   FitOptions fit;
   fit.min_support = kMinThresholdSupport;
+  fit.risk = risk;
   cal.policy = FitPolicy(rules, label_codes, codes, label_node, evidence, labels, fit);
+  cal.policy.method = "learn_then_test";
+  cal.policy.risk = risk;
   cal.policy.chosen_on = "training_holdout";
   cal.policy.chosen_on_records = n;
   cal.report["holdout_records"] = n;
   cal.report["holdout_accuracy"] = n ? static_cast<double>(hits) / static_cast<double>(n) : 0.0;
   return cal;
+}
+
+// Top-1 accuracy of `linear` on the held-out examples.
+double HoldoutAccuracy(const SparseLinear& linear, const OutputMap& map, size_t num_labels,
+                       const Examples& ex, const std::vector<size_t>& holdout) {
+  if (holdout.empty()) return 0;
+  std::vector<float> logits(num_labels), outputs;
+  size_t hits = 0;
+  for (size_t i : holdout) {
+    ComputeLogits(linear, map, ex.Get(i), &outputs, logits);
+    const auto best = std::max_element(logits.begin(), logits.end()) - logits.begin();
+    hits += best == ex.labels[i];
+  }
+  return static_cast<double>(hits) / static_cast<double>(holdout.size());
 }
 
 // The temperature for a model refitted on all records, from the one fitted on the calibration
@@ -476,6 +665,11 @@ core::Status TrainOptions::Validate() const {
     return bad("--target-precision must be in (0, 1]");
   }
   if (threads < 1 || threads > 256) return bad("--threads must be in 1..256");
+  if (minibatch < 1 || minibatch > 4096) return bad("--minibatch must be in 1..4096");
+  if (calibration_folds == 1 || calibration_folds < 0 || calibration_folds > 20) {
+    return bad("--calibration-folds must be 0 (a held-out part) or in 2..20");
+  }
+  if (!(risk > 0 && risk <= 0.5)) return bad("--risk must be in (0, 0.5]");
   if (refit_epochs < 0 || refit_epochs > 1000) return bad("--refit-epochs must be in 0..1000");
   if (optimizer != "sgd" && optimizer != "adagrad") {
     return bad("--optimizer must be 'sgd' or 'adagrad', got '" + optimizer + "'");
@@ -494,11 +688,16 @@ nlohmann::json TrainOptions::ToJson() const {
   j["max_weights_per_feature"] = max_weights_per_feature;
   j["mean_weights_per_feature"] = mean_weights_per_feature;
   j["holdout_fraction"] = holdout_fraction;
+  j["calibration_folds"] = calibration_folds;
   j["target_precision"] = target_precision;
+  j["risk"] = risk;
   j["refit"] = refit;
   j["refit_epochs"] = refit_epochs;
   j["seed"] = seed;
+  j["codelist_titles"] = codelist_titles;
+  j["choose_text_field_sharing"] = choose_text_field_sharing;
   j["mode"] = deterministic ? "deterministic" : "hogwild";
+  if (deterministic) j["minibatch"] = minibatch;
   if (!deterministic) j["threads"] = threads;
   return j;
 }
@@ -517,32 +716,49 @@ core::Result<TrainOptions> TrainOptions::FromJson(const nlohmann::json& j,
     o.max_weights_per_feature = j.at("max_weights_per_feature").get<uint32_t>();
     o.mean_weights_per_feature = j.at("mean_weights_per_feature").get<uint32_t>();
     o.holdout_fraction = j.at("holdout_fraction").get<double>();
+    o.calibration_folds = j.value("calibration_folds", 0);  // absent before statcoder 0.3
     o.target_precision = j.at("target_precision").get<double>();
+    o.risk = j.value("risk", 0.05);
     o.refit = j.at("refit").get<bool>();
     o.refit_epochs = j.at("refit_epochs").get<int>();
     o.seed = j.at("seed").get<uint64_t>();
+    o.codelist_titles = j.value("codelist_titles", false);  // absent before statcoder 0.3
+    o.choose_text_field_sharing = j.value("choose_text_field_sharing", false);
     o.deterministic = j.at("mode").get<std::string>() == "deterministic";
     o.threads = j.value("threads", 1);
+    // Models of statcoder <= 0.2 trained deterministically one example at a time.
+    o.minibatch = j.value("minibatch", 1);
     return o;
   } catch (const nlohmann::json::exception& e) {
     return core::DataLoss(std::string("training options in the model: ") + e.what());
   }
 }
 
-core::Result<ModelData> Train(const data::Dataset& dataset, const TrainOptions& options,
+core::Result<ModelData> Train(const data::Dataset& input, const TrainOptions& options,
                               const data::CodeList* code_list,
                               const core::ProgressCallback& progress) {
   RETURN_IF_ERROR(options.Validate());
+  const size_t n_records = input.records.size();
+  if (n_records == 0) {
+    return core::InvalidInput("'" + input.path + "' has no usable training records");
+  }
+  // The records, then (codelist_titles) one record per code-list title at the labels' level.
+  data::Dataset augmented;
+  if (code_list != nullptr && options.codelist_titles) {
+    augmented = input;
+    AppendCodeListTitles(*code_list, &augmented);
+  }
+  const data::Dataset& dataset = augmented.records.empty() ? input : augmented;
   const size_t n = dataset.records.size();
-  if (n == 0) return core::InvalidInput("'" + dataset.path + "' has no usable training records");
+  const size_t n_titles = n - n_records;
 
   ModelData model;
   model.featurizer = options.featurizer;
   // Numeric bins are part of the featurizer and are learned from all training records.
   for (size_t k = 0; k < model.featurizer.numeric_fields.size(); ++k) {
     std::vector<double> values;
-    values.reserve(n);
-    for (const auto& r : dataset.records) values.push_back(r.numerics[k]);
+    values.reserve(n_records);
+    for (const auto& r : input.records) values.push_back(r.numerics[k]);
     model.featurizer.numeric_fields[k] =
         text::LearnNumericBins(model.featurizer.numeric_fields[k].field, std::move(values),
                                options.numeric_bins);
@@ -574,6 +790,64 @@ core::Result<ModelData> Train(const data::Dataset& dataset, const TrainOptions& 
   }
   std::vector<int32_t> labels(n);
   for (size_t i = 0; i < n; ++i) labels[i] = label_ids.at(dataset.records[i].label);
+  const size_t num_labels = model.labels.size();
+  const size_t num_outputs =
+      code_list && options.hierarchical_sharing
+          ? BuildOutputMap(*code_list, label_node, &model.label_outputs)
+          : num_labels;
+  std::vector<size_t> all(n);
+  std::iota(all.begin(), all.end(), size_t{0});
+
+  // Held-out split for calibration, among the records only: code-list titles are not the
+  // kind of record the model will code, so they always train.
+  std::vector<size_t> shuffled(all.begin(), all.begin() + static_cast<ptrdiff_t>(n_records));
+  core::Random split_rng(core::DeriveSeed(options.seed, kHoldoutStream));
+  split_rng.Shuffle(shuffled);
+  for (size_t i = n_records; i < n; ++i) shuffled.push_back(i);
+  const auto n_holdout = static_cast<size_t>(
+      std::llround(options.holdout_fraction * static_cast<double>(n_records)));
+  const bool has_holdout = n_holdout >= kMinThresholdSupport && n_holdout < n_records;
+  std::vector<size_t> holdout, fit;
+  if (has_holdout) {
+    holdout.assign(shuffled.begin(), shuffled.begin() + static_cast<ptrdiff_t>(n_holdout));
+    fit.assign(shuffled.begin() + static_cast<ptrdiff_t>(n_holdout), shuffled.end());
+    std::sort(holdout.begin(), holdout.end());
+    std::sort(fit.begin(), fit.end());
+  }
+
+  nlohmann::json sharing_report;
+  if (options.choose_text_field_sharing && !model.featurizer.share_text_fields &&
+      model.featurizer.text_fields.size() > 1 && has_holdout) {
+    // Whether a word means the same in every text field depends on the data (ONS SOC's
+    // qualifiers reuse title words; other schemas hold unrelated fields): compare both on the
+    // held-out part with short runs and keep the better.
+    const SgdSchedule quick{std::max(3, options.epochs / 4), options.learning_rate};
+    double accuracy[2] = {0, 0};
+    for (int shared = 0; shared < 2; ++shared) {
+      text::FeaturizerConfig config = model.featurizer;
+      config.share_text_fields = shared == 1;
+      ASSIGN_OR_RETURN(text::Featurizer variant, text::Featurizer::Create(config));
+      std::vector<std::vector<uint64_t>> variant_features;
+      RETURN_IF_ERROR(FeaturizeAll(variant, dataset, options.threads, &variant_features));
+      const FeatureIndex index = BuildFeatureIndex(variant_features, options.min_feature_count);
+      const Examples variant_ex = Vectorize(index, variant_features, labels);
+      const DenseLinear dense =
+          RunSgd(variant_ex, fit, index.size(), num_outputs, num_labels, model.label_outputs,
+                 options, quick, nullptr, kCalibrationSgdStream, progress,
+                 shared ? "choose text-field sharing (shared)"
+                        : "choose text-field sharing (per field)");
+      accuracy[shared] = HoldoutAccuracy(
+          PruneAndQuantize(dense, num_labels, options.mean_weights_per_feature,
+                           options.max_weights_per_feature),
+          model.label_outputs, num_labels, variant_ex, holdout);
+    }
+    // Ties keep the per-field features (the documented default of the featurizer).
+    model.featurizer.share_text_fields = accuracy[1] > accuracy[0];
+    sharing_report = {{"chosen", model.featurizer.share_text_fields ? "shared" : "per_field"},
+                      {"holdout_accuracy", {{"per_field", accuracy[0]}, {"shared", accuracy[1]}}},
+                      {"epochs", quick.epochs}};
+    ASSIGN_OR_RETURN(featurizer, text::Featurizer::Create(model.featurizer));
+  }
 
   if (progress) progress("featurize", 0, n);
   std::vector<std::vector<uint64_t>> features;
@@ -583,39 +857,62 @@ core::Result<ModelData> Train(const data::Dataset& dataset, const TrainOptions& 
   features.clear();
   features.shrink_to_fit();
   if (progress) progress("featurize", n, n);
-
   const size_t num_features = model.features.size();
-  const size_t num_labels = model.labels.size();
-  const size_t num_outputs =
-      code_list && options.hierarchical_sharing
-          ? BuildOutputMap(*code_list, label_node, &model.label_outputs)
-          : num_labels;
-  std::vector<size_t> all(n);
-  std::iota(all.begin(), all.end(), size_t{0});
 
-  // Held-out split for calibration.
-  std::vector<size_t> shuffled = all;
-  core::Random split_rng(core::DeriveSeed(options.seed, kHoldoutStream));
-  split_rng.Shuffle(shuffled);
-  const auto n_holdout = static_cast<size_t>(
-      std::llround(options.holdout_fraction * static_cast<double>(n)));
   Calibration cal;
   const SgdSchedule full{options.epochs, options.learning_rate};
   // Kept for moving the temperature to the model refitted on all records.
   std::optional<SparseLinear> calibration_model;
   std::vector<size_t> calibration_fit;
-  if (n_holdout >= kMinThresholdSupport && n_holdout < n) {
-    std::vector<size_t> holdout(shuffled.begin(), shuffled.begin() + static_cast<ptrdiff_t>(n_holdout));
-    std::vector<size_t> fit(shuffled.begin() + static_cast<ptrdiff_t>(n_holdout), shuffled.end());
-    std::sort(holdout.begin(), holdout.end());
-    std::sort(fit.begin(), fit.end());
+  const bool cross_fit = options.refit && options.calibration_folds >= 2 &&
+                         n_records >= static_cast<size_t>(options.calibration_folds) *
+                                          kMinThresholdSupport;
+  if (cross_fit) {
+    // Cross-fitting: the records are cut into k folds (the seeded shuffle, in k contiguous
+    // parts); a model trained on the other folds (and the code-list titles) scores each fold,
+    // so every record gets an out-of-sample score and calibration sees all of them, not a
+    // tenth. The first fold's model is kept to move the temperature to the final model.
+    const auto k = static_cast<size_t>(options.calibration_folds);
+    std::vector<float> logits(n_records * num_labels);
+    std::vector<int32_t> scored_labels;
+    scored_labels.reserve(n_records);
+    for (size_t fold = 0; fold < k; ++fold) {
+      const size_t begin = fold * n_records / k, end = (fold + 1) * n_records / k;
+      std::vector<size_t> rows(shuffled.begin() + static_cast<ptrdiff_t>(begin),
+                               shuffled.begin() + static_cast<ptrdiff_t>(end));
+      std::vector<size_t> rest(shuffled.begin(), shuffled.begin() + static_cast<ptrdiff_t>(begin));
+      rest.insert(rest.end(), shuffled.begin() + static_cast<ptrdiff_t>(end), shuffled.end());
+      std::sort(rows.begin(), rows.end());
+      std::sort(rest.begin(), rest.end());
+      const DenseLinear dense = RunSgd(
+          ex, rest, num_features, num_outputs, num_labels, model.label_outputs, options, full,
+          nullptr, core::DeriveSeed(kCalibrationSgdStream, fold), progress,
+          "train (calibration fold " + std::to_string(fold + 1) + " of " + std::to_string(k) +
+              ")");
+      SparseLinear sparse = PruneAndQuantize(dense, num_labels, options.mean_weights_per_feature,
+                                             options.max_weights_per_feature);
+      ScoreRows(sparse, model.label_outputs, num_labels, ex, rows, begin, &logits);
+      for (size_t i : rows) scored_labels.push_back(ex.labels[i]);
+      if (fold == 0) {
+        calibration_model = std::move(sparse);
+        calibration_fit = std::move(rest);
+      }
+    }
+    cal = Calibrate(std::move(logits), scored_labels, model.labels, label_node, code_list,
+                    options.target_precision, options.risk);
+    cal.report["cross_fitting_folds"] = k;
+  } else if (has_holdout) {
     DenseLinear dense =
         RunSgd(ex, fit, num_features, num_outputs, num_labels, model.label_outputs, options,
                full, nullptr, kCalibrationSgdStream, progress, "train (calibration part)");
     const SparseLinear sparse = PruneAndQuantize(
         dense, num_labels, options.mean_weights_per_feature, options.max_weights_per_feature);
-    cal = Calibrate(sparse, model.label_outputs, model.labels, ex, holdout, label_node, code_list,
-                    options.target_precision);
+    std::vector<float> logits(holdout.size() * num_labels);
+    ScoreRows(sparse, model.label_outputs, num_labels, ex, holdout, 0, &logits);
+    std::vector<int32_t> holdout_labels;
+    for (size_t i : holdout) holdout_labels.push_back(ex.labels[i]);
+    cal = Calibrate(std::move(logits), holdout_labels, model.labels, label_node, code_list,
+                    options.target_precision, options.risk);
     if (!options.refit) {
       model.linear = sparse;
     } else {
@@ -659,9 +956,11 @@ core::Result<ModelData> Train(const data::Dataset& dataset, const TrainOptions& 
   meta["training_options"] = options.ToJson();
   meta["training_data"] = {{"path_name", dataset.path.substr(dataset.path.find_last_of('/') + 1)},
                            {"sha256", dataset.content_hash},
-                           {"records", n},
+                           {"records", n_records},
                            {"rejected", dataset.rejections.size()}};
+  if (n_titles > 0) meta["training_data"]["codelist_title_records"] = n_titles;
   meta["calibration"] = cal.report;
+  if (!sharing_report.is_null()) meta["text_field_sharing"] = sharing_report;
   meta["features"] = num_features;
   meta["stored_weights"] = model.linear.values.size();
   meta["outputs"] = num_outputs;

@@ -16,9 +16,10 @@
 // target_precision, per hierarchy level) are fitted on those scores. With `refit`, the final
 // model is then retrained on all records with the same options and carries that calibration.
 //
-// Reproducibility: `deterministic` trains on one thread (featurisation may still use several;
-// its output is ordered) so the same data, options and seed give a byte-identical model file.
-// Otherwise SGD runs Hogwild-style on `threads` threads, which is faster but not bit-exact.
+// Reproducibility: by default (`deterministic`) SGD runs data-parallel in fixed mini-batches
+// with the updates applied in a fixed order, so the same data, options and seed give a
+// byte-identical model file at any thread count. `deterministic = false` runs Hogwild-style
+// (threads update shared weights without locks), which is not bit-exact.
 // Thread-safety: Train may be called concurrently on different inputs.
 #pragma once
 
@@ -48,8 +49,15 @@ struct TrainOptions {
   // magnitude threshold) and at most max_weights_per_feature in any one feature; 1..65535.
   uint32_t mean_weights_per_feature = 16;
   uint32_t max_weights_per_feature = 256;
+  // Calibration and thresholds come from out-of-sample scores of every record by cross-fitting
+  // over this many folds (with refit); 0 = from a seeded held-out part of holdout_fraction
+  // (also used to choose text-field sharing). 0 or 2..20.
+  int calibration_folds = 3;
   double holdout_fraction = 0.1;       // for calibration and thresholds; [0, 0.5]
   double target_precision = 0.95;      // auto-coding precision target; (0, 1]
+  // Risk delta of the certified thresholds: for new records exchangeable with the training
+  // records, P(precision of the auto-coded records >= target) >= 1 - risk. (0, 0.5]
+  double risk = 0.05;
   bool refit = true;                   // retrain on all records after calibration
   // With refit: 0 retrains from scratch with `epochs`; N > 0 continues the calibrated model on
   // all records for N passes (faster, nearly as accurate). 0..1000.
@@ -57,8 +65,19 @@ struct TrainOptions {
   // With a code list: a label's score is the sum of outputs for it and each of its ancestors,
   // so codes with few examples share what their group learned.
   bool hierarchical_sharing = true;
+  // With a code list: each code's title (at the level the labels are coded at) is one more
+  // training record, so codes and wordings the records lack are still learned.
+  bool codelist_titles = true;
+  // With several text fields and featurizer.share_text_fields false: the trainer chooses
+  // share_text_fields itself, comparing both settings in short runs on the held-out part
+  // (recorded in the model's metadata, "text_field_sharing"). False keeps the fields apart;
+  // share_text_fields = true is always kept.
+  bool choose_text_field_sharing = true;
   uint64_t seed = 1;
-  bool deterministic = false;
+  bool deterministic = true;
+  // Deterministic mode: examples per mini-batch, whose gradients are computed in parallel
+  // against the weights at the batch's start; 1 = sequential SGD. 1..4096.
+  int minibatch = 4;
   int threads = 1;                     // 1..256; does not affect results when deterministic
 
   core::Status Validate() const;

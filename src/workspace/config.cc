@@ -355,8 +355,12 @@ const std::vector<Section>& Sections() {
        "Options of `statcoder train` (its flags, with '_' for '-'); see docs/model.md.",
        {Train<uint64_t>("seed", "Random seed, 0..18446744073709551615.", SC_REF(seed)),
         Train<bool>("deterministic",
-                    "Byte-identical model for the same data, options and seed (one SGD thread).",
+                    "Byte-identical model for the same data, options and seed at any thread "
+                    "count; false: Hogwild SGD, not reproducible.",
                     SC_REF(deterministic)),
+        Train<int>("minibatch",
+                   "Deterministic mode: examples per mini-batch, 1..4096 (1: sequential SGD).",
+                   SC_REF(minibatch)),
         Train<int>("threads", "Training threads, 1..256; no effect on results when deterministic.",
                    SC_REF(threads)),
         Train<int>("epochs", "Passes over the data, 1..1000.", SC_REF(epochs)),
@@ -386,8 +390,16 @@ const std::vector<Section>& Sections() {
         Train<bool>("strip_accents", "Remove accents before featurising (\"é\" -> \"e\").",
                     SC_REF(featurizer.normalizer.strip_accents)),
         Train<bool>("share_text_fields",
-                    "The same word in two text columns is one feature (default: one per column).",
+                    "The same word in two text columns is one feature (false: chosen by the "
+                    "trainer, see choose_text_field_sharing).",
                     SC_REF(featurizer.share_text_fields)),
+        Train<bool>("choose_text_field_sharing",
+                    "With several text columns, the trainer chooses share_text_fields on its "
+                    "held-out part; false keeps them apart.",
+                    SC_REF(choose_text_field_sharing)),
+        Train<bool>("codelist_titles",
+                    "The code list's titles are extra training records.",
+                    SC_REF(codelist_titles)),
         Train<uint32_t>("min_count", "Drop features seen in fewer records; >= 1.",
                         SC_REF(min_feature_count)),
         Train<uint32_t>("mean_weights_per_feature",
@@ -405,6 +417,14 @@ const std::vector<Section>& Sections() {
         Train<double>("target_precision",
                       "Precision the model's auto-coding threshold is chosen for; (0, 1].",
                       SC_REF(target_precision)),
+        Train<double>("risk",
+                      "Chance allowed that the auto-coded precision falls below the target "
+                      "(certified thresholds); (0, 0.5].",
+                      SC_REF(risk)),
+        Train<int>("calibration_folds",
+                   "Cross-fitting folds scoring every record for calibration; 0 (a held-out "
+                   "part of `holdout`) or 2..20.",
+                   SC_REF(calibration_folds)),
         Train<int>("refit_epochs",
                    "With refit: 0 retrains on all records from scratch, N continues N passes; "
                    "0..1000.",

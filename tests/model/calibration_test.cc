@@ -80,6 +80,91 @@ TEST(ChooseThresholdTest, RequiresSupport) {
   EXPECT_EQ(ChooseThreshold({}, {}, 0.95), kNeverAuto);
 }
 
+TEST(BinomialTailTest, MatchesExactValues) {
+  // P(Binomial(10, 0.5) >= 8) = (45 + 10 + 1) / 1024.
+  EXPECT_NEAR(std::exp(LogBinomialUpperTail(8, 10, 0.5)), 56.0 / 1024.0, 1e-12);
+  // P(Binomial(100, 0.95) >= 100) = 0.95^100.
+  EXPECT_NEAR(LogBinomialUpperTail(100, 100, 0.95), 100 * std::log(0.95), 1e-9);
+  EXPECT_EQ(LogBinomialUpperTail(0, 7, 0.3), 0.0);
+  EXPECT_TRUE(std::isinf(LogBinomialUpperTail(8, 7, 0.3)));
+  // Large n stays finite and ordered.
+  EXPECT_LT(LogBinomialUpperTail(9800, 10000, 0.95), LogBinomialUpperTail(9600, 10000, 0.95));
+}
+
+// Records with confidence c_i are right with probability c_i exactly (perfectly calibrated),
+// the confidences spread from 1 down to 0.5.
+void Calibrated(size_t n, uint64_t seed, std::vector<double>* conf, std::vector<uint8_t>* correct) {
+  core::Random rng(seed);
+  conf->clear();
+  correct->clear();
+  for (size_t i = 0; i < n; ++i) {
+    const double c = 1.0 - 0.5 * rng.UniformDouble();
+    conf->push_back(c);
+    correct->push_back(rng.UniformDouble() < c ? 1 : 0);
+  }
+}
+
+TEST(CertifiedThresholdTest, HoldsThePrecisionOnFreshRecordsAtTheStatedRisk) {
+  // 200 calibration sets of 2,000 records; each threshold is applied to 20,000 fresh records.
+  // The share of sets whose fresh precision falls below 0.95 must not exceed the risk.
+  int below = 0, never = 0;
+  const int trials = 200;
+  std::vector<double> conf, fresh_conf;
+  std::vector<uint8_t> correct, fresh_correct;
+  Calibrated(20000, 999, &fresh_conf, &fresh_correct);
+  for (int t = 0; t < trials; ++t) {
+    Calibrated(2000, static_cast<uint64_t>(t) + 1, &conf, &correct);
+    const double cut = ChooseCertifiedThreshold(conf, correct, 0.95, 0.05, 10);
+    if (cut == kNeverAuto) {
+      ++never;
+      continue;
+    }
+    size_t covered = 0, hits = 0;
+    for (size_t i = 0; i < fresh_conf.size(); ++i) {
+      if (fresh_conf[i] >= cut) ++covered, hits += fresh_correct[i];
+    }
+    ASSERT_GT(covered, 0u);
+    below += static_cast<double>(hits) / static_cast<double>(covered) < 0.95;
+  }
+  EXPECT_EQ(never, 0);
+  EXPECT_LE(below, static_cast<int>(0.05 * trials));
+}
+
+TEST(CertifiedThresholdTest, IsMoreCautiousThanThePointEstimate) {
+  std::vector<double> conf;
+  std::vector<uint8_t> correct;
+  Calibrated(2000, 5, &conf, &correct);
+  const double certified = ChooseCertifiedThreshold(conf, correct, 0.95, 0.05, 10);
+  const double point = ChooseThreshold(conf, correct, 0.95, 10, 0);
+  EXPECT_LT(certified, kNeverAuto);
+  EXPECT_GE(certified, point);
+  // A smaller risk asks for more evidence: a higher threshold.
+  EXPECT_GE(ChooseCertifiedThreshold(conf, correct, 0.95, 0.001, 10), certified);
+}
+
+TEST(CertifiedThresholdTest, NeverWithoutEnoughEvidence) {
+  // 50 records, all right: 0.95^50 = 0.08 > 0.05, so no cut can be certified.
+  std::vector<double> conf(50, 0.99);
+  std::vector<uint8_t> correct(50, 1);
+  EXPECT_EQ(ChooseCertifiedThreshold(conf, correct, 0.95, 0.05, 1), kNeverAuto);
+  conf.assign(80, 0.99);
+  correct.assign(80, 1);
+  EXPECT_EQ(ChooseCertifiedThreshold(conf, correct, 0.95, 0.05, 1), 0.99);
+  EXPECT_EQ(ChooseCertifiedThreshold(conf, correct, 1.0, 0.05, 1), kNeverAuto);
+}
+
+TEST(CertifiedThresholdTest, AWrongRecordAtTheVeryTopDoesNotEndTheWalk) {
+  // The most confident record is wrong; 999 more are right at falling confidence: a walk from
+  // the top would stop at once, the certified walk starts past the thin top cuts.
+  std::vector<double> conf;
+  std::vector<uint8_t> correct;
+  for (int i = 0; i < 1000; ++i) {
+    conf.push_back(1.0 - i * 1e-4);
+    correct.push_back(i == 0 ? 0 : 1);
+  }
+  EXPECT_LT(ChooseCertifiedThreshold(conf, correct, 0.95, 0.05, 10), 0.95);
+}
+
 TEST(DecisionPolicyTest, JsonRoundTrip) {
   DecisionPolicy p;
   p.target_precision = 0.97;

@@ -5,6 +5,7 @@
 #include "model/batch_coder.h"
 #include "model/model_io.h"
 #include "model/predictor.h"
+#include "core/random.h"
 #include "test_data.h"
 
 namespace statcoder::model {
@@ -53,13 +54,95 @@ TEST(TrainerTest, DeterministicModeGivesByteIdenticalModels) {
   EXPECT_NE(*SerializeModel(*c), *bytes_a) << "the seed must matter";
 }
 
-TEST(TrainerTest, CalibrationIsFittedOnHeldOutRecords) {
+TEST(TrainerTest, CalibrationScoresEveryRecordOutOfSampleByCrossFitting) {
   auto trained = Train(TestDataset(100), TestOptions(), nullptr);
   ASSERT_TRUE(trained.ok());
   EXPECT_EQ(trained->policy.chosen_on, "training_holdout");
-  EXPECT_EQ(trained->policy.chosen_on_records, 40u);  // 10% of 400
+  EXPECT_EQ(trained->policy.chosen_on_records, 400u);  // every record, by 3 folds
+  EXPECT_EQ(trained->metadata["calibration"]["cross_fitting_folds"], 3);
+  EXPECT_EQ(trained->policy.method, "learn_then_test");
+  EXPECT_EQ(trained->policy.risk, 0.05);
   EXPECT_GT(trained->temperature, 0.0);
   EXPECT_TRUE(trained->metadata["calibration"].contains("holdout_accuracy"));
+}
+
+TEST(TrainerTest, CalibrationOnAHeldOutPartWithoutFolds) {
+  TrainOptions options = TestOptions();
+  options.calibration_folds = 0;
+  auto trained = Train(TestDataset(100), options, nullptr);
+  ASSERT_TRUE(trained.ok());
+  EXPECT_EQ(trained->policy.chosen_on_records, 40u);  // 10% of 400
+  EXPECT_FALSE(trained->metadata["calibration"].contains("cross_fitting_folds"));
+}
+
+TEST(TrainerTest, DefaultsAreDeterministicAtAnyThreadCount) {
+  const data::CodeList codes = TestCodeList();
+  TrainOptions options = TestOptions();  // the defaults, but for a few epochs
+  ASSERT_TRUE(options.deterministic);
+  std::string first;
+  for (int threads : {1, 2, 3}) {
+    options.threads = threads;
+    auto trained = Train(TestDataset(60), options, &codes);
+    ASSERT_TRUE(trained.ok()) << trained.status().ToString();
+    auto bytes = SerializeModel(*trained);
+    ASSERT_TRUE(bytes.ok());
+    if (first.empty()) first = *bytes;
+    EXPECT_EQ(*bytes, first) << threads << " threads";
+  }
+  // A mini-batch of 1 is sequential SGD: another model, just as deterministic.
+  options.minibatch = 1;
+  auto sequential = Train(TestDataset(60), options, &codes);
+  ASSERT_TRUE(sequential.ok());
+  EXPECT_NE(*SerializeModel(*sequential), first);
+  EXPECT_EQ(sequential->metadata["training_options"]["minibatch"], 1);
+}
+
+TEST(TrainerTest, CodeListTitlesTrainAsRecordsButAreNeverHeldOut) {
+  const data::CodeList codes = TestCodeList();
+  TrainOptions options = TestOptions();
+  auto with = Train(TestDataset(30), options, &codes);
+  ASSERT_TRUE(with.ok()) << with.status().ToString();
+  size_t leaf_titles = 0;
+  for (size_t i = 0; i < codes.size(); ++i) {
+    const auto& node = codes.node(static_cast<int32_t>(i));
+    leaf_titles += node.depth == codes.max_depth() && !node.title.empty();
+  }
+  ASSERT_GT(leaf_titles, 0u);
+  EXPECT_EQ(with->metadata["training_data"]["codelist_title_records"], leaf_titles);
+  EXPECT_EQ(with->metadata["training_data"]["records"], 120u);
+  EXPECT_EQ(with->policy.chosen_on_records, 120u);  // the titles are not scored
+  options.codelist_titles = false;
+  auto without = Train(TestDataset(30), options, &codes);
+  ASSERT_TRUE(without.ok());
+  EXPECT_FALSE(without->metadata["training_data"].contains("codelist_title_records"));
+}
+
+TEST(TrainerTest, ChoosesTextFieldSharingOnItsHeldOutPartAndRecordsIt) {
+  // Two text fields whose words mean the same in either: a record's words are in one field or
+  // the other at random.
+  data::Dataset ds = TestDataset(100);
+  core::Random rng(3);
+  for (auto& r : ds.records) {
+    r.texts.push_back("");
+    if (rng.Uniform(2) == 1) std::swap(r.texts[0], r.texts[1]);
+  }
+  TrainOptions options = TestOptions();
+  options.featurizer.text_fields = {"text", "qualifier"};
+  auto chosen = Train(ds, options, nullptr);
+  ASSERT_TRUE(chosen.ok()) << chosen.status().ToString();
+  const nlohmann::json& report = chosen->metadata["text_field_sharing"];
+  ASSERT_TRUE(report.is_object()) << chosen->metadata;
+  // The better held-out accuracy wins; a tie keeps the features per field.
+  const double shared = report["holdout_accuracy"]["shared"].get<double>();
+  const double per_field = report["holdout_accuracy"]["per_field"].get<double>();
+  EXPECT_EQ(report["chosen"], shared > per_field ? "shared" : "per_field");
+  EXPECT_EQ(chosen->featurizer.share_text_fields, shared > per_field);
+  // The user's choice stands.
+  options.choose_text_field_sharing = false;
+  auto given = Train(ds, options, nullptr);
+  ASSERT_TRUE(given.ok());
+  EXPECT_FALSE(given->featurizer.share_text_fields);
+  EXPECT_FALSE(given->metadata.contains("text_field_sharing"));
 }
 
 TEST(TrainerTest, RefittedModelGetsItsOwnTemperature) {

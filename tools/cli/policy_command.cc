@@ -20,6 +20,7 @@ struct PolicyFlags {
   std::string label, out_path, refer_codes, no_auto_codes;
   double target_precision = -1;  // < 0: keep the model's
   double min_margin = -1;        // < 0: keep the model's
+  double risk = -1;              // <= 0: keep the model's
   bool clear_codes = false, json = false, quiet = false;
 };
 
@@ -37,6 +38,9 @@ core::Status RunPolicy(PolicyFlags& f) {
   model::DecisionPolicy rules = m.data().policy;
   if (f.target_precision >= 0) rules.target_precision = f.target_precision;
   if (f.min_margin >= 0) rules.min_margin = f.min_margin;
+  if (f.risk != -1 && !(f.risk > 0 && f.risk <= 0.5)) {
+    return core::InvalidArgument("--risk must be in (0, 0.5]");
+  }
   if (f.clear_codes) {
     rules.refer_codes.clear();
     rules.no_auto_codes.clear();
@@ -52,8 +56,11 @@ core::Status RunPolicy(PolicyFlags& f) {
     truth_codes.push_back(r.label);
   }
   model::FitOptions fit;
+  fit.risk = f.risk > 0 ? f.risk : m.data().policy.risk;
   model::DecisionPolicy policy = model::FitPolicy(
       rules, m.data().labels, m.code_list(), m.label_nodes(), batch.evidence.evidence, truths, fit);
+  policy.method = "learn_then_test";
+  policy.risk = fit.risk;
   policy.version = m.data().policy.version + 1;
   policy.chosen_on = "labelled_set";
   policy.chosen_on_records = truths.size();
@@ -114,6 +121,9 @@ Command AddPolicyCommand(CLI::App& app) {
   flags->coding.AddTo(sub, "Labelled records the thresholds are chosen on (not your test set)");
   sub->add_option("--label", flags->label, "Column holding the true code")->required();
   sub->add_option("--out", flags->out_path, "Model file to write with the new policy")->required();
+  sub->add_option("--risk", flags->risk,
+                  "Chance allowed that the auto-coded precision falls below the target "
+                  "(default: the model's, 0.05)");
   sub->add_option("--target-precision", flags->target_precision,
                   "Precision the auto-coded records must reach (default: the model's)");
   sub->add_option("--min-margin", flags->min_margin,

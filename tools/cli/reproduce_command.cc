@@ -1,5 +1,5 @@
 // statcoder reproduce: retrains a model from its training file with the options, seed and code
-// list stored in the model, in deterministic mode, and says whether the result is
+// list stored in the model (deterministic training, the default), and says whether the result is
 // byte-identical (QF4SA reproducibility). Exit code 0 when it is, 5 when it is not.
 #include <chrono>
 #include <cstdio>
@@ -17,7 +17,7 @@ namespace {
 
 struct ReproduceFlags {
   std::string model_path, data_path, out_path;
-  int threads = 1;
+  int threads = 2;
   InputOptions input;
   bool json = false, quiet = false;
 };
@@ -103,9 +103,9 @@ core::Status RunReproduce(ReproduceFlags& f, bool* identical) {
   std::string why;
   if (!*identical && !was_deterministic) {
     why =
-        "the model was trained in fast mode (Hogwild SGD on several threads), which is not "
-        "bit-exact; train with --deterministic for models that must be reproducible byte for "
-        "byte";
+        "the model was trained in fast mode (--hogwild: SGD threads without locks), which is "
+        "not bit-exact; train without --hogwild (the default is deterministic) for models that "
+        "must be reproducible byte for byte";
   } else if (!*identical) {
     why =
         "a deterministic training run gave a different model: different statcoder version "
@@ -150,8 +150,7 @@ Command AddReproduceCommand(CLI::App& app) {
   sub->add_option("--data", flags->data_path, "The file it was trained on")->required();
   sub->add_option("--out", flags->out_path, "Also write the retrained model here");
   sub->add_option("--threads", flags->threads,
-                  "Featurisation threads (results do not depend "
-                  "on it)")
+                  "Training threads (the result does not depend on it)")
       ->capture_default_str();
   flags->input.AddTo(sub);
   sub->add_flag("--json", flags->json, "Print the result as one JSON object");

@@ -25,6 +25,7 @@ struct TrainFlags {
   model::TrainOptions options;
   InputOptions input;
   bool strip_accents = false, no_refit = false, no_sharing = false, json = false, quiet = false;
+  bool hogwild = false, no_codelist_titles = false, per_field_text = false;
   // Training in a workspace: on lake snapshots, with statcoder.toml's options.
   WorkspaceArgs ws;
   std::vector<std::string> snapshots, evaluate_on;
@@ -131,6 +132,13 @@ core::Status RunTrain(TrainFlags& f) {
   opt.featurizer.normalizer.strip_accents = f.strip_accents;
   RETURN_IF_ERROR(ParseCharNgrams(f.char_ngrams, &opt.featurizer));
   opt.refit = !f.no_refit;
+  if (f.hogwild) opt.deterministic = false;
+  if (f.no_codelist_titles) opt.codelist_titles = false;
+  if (f.per_field_text && opt.featurizer.share_text_fields) {
+    return core::InvalidArgument("--share-text-fields and --per-field-text contradict each other");
+  }
+  // Either flag is the user's choice; without one the trainer chooses from the data.
+  if (f.per_field_text) opt.choose_text_field_sharing = false;
   opt.hierarchical_sharing = !f.no_sharing;
   RETURN_IF_ERROR(opt.Validate());
 
@@ -236,7 +244,13 @@ Command AddTrainCommand(CLI::App& app) {
   sub->add_option("--threads", o.threads, "Training threads")->capture_default_str();
   sub->add_option("--seed", o.seed, "Random seed")->capture_default_str();
   sub->add_flag("--deterministic", o.deterministic,
-                "Byte-identical model for the same data, options and seed (single-threaded SGD)");
+                "Byte-identical model for the same data, options and seed at any thread count "
+                "(the default; kept for scripts that name it)");
+  sub->add_flag("--hogwild", flags->hogwild,
+                "Fast mode, NOT reproducible: threads update shared weights without locks");
+  sub->add_option("--minibatch", o.minibatch,
+                  "Deterministic mode: examples per mini-batch (1 = sequential SGD)")
+      ->capture_default_str();
   sub->add_option("--epochs", o.epochs, "Passes over the data")->capture_default_str();
   sub->add_option("--lr", o.learning_rate, "Initial learning rate")->capture_default_str();
   sub->add_option("--optimizer", o.optimizer, "sgd or adagrad")->capture_default_str();
@@ -246,7 +260,10 @@ Command AddTrainCommand(CLI::App& app) {
       ->capture_default_str();
   sub->add_flag("--strip-accents", flags->strip_accents, "Remove accents before featurising");
   sub->add_flag("--share-text-fields", o.featurizer.share_text_fields,
-                "The same word in two text fields is one feature (default: one per field)");
+                "The same word in two text fields is one feature (default: chosen by the "
+                "trainer on its held-out part)");
+  sub->add_flag("--per-field-text", flags->per_field_text,
+                "Each text field has its own features (default: chosen by the trainer)");
   sub->add_option("--min-count", o.min_feature_count, "Drop features seen in fewer records")
       ->capture_default_str();
   sub->add_option("--mean-weights-per-feature", o.mean_weights_per_feature,
@@ -257,17 +274,27 @@ Command AddTrainCommand(CLI::App& app) {
       ->capture_default_str();
   sub->add_option("--numeric-bins", o.numeric_bins, "Quantile bins per numeric column")
       ->capture_default_str();
+  sub->add_option("--calibration-folds", o.calibration_folds,
+                  "Cross-fitting folds scoring every record out of sample for calibration and "
+                  "thresholds (0: a held-out part, --holdout)")
+      ->capture_default_str();
   sub->add_option("--holdout", o.holdout_fraction,
                   "Share of records held out to calibrate confidence and thresholds")
       ->capture_default_str();
   sub->add_option("--target-precision", o.target_precision,
                   "Precision the auto-coding threshold is chosen for")
       ->capture_default_str();
+  sub->add_option("--risk", o.risk,
+                  "Chance allowed that the auto-coded precision falls below the target "
+                  "(certified thresholds)")
+      ->capture_default_str();
   sub->add_option("--refit-epochs", o.refit_epochs,
                   "Passes continuing the calibrated model on all records (0: retrain from scratch)")
       ->capture_default_str();
   sub->add_flag("--no-refit", flags->no_refit,
                 "Keep the model trained without the held-out part instead of refitting on all");
+  sub->add_flag("--no-codelist-titles", flags->no_codelist_titles,
+                "Do not add the code list's titles as training records");
   sub->add_flag("--no-hierarchical-sharing", flags->no_sharing,
                 "Score codes independently instead of adding their code-list ancestors' outputs");
   flags->input.AddTo(sub);
