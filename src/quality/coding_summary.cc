@@ -105,7 +105,7 @@ struct Figures {
   const LevelOutcome* full = nullptr;
   std::vector<const LevelOutcome*> coarser_used, coarser_never;
   uint64_t coarser_records = 0;
-  std::vector<Check> shortfalls;          // overall first, then levels in policy order
+  std::vector<Check> shortfalls;               // overall first, then levels in policy order
   std::vector<const LevelOutcome*> unchecked;  // some auto-coded records, too few to check
 };
 
@@ -124,10 +124,9 @@ std::string CoverageSentence(const Figures& f) {
     return "At the " + target + " target precision, none of the " + Count(o.records) +
            " evaluated records is coded automatically: all go to a coder.";
   }
-  std::string s = "At the " + target + " target precision, " + Percent(Ratio(f.auto_records,
-                                                                            o.records)) +
-                  " of the " + Count(o.records) + " evaluated records (" +
-                  Count(f.auto_records) + ") are coded automatically";
+  std::string s = "At the " + target + " target precision, " +
+                  Percent(Ratio(f.auto_records, o.records)) + " of the " + Count(o.records) +
+                  " evaluated records (" + Count(f.auto_records) + ") are coded automatically";
   if (f.full->auto_records == f.auto_records) return s + ", all to their full code.";
   if (f.full->auto_records == 0) return s + ", none to their full code.";
   return s + ", " + RateAndCount(f.full->auto_records, o.records) + " to their full code.";
@@ -151,17 +150,17 @@ std::string LevelsSentence(const Figures& f) {
     return s + "; " + RateAndCount(referred, o.records) + " of the records go to a coder.";
   }
   if (f.full->never()) {
-    s = "By level: no record is coded to " + full_name + ", whose threshold is never reached at this "
-        "target; ";
-    s += f.coarser_used.empty() ? "none is coded to a coarser level either"
-                                : RateAndCount(f.coarser_records, o.records) +
-                                      " are coded to a coarser level: ";
+    s = "By level: no record is coded to " + full_name +
+        ", whose threshold is never reached at this target; ";
+    s += f.coarser_used.empty()
+             ? "none is coded to a coarser level either"
+             : RateAndCount(f.coarser_records, o.records) + " are coded to a coarser level: ";
   } else {
     s = "By level: " + RateAndCount(f.full->auto_records, o.records) + " are coded to " +
         full_name + ", ";
-    s += f.coarser_used.empty() ? "none to a coarser level"
-                                : RateAndCount(f.coarser_records, o.records) +
-                                      " to a coarser level: ";
+    s += f.coarser_used.empty()
+             ? "none to a coarser level"
+             : RateAndCount(f.coarser_records, o.records) + " to a coarser level: ";
   }
   if (!f.coarser_used.empty()) {
     for (size_t i = 0; i < f.coarser_used.size(); ++i) {
@@ -219,7 +218,8 @@ std::string PrecisionSentence(const Figures& f, const SummaryOptions& options) {
   if (!overall_failed) {
     s += "overall " + Percent(Ratio(f.auto_right, f.auto_records)) + " of the " +
          Count(f.auto_records) + " records coded automatically were right (target " + target +
-         "), but at " + (f.shortfalls.size() == 1 ? "one level" : "some levels") + " it fell short: ";
+         "), but at " + (f.shortfalls.size() == 1 ? "one level" : "some levels") +
+         " it fell short: ";
   }
   for (size_t i = 0; i < f.shortfalls.size(); ++i) {
     if (i > 0) s += "; ";
@@ -279,8 +279,8 @@ CodingOutcome MeasureCodingOutcome(const model::Model& m, const std::vector<std:
       l.depth = d;
       l.name = codes->LevelName(d);
       const auto i = static_cast<size_t>(d - 1);
-      l.threshold = i < policy.level_thresholds.size() ? policy.level_thresholds[i]
-                                                       : model::kNeverAuto;
+      l.threshold =
+          i < policy.level_thresholds.size() ? policy.level_thresholds[i] : model::kNeverAuto;
       o.levels.push_back(l);
     }
   }
@@ -310,8 +310,8 @@ nlohmann::json CodingSummaryJson(const CodingOutcome& o, const SummaryOptions& o
   for (const LevelOutcome& l : o.levels) {
     f.auto_records += l.auto_records;
     f.auto_right += l.auto_right;
-    levels.push_back(LevelJson(l, o.records, f.auto_records, f.auto_right, options,
-                               o.target_precision));
+    levels.push_back(
+        LevelJson(l, o.records, f.auto_records, f.auto_right, options, o.target_precision));
     if (l.full_code) continue;
     f.coarser_records += l.auto_records;
     // A level that auto-codes nothing although it has a threshold is still "used" by the

@@ -45,29 +45,27 @@ bool Warning(const json& summary, const std::string& id) {
   return false;
 }
 
-bool StartsWith(const std::string& s, const std::string& prefix) {
-  return s.rfind(prefix, 0) == 0;
-}
+bool StartsWith(const std::string& s, const std::string& prefix) { return s.rfind(prefix, 0) == 0; }
 
 TEST(CodingSummary, NormalCaseSaysHowMuchAtWhichLevelAndThatPrecisionHeld) {
-  const CodingOutcome o = Soc(Level(4, "detailed", 0.81, 380, 370, true),
-                              Level(3, "broad", 0.9, 110, 106), Level(2, "minor", 0.93, 100, 97),
-                              Level(1, "major", model::kNeverAuto, 0, 0));
+  const CodingOutcome o =
+      Soc(Level(4, "detailed", 0.81, 380, 370, true), Level(3, "broad", 0.9, 110, 106),
+          Level(2, "minor", 0.93, 100, 97), Level(1, "major", model::kNeverAuto, 0, 0));
   const json s = CodingSummaryJson(o, SummaryOptions{});
   EXPECT_EQ(Sentence(s, "coverage"),
             "At the 95% target precision, 59.0% of the 1,000 evaluated records (590) are coded "
             "automatically, 38.0% (380) to their full code.");
   EXPECT_EQ(Sentence(s, "levels"),
-            "By level: 38.0% (380) are coded to the full code (detailed), 21.0% (210) to a coarser level: "
-            "11.0% (110) at the broad level, 10.0% (100) at the minor level (threshold never at "
-            "the major level: nothing is coded there); 41.0% (410) go to a coder.");
+            "By level: 38.0% (380) are coded to the full code (detailed), 21.0% (210) to a "
+            "coarser level: 11.0% (110) at the broad level, 10.0% (100) at the minor level "
+            "(threshold never at the major level: nothing is coded there); 41.0% (410) go to a "
+            "coder.");
   const std::string precision = Sentence(s, "precision");
   EXPECT_TRUE(StartsWith(precision,
                          "The promised precision held on these records: 97.1% of the 590 records "
                          "coded automatically were right (target 95%, 95% interval "))
       << precision;
-  EXPECT_NE(precision.find("and it held at each level with at least 30 records"),
-            std::string::npos)
+  EXPECT_NE(precision.find("and it held at each level with at least 30 records"), std::string::npos)
       << precision;
   EXPECT_FALSE(Warning(s, "precision"));
 
@@ -100,10 +98,9 @@ TEST(CodingSummary, NormalCaseSaysHowMuchAtWhichLevelAndThatPrecisionHeld) {
 }
 
 TEST(CodingSummary, PrecisionBelowTheTargetIsFlaggedWithByHowMuchAndHowManyRecords) {
-  const CodingOutcome o = Soc(Level(4, "detailed", 0.7, 400, 360, true),
-                              Level(3, "broad", model::kNeverAuto, 0, 0),
-                              Level(2, "minor", model::kNeverAuto, 0, 0),
-                              Level(1, "major", model::kNeverAuto, 0, 0));
+  const CodingOutcome o =
+      Soc(Level(4, "detailed", 0.7, 400, 360, true), Level(3, "broad", model::kNeverAuto, 0, 0),
+          Level(2, "minor", model::kNeverAuto, 0, 0), Level(1, "major", model::kNeverAuto, 0, 0));
   const json s = CodingSummaryJson(o, SummaryOptions{});
   const std::string precision = Sentence(s, "precision");
   EXPECT_TRUE(StartsWith(precision,
@@ -132,9 +129,9 @@ TEST(CodingSummary, ALevelBelowTheTargetIsFlaggedEvenWhenTheWholeHeld) {
   options.min_level_records = 30;
   // Overall 538 / 560 = 96.1%; the broad level 44 / 50 = 88%; the minor level is worse still
   // but has too few records to tell.
-  const CodingOutcome o = Soc(Level(4, "detailed", 0.8, 500, 490, true),
-                              Level(3, "broad", 0.9, 50, 44), Level(2, "minor", 0.9, 10, 4),
-                              Level(1, "major", model::kNeverAuto, 0, 0));
+  const CodingOutcome o =
+      Soc(Level(4, "detailed", 0.8, 500, 490, true), Level(3, "broad", 0.9, 50, 44),
+          Level(2, "minor", 0.9, 10, 4), Level(1, "major", model::kNeverAuto, 0, 0));
   const json s = CodingSummaryJson(o, options);
   const std::string precision = Sentence(s, "precision");
   EXPECT_TRUE(StartsWith(precision,
@@ -154,19 +151,18 @@ TEST(CodingSummary, ALevelBelowTheTargetIsFlaggedEvenWhenTheWholeHeld) {
 }
 
 TEST(CodingSummary, FullCodeWithThresholdNeverSaysSo) {
-  const CodingOutcome o = Soc(Level(4, "detailed", model::kNeverAuto, 0, 0, true),
-                              Level(3, "broad", 0.9, 200, 196),
-                              Level(2, "minor", model::kNeverAuto, 0, 0),
-                              Level(1, "major", 0.95, 0, 0));
+  const CodingOutcome o =
+      Soc(Level(4, "detailed", model::kNeverAuto, 0, 0, true), Level(3, "broad", 0.9, 200, 196),
+          Level(2, "minor", model::kNeverAuto, 0, 0), Level(1, "major", 0.95, 0, 0));
   const json s = CodingSummaryJson(o, SummaryOptions{});
   EXPECT_EQ(Sentence(s, "coverage"),
             "At the 95% target precision, 20.0% of the 1,000 evaluated records (200) are coded "
             "automatically, none to their full code.");
   EXPECT_EQ(Sentence(s, "levels"),
-            "By level: no record is coded to the full code (detailed), whose threshold is never reached at "
-            "this target; 20.0% (200) are coded to a coarser level: 20.0% (200) at the broad "
-            "level, 0.0% (0) at the major level (threshold never at the minor level: nothing is "
-            "coded there); 80.0% (800) go to a coder.");
+            "By level: no record is coded to the full code (detailed), whose threshold is never "
+            "reached at this target; 20.0% (200) are coded to a coarser level: 20.0% (200) at the "
+            "broad level, 0.0% (0) at the major level (threshold never at the minor level: "
+            "nothing is coded there); 80.0% (800) go to a coder.");
   EXPECT_EQ(s["levels"][0]["never"], true);
   EXPECT_EQ(s["precision_held"], true);
   EXPECT_FALSE(Warning(s, "precision"));
