@@ -13,6 +13,7 @@
 #include "core/random.h"
 #include "core/version.h"
 #include "quality/class_metrics.h"
+#include "quality/coding_summary.h"
 #include "quality/confidence_metrics.h"
 #include "quality/metrics.h"
 
@@ -594,6 +595,8 @@ core::Result<nlohmann::json> BuildQualityReport(const ReportInputs& in,
               {"format_version", 1},
               {"generated_at", core::UtcNow()},
               {"warnings", EvaluationWarnings(m, ds.content_hash)},
+              {"summary", CodingSummaryJson(MeasureCodingOutcome(m, truths, preds),
+                                            options.summary)},
               {"model",
                {{"version_id", m.version_id()},
                 {"statcoder_version", meta.value("statcoder_version", std::string())},

@@ -21,6 +21,7 @@
 #include "data/dataset.h"
 #include "model/batch_coder.h"
 #include "model/model.h"
+#include "quality/coding_summary.h"
 #include "quality/intervals.h"
 #include "quality/subgroups.h"
 
@@ -55,6 +56,7 @@ struct ReportOptions {
   double coder_records_per_hour = 100;  // clerical coding speed for cost-effectiveness
   BootstrapOptions bootstrap;
   SubgroupOptions subgroups;
+  SummaryOptions summary;  // the first-screen sentences (coding_summary.h)
 };
 
 // kInvalidArgument for a group column with fewer than two values; otherwise the report.

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Browser test of a real quality report: trains a small model on the bundled example, writes the
 # report with `statcoder evaluate --report --group` and checks the page in headless Chromium
-# (check_report_page.py: renders, no console errors, charts drawn, every section present).
+# (check_report_page.py: renders, no console errors, charts drawn, every section present, the
+# summary sentences on the first screen).
 #   check_real_report.sh STATCODER_BIN SOURCE_DIR
 # Exit 77 (ctest: skipped) when Chromium is not installed.
 set -euo pipefail
@@ -23,4 +24,4 @@ for s in summary data accuracy coding calibration explainability reproducibility
   sections+=(--expect-section "$s")
 done
 exec /usr/bin/python3 "$src/tests/browser/check_report_page.py" "$work/report/report.html" \
-  --min-charts 8 "${sections[@]}"
+  --min-charts 8 --expect-summary --first-screen 1280x900 "${sections[@]}"

@@ -2,6 +2,7 @@
 """Checks a statcoder report.html in headless Chromium: it renders, without error, with its charts.
 
     check_report_page.py DIR/report.html [--min-charts N] [--expect-section ID ...]
+                         [--expect-summary] [--first-screen WIDTHxHEIGHT]
                          [--screenshot PNG] [--chromium PATH] [--timeout SECONDS]
 
 Static checks first (no browser): the page holds exactly one embedded report (a
@@ -18,7 +19,11 @@ each of its controls (sorting, filtering, "show all"), check the outcome and set
 data-self-test="done". The check fails on any recorded error, on any console message Chromium
 logs (the page logs nothing when all is well), when rendering or the self-test did not finish,
 when a chart is blank, when fewer than --min-charts charts were drawn, or when an
---expect-section is missing.
+--expect-section is missing. With --expect-summary, the page is loaded in a window of
+--first-screen size (default 1280x900) and each sentence of the report's "summary" must be in the
+page's "In short" block (#headline), that block must end within the first screen (the page sets
+<body data-headline-bottom> and data-viewport-height), and a sentence the report marks as a
+warning must be drawn in the warning style (.headline-warning).
 
 Exit status: 0 pass, 1 fail (each reason on stderr), 2 usage error, 77 skipped because no
 Chromium is installed (ctest's SKIP_RETURN_CODE). Only the Python standard library is used.
@@ -113,17 +118,102 @@ class BodyAttributes(html.parser.HTMLParser):
                     self.sections.add(v)
 
 
+# Elements that have no end tag, so that nesting can be followed without one.
+VOID_ELEMENTS = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta",
+                 "source", "track", "wbr"}
+
+
+class HeadlineText(html.parser.HTMLParser):
+    """The text of the element with id="headline" in a dumped DOM, and the text of each
+    .headline-warning element inside it."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.found = False
+        self.text = []
+        self.warnings = []
+        self._depth = 0  # open elements inside #headline (0: outside)
+        self._warning_depth = None
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict((k.lower(), v or "") for k, v in attrs)
+        if self._depth == 0:
+            if attrs.get("id") == "headline":
+                self.found = True
+                self._depth = 1
+            return
+        if tag in VOID_ELEMENTS:
+            return
+        self._depth += 1
+        if self._warning_depth is None and "headline-warning" in attrs.get("class", "").split():
+            self._warning_depth = self._depth
+            self.warnings.append("")
+
+    def handle_endtag(self, tag):
+        if self._depth == 0 or tag in VOID_ELEMENTS:
+            return
+        if self._warning_depth == self._depth:
+            self._warning_depth = None
+        self._depth -= 1
+
+    def handle_data(self, data):
+        if self._depth:
+            self.text.append(data)
+            if self._warning_depth is not None:
+                self.warnings[-1] += data
+
+
+def normalized(text):
+    return " ".join(text.split())
+
+
+def summary_checks(report, dom, body):
+    """Failures of the first-screen summary: the report's sentences, as drawn in #headline."""
+    summary = report.get("summary") if isinstance(report, dict) else None
+    sentences = summary.get("sentences") if isinstance(summary, dict) else None
+    if not isinstance(sentences, list) or not sentences:
+        return ["--expect-summary: the embedded report has no summary sentences"]
+    headline = HeadlineText()
+    headline.feed(dom)
+    headline.close()
+    if not headline.found:
+        return ["the summary sentences are not drawn (no #headline element)"]
+    failures = []
+    text = normalized("".join(headline.text))
+    warnings = [normalized(w) for w in headline.warnings]
+    for s in sentences:
+        wanted = normalized(str(s.get("text", ""))) if isinstance(s, dict) else ""
+        if not wanted:
+            continue
+        if wanted not in text:
+            failures.append(f"summary sentence missing from the first screen: {wanted[:100]!r}")
+        elif s.get("warning") is True and not any(wanted in w for w in warnings):
+            failures.append(f"warning sentence not drawn as a warning: {wanted[:100]!r}")
+    try:
+        bottom, height = int(body.get("data-headline-bottom", "")), int(
+            body.get("data-viewport-height", ""))
+    except ValueError:
+        failures.append("the page did not say where the summary ends (data-headline-bottom)")
+    else:
+        if bottom > height:
+            failures.append(f"the summary ends {bottom} px down, below the first screen "
+                            f"({height} px)")
+    return failures
+
+
 def static_checks(page):
+    """Problems of the page's markup, and the embedded report (None when unreadable)."""
     scan = StaticScan()
     scan.feed(page)
     scan.close()
     problems = list(scan.problems)
+    report = None
     if len(scan.report_blocks) != 1:
         problems.append(f"expected one embedded report (script#report-data), "
                         f"found {len(scan.report_blocks)}")
     else:
         try:
-            json.loads(scan.report_blocks[0])
+            report = json.loads(scan.report_blocks[0])
         except ValueError as e:
             problems.append(f"the embedded report is not valid JSON: {e}")
     # Style sheets can fetch too; the page's own only ever uses data: URLs, if any.
@@ -131,7 +221,7 @@ def static_checks(page):
         for m in re.finditer(r"@import|url\(\s*['\"]?(?!data:)", style):
             problems.append(f"<style> refers to an outside resource near: "
                             f"{style[m.start():m.start() + 60]!r}")
-    return problems
+    return problems, report
 
 
 def find_chromium(explicit):
@@ -188,6 +278,11 @@ def main():
                         help="id of a <section> that must be drawn (repeatable): summary, data, "
                              "accuracy, coding, calibration, explainability, reproducibility, "
                              "timeliness, cost, subgroups, examples")
+    parser.add_argument("--expect-summary", action="store_true",
+                        help="the report's summary sentences must be drawn on the first screen "
+                             "(warnings in the warning style)")
+    parser.add_argument("--first-screen", default="1280x900", metavar="WIDTHxHEIGHT",
+                        help="window size for --expect-summary (default 1280x900)")
     parser.add_argument("--screenshot", metavar="PNG",
                         help="also save a screenshot of the page (1280 px wide) for a person "
                              "to look at")
@@ -203,7 +298,15 @@ def main():
         return 1
     with open(path, encoding="utf-8", errors="replace") as f:
         page = f.read()
-    failures = [f"static: {p}" for p in static_checks(page)]
+    problems, embedded = static_checks(page)
+    failures = [f"static: {p}" for p in problems]
+    window = []
+    if opts.expect_summary:
+        m = re.fullmatch(r"(\d+)x(\d+)", opts.first_screen)
+        if not m:
+            print(f"{PROG}: --first-screen must be WIDTHxHEIGHT, e.g. 1280x900", file=sys.stderr)
+            return 2
+        window = [f"--window-size={m.group(1)},{m.group(2)}"]
 
     chromium = find_chromium(opts.chromium)
     if chromium is None:
@@ -219,7 +322,7 @@ def main():
         try:
             # "#self-test": the page also uses each of its controls and checks the outcome.
             run = run_chromium(chromium, url + "#self-test", profile, opts.timeout,
-                               ["--dump-dom"])
+                               ["--dump-dom", *window])
         except subprocess.TimeoutExpired:
             # A page that opens a dialog (alert) waits for ever in headless Chromium.
             failures.append(f"Chromium did not finish within {opts.timeout:g} s")
@@ -281,10 +384,14 @@ def main():
             present = ", ".join(sorted(found.sections)) or "none"
             failures.append(f"section '{sid}' is missing (found: {present})")
 
+    if opts.expect_summary:
+        failures += summary_checks(embedded, dom, body)
+
     if failures:
         return report(path, failures)
     print(f"{PROG}: OK: {path}: {drawn} chart(s) drawn, {len(found.sections)} sections, "
-          f"no errors ({elapsed:.1f} s in Chromium)")
+          f"no errors{', summary on the first screen' if opts.expect_summary else ''} "
+          f"({elapsed:.1f} s in Chromium)")
     return 0
 
 

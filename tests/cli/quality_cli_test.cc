@@ -246,6 +246,76 @@ TEST_F(QualityCliTest, PolicyRechoosesThresholdsAndEvaluatingOnTheSameRecordsIsF
   EXPECT_NE(r.err.find("records the model was trained on"), std::string::npos) << r;
 }
 
+// A threshold no cut reaches is stored as 2.0 (model::kNeverAuto); people must read "never".
+TEST_F(QualityCliTest, UnreachableThresholdsPrintAsNever) {
+  // No set of records has a lower confidence bound of 100% precision: every threshold of the
+  // target is unreachable, whatever the model.
+  RunResult r = Statcoder({"policy", "--model", *model_, "--data", kTest, "--label", "soc2018",
+                           "--target-precision", "1", "--out", "never.stc", "--quiet"});
+  ASSERT_EQ(r.exit_code, 0) << r;
+  EXPECT_NE(r.out.find("target precision 1.00: thresholds full code never; broad never, minor "
+                       "never, major never"),
+            std::string::npos)
+      << r;
+  EXPECT_EQ(r.out.find("2.00"), std::string::npos) << r;
+  r = Statcoder({"policy", "--model", *model_, "--data", kTest, "--label", "soc2018",
+                 "--target-precision", "1", "--out", "never2.stc", "--quiet", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r;
+  const json j = ParseJson(r.out);
+  EXPECT_DOUBLE_EQ(j["policy"]["label_threshold"].get<double>(), 2.0);  // JSON keeps the number
+
+  // evaluate (on other records than the policy's) prints the model's thresholds and those of
+  // each standard target; the 0.99 one is checked on the suite's own model just below.
+  const std::string train = (kOnet / "train.tsv").string();
+  r = Evaluate(train, {"--report", "out", "--bootstrap", "0"}, (dir_ / "never.stc").string());
+  ASSERT_EQ(r.exit_code, 0) << r;
+  EXPECT_NE(r.out.find("    thresholds         full code never; broad never, minor never, "
+                       "major never"),
+            std::string::npos)
+      << r;
+  EXPECT_EQ(r.out.find("2.000"), std::string::npos) << r;
+  EXPECT_NE(r.out.find("none of the 3,462 evaluated records is coded automatically"),
+            std::string::npos)
+      << r;
+  // The report says the same in its summary, numbers kept.
+  const json rep = ParseJson(ReadFile(dir_ / "out" / "report.json"));
+  const json& summary = rep["summary"];
+  ASSERT_TRUE(summary.is_object()) << rep.dump().substr(0, 400);
+  EXPECT_EQ(summary["auto_records"], 0);
+  EXPECT_TRUE(summary["precision_held"].is_null());
+  ASSERT_EQ(summary["levels"].size(), 4u);
+  for (const json& level : summary["levels"]) {
+    EXPECT_EQ(level["never"], true) << level;
+    EXPECT_DOUBLE_EQ(level["threshold"].get<double>(), 2.0);
+  }
+  ASSERT_EQ(summary["sentences"].size(), 3u);
+  EXPECT_NE(summary["sentences"][1]["text"].get<std::string>().find(
+                "threshold never at the broad, minor and major levels"),
+            std::string::npos)
+      << summary["sentences"];
+
+  // train says "never" too when its own target cannot be reached.
+  r = Statcoder({"train", "--data", train, "--text", "title", "--label", "soc2018",
+                 "--target-precision", "1", "--epochs", "2", "--out", "t.stc", "--quiet"});
+  ASSERT_EQ(r.exit_code, 0) << r;
+  EXPECT_NE(r.out.find("auto-code threshold never for precision 1.00"), std::string::npos) << r;
+}
+
+TEST_F(QualityCliTest, EvaluateTextPrintsThresholdsAndTheSummarySentences) {
+  const RunResult r = Evaluate(kTest);
+  ASSERT_EQ(r.exit_code, 0) << r;
+  EXPECT_NE(r.out.find("    thresholds         full code 0."), std::string::npos) << r;
+  EXPECT_NE(r.out.find("          thresholds: full code "), std::string::npos) << r;
+  EXPECT_EQ(r.out.find("2.000"), std::string::npos) << r;
+  EXPECT_NE(r.out.find("  in short:\n    At the 95% target precision, "), std::string::npos)
+      << r;
+  EXPECT_NE(r.out.find("records coded automatically were right"), std::string::npos) << r;
+  const json j = ParseJson(Evaluate(kTest, {"--json"}).out);
+  ASSERT_TRUE(j["summary"].is_object());
+  EXPECT_EQ(j["summary"]["records"], 861);
+  EXPECT_EQ(j["summary"]["auto_records"], j["auto_records"]);
+}
+
 TEST_F(QualityCliTest, SensitiveCodesAreAlwaysReferred) {
   // Refer the whole major group 15 (computer and mathematical occupations).
   RunResult r = Statcoder({"policy", "--model", *model_, "--data", kTest, "--label", "soc2018",

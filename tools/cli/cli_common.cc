@@ -2,11 +2,13 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 
 #include "model/batch_coder.h"
 #include "model/model_io.h"
+#include "quality/coding_summary.h"
 
 namespace statcoder::cli {
 
@@ -172,16 +174,42 @@ core::Result<CodedBatch> LoadAndCode(const CodingOptions& options, const std::st
   return batch;
 }
 
-void PrintAutoRateAtPrecision(const nlohmann::json& at_precision) {
+std::string ThresholdsText(const model::Model& model, const nlohmann::json& label_threshold,
+                           const nlohmann::json& level_thresholds) {
+  // Four decimals, as the rates and precisions beside them.
+  const auto text = [](const nlohmann::json& t) {
+    return quality::ThresholdText(t.is_number() ? t.get<double>() : model::kNeverAuto, 4);
+  };
+  std::string out = "full code " + text(label_threshold);
+  const data::CodeList* codes = model.code_list();
+  if (codes == nullptr || !level_thresholds.is_array()) return out;
+  int deepest = 1;
+  for (size_t c = 0; c < model.num_labels(); ++c) deepest = std::max(deepest, model.LabelDepth(c));
+  std::string levels;
+  // Only the levels above the codes: the entry at the codes' own depth is never used (the full
+  // code has its own threshold) and would only add a confusing "never".
+  for (int d = deepest - 1; d >= 1; --d) {
+    const auto i = static_cast<size_t>(d - 1);
+    if (i >= level_thresholds.size()) continue;
+    levels += (levels.empty() ? "" : ", ") + codes->LevelName(d) + " " + text(level_thresholds[i]);
+  }
+  return levels.empty() ? out : out + "; " + levels;
+}
+
+void PrintAutoRateAtPrecision(const model::Model& model, const nlohmann::json& at_precision) {
   for (const auto& [key, v] : at_precision.items()) {
     if (v.is_null()) {
       std::printf("    %s  no thresholds in this model\n", key.c_str());
-    } else if (v["precision"].is_null()) {
+      continue;
+    }
+    if (v["precision"].is_null()) {
       std::printf("    %s  rate 0 (nothing auto-coded)\n", key.c_str());
     } else {
       std::printf("    %s  rate %.4f, precision reached %.4f\n", key.c_str(),
                   v["auto_rate"].get<double>(), v["precision"].get<double>());
     }
+    std::printf("          thresholds: %s\n",
+                ThresholdsText(model, v["threshold"], v["level_thresholds"]).c_str());
   }
 }
 

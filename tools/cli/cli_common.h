@@ -44,9 +44,16 @@ core::ProgressCallback MakeProgressBar(bool quiet);
 // "a,b , c" → {"a","b","c"}; empty items dropped.
 std::vector<std::string> SplitList(const std::string& s);
 
-// Prints an `auto_rate_at_precision` object (quality/quality_report.h) as indented lines, one
-// per target precision.
-void PrintAutoRateAtPrecision(const nlohmann::json& at_precision);
+// A policy's thresholds as one line of text, the full code's first, then the coarser levels
+// deepest first, named by the model's code list: "full code 0.8123; broad 0.6890, minor never,
+// major never". A threshold that no cut reaches (above 1, model::kNeverAuto, or null as in
+// report JSON) reads "never", never "2.000". `level_thresholds` is indexed by depth - 1.
+std::string ThresholdsText(const model::Model& model, const nlohmann::json& label_threshold,
+                           const nlohmann::json& level_thresholds);
+
+// Prints an `auto_rate_at_precision` object (quality/quality_report.h) of `model` as indented
+// lines, one per target precision, each with its thresholds.
+void PrintAutoRateAtPrecision(const model::Model& model, const nlohmann::json& at_precision);
 
 // Options shared by verbs that read records.
 struct InputOptions {

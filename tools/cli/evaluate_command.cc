@@ -8,6 +8,7 @@
 #include "cli_common.h"
 #include "commands.h"
 #include "core/file_util.h"
+#include "quality/coding_summary.h"
 #include "quality/confidence_metrics.h"
 #include "quality/metrics.h"
 #include "quality/quality_report.h"
@@ -73,6 +74,9 @@ core::Status RunEvaluate(EvaluateFlags& f) {
   const nlohmann::json at_precision =
       quality::AutoRateAtPrecision(*m, truths, batch.evidence.evidence);
   const std::vector<std::string> warnings = quality::EvaluationWarnings(*m, ds.content_hash);
+  // The report's first-screen sentences (quality/coding_summary.h), also without --report.
+  const nlohmann::json summary = quality::CodingSummaryJson(
+      quality::MeasureCodingOutcome(*m, truths, preds), quality::SummaryOptions{});
 
   nlohmann::json report = nullptr;
   if (!f.report_dir.empty() || !f.group.empty()) {
@@ -105,6 +109,7 @@ core::Status RunEvaluate(EvaluateFlags& f) {
   j["ece"] = ece;
   j["auto_rate_at_precision"] = at_precision;
   j["warnings"] = warnings;
+  j["summary"] = summary;
   if (!f.report_dir.empty()) j["report"] = f.report_dir + "/report.html";
   if (report.is_object() && report["subgroups"].is_object()) j["subgroups"] = report["subgroups"];
   for (const std::string& w : warnings)
@@ -126,6 +131,10 @@ core::Status RunEvaluate(EvaluateFlags& f) {
   std::printf("  auto-coded         %.4f of records (%llu), precision %.4f (target %.2f)\n",
               s.auto_rate, static_cast<unsigned long long>(s.auto_records), s.auto_precision,
               m->data().policy.target_precision);
+  std::printf("    thresholds         %s\n",
+              ThresholdsText(*m, m->data().policy.label_threshold,
+                             m->data().policy.level_thresholds)
+                  .c_str());
   for (const auto& l : s.levels) {
     if (l.auto_records == 0) continue;
     std::printf(
@@ -135,7 +144,7 @@ core::Status RunEvaluate(EvaluateFlags& f) {
   }
   std::printf("  auto-coding rate at target precision (thresholds from %s):\n",
               m->data().policy.chosen_on.c_str());
-  PrintAutoRateAtPrecision(at_precision);
+  PrintAutoRateAtPrecision(*m, at_precision);
   if (s.unseen_labels > 0) {
     std::printf(
         "  note: %llu record(s) have a true code never seen in training; they count "
@@ -153,6 +162,10 @@ core::Status RunEvaluate(EvaluateFlags& f) {
       std::printf("    FLAGGED %s: %s\n", g["value"].get<std::string>().c_str(),
                   g["reasons"].dump().c_str());
     }
+  }
+  std::printf("  in short:\n");
+  for (const nlohmann::json& sentence : summary["sentences"]) {
+    std::printf("    %s\n", sentence["text"].get<std::string>().c_str());
   }
   if (!f.report_dir.empty()) std::printf("  report: %s/report.html\n", f.report_dir.c_str());
   return core::Status::Ok();

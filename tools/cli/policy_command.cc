@@ -90,25 +90,14 @@ core::Status RunPolicy(PolicyFlags& f) {
   std::printf("wrote %s (version %s): policy v%u chosen on %zu records of %s (was %s)\n",
               f.out_path.c_str(), version.c_str(), policy.version, truths.size(),
               f.coding.data_path.c_str(), m.version_id().c_str());
-  const auto print_threshold = [](double t) {
-    if (t > 1.0) {
-      std::printf(" never");
-    } else {
-      std::printf(" %.4f", t);
-    }
-  };
-  std::printf("  target precision %.2f: label threshold", policy.target_precision);
-  print_threshold(policy.label_threshold);
-  if (!policy.level_thresholds.empty()) {
-    std::printf("; levels");
-    for (const double t : policy.level_thresholds) print_threshold(t);
-  }
+  std::printf("  target precision %.2f: thresholds %s", policy.target_precision,
+              ThresholdsText(*updated, policy.label_threshold, policy.level_thresholds).c_str());
   std::printf(
       "\n  min margin %.3f; %zu sensitive code(s) always referred; %zu code(s) never "
       "auto-coded\n",
       policy.min_margin, policy.refer_codes.size(), policy.no_auto_codes.size());
   std::printf("  on these records (in-sample, optimistic; evaluate on other records):\n");
-  PrintAutoRateAtPrecision(in_sample);
+  PrintAutoRateAtPrecision(*updated, in_sample);
   return core::Status::Ok();
 }
 

@@ -11,6 +11,7 @@
 #include "data/code_list.h"
 #include "model/model_io.h"
 #include "model/trainer.h"
+#include "quality/coding_summary.h"
 #include "registry/training_run.h"
 #include "workspace_args.h"
 
@@ -199,11 +200,13 @@ core::Status RunTrain(TrainFlags& f) {
                 f.out_path.c_str(), version.c_str(), ds.records.size(), trained.labels.size(),
                 trained.features.size(), seconds);
     if (cal.contains("holdout_accuracy")) {
+      // A threshold that no cut reaches is stored as 2.0; people read "never".
       std::printf("held-out check (%d%% of records): accuracy %.3f, temperature %.3f, "
-                  "auto-code threshold %.3f for precision %.2f\n",
+                  "auto-code threshold %s for precision %.2f\n",
                   static_cast<int>(opt.holdout_fraction * 100 + 0.5),
                   cal["holdout_accuracy"].get<double>(), trained.temperature,
-                  trained.policy.label_threshold, opt.target_precision);
+                  quality::ThresholdText(trained.policy.label_threshold).c_str(),
+                  opt.target_precision);
     }
   }
   return core::Status::Ok();

@@ -231,6 +231,20 @@
     t.appendChild(body);
     return t;
   }
+  // A copy of `v` in which every threshold above 1 (the model file's 2.0: no cut reaches the
+  // target) reads "never", under any key that names a threshold.
+  function neverThresholds(v, key) {
+    const isThreshold = /threshold/.test(str(key));
+    if (Array.isArray(v)) {
+      return v.map(function (x) { return neverThresholds(x, key); });
+    }
+    if (isObject(v)) {
+      const out = {};
+      for (const k of Object.keys(v)) out[k] = neverThresholds(v[k], k);
+      return out;
+    }
+    return isThreshold && num(v) !== null && v > 1 ? 'never' : v;
+  }
   function levelLabel(level) {
     const name = str(get(level, 'name'));
     const depth = num(get(level, 'depth'));
@@ -316,6 +330,33 @@
     box.setAttribute('role', 'note');
     box.appendChild(el('h2', null, 'Read this first'));
     box.appendChild(el('ul', null, warnings.map(function (w) { return el('li', null, w); })));
+    return box;
+  }
+
+  // The first screen: the report's own sentences (report.summary, built from the figures by
+  // statcoder), how much is coded automatically, at which levels, and whether the promised
+  // precision held. A sentence marked as a warning is drawn so that it cannot be missed.
+  function renderHeadline(report) {
+    const sentences = list(get(report, 'summary', 'sentences')).filter(function (x) {
+      return isObject(x) && str(x.text);
+    });
+    if (!sentences.length) return null;
+    const alarm = sentences.some(function (x) { return x.warning === true; });
+    const box = el('div', alarm ? 'headline alarm' : 'headline');
+    box.id = 'headline';
+    box.setAttribute('role', 'region');
+    box.setAttribute('aria-label', 'In short');
+    box.appendChild(el('p', 'headline-kicker', 'In short'));
+    for (const x of sentences) {
+      const text = str(x.text);
+      const warning = x.warning === true;
+      const p = el('p', 'headline-sentence' + (warning ? ' headline-warning' : ''));
+      p.dataset.sentence = str(x.id);  // our own ids ("coverage", "levels", "precision")
+      const m = warning ? /^(Warning:)\s*(.*)$/.exec(text) : null;
+      if (warning) p.setAttribute('role', 'alert');
+      append(p, m ? [el('strong', null, m[1]), ' ', m[2]] : text);
+      box.appendChild(p);
+    }
     return box;
   }
 
@@ -421,10 +462,11 @@
       const details = el('details', null, el('summary', null, 'Coding policy, as stored in the ' +
                                                              'model'));
       details.appendChild(para('The rules the model applies to decide between coding a record ' +
-                               'automatically and referring it to a coder. A threshold above 1 ' +
-                               'can never be reached: nothing is coded automatically there.',
+                               'automatically and referring it to a coder. A threshold that no ' +
+                               'confidence can reach (stored as 2) reads "never": nothing is ' +
+                               'coded automatically there.',
                                'explain'));
-      details.appendChild(el('div', 'table-wrap', keyValues(m.policy)));
+      details.appendChild(el('div', 'table-wrap', keyValues(neverThresholds(m.policy))));
       s.appendChild(details);
     }
     if (isObject(m.metadata) && Object.keys(m.metadata).length) {
@@ -728,26 +770,38 @@
       })));
     }
 
+    const policyLevels = operatingPoints(report);
     subsection(s, 'Coverage and precision', [
       'Each point of the curve is one possible threshold. Coding automatically every record ' +
       'whose confidence is at least that threshold covers the share of records on the ' +
       'horizontal axis, and the records so coded have the precision on the vertical axis. ' +
-      'Moving right, more records are coded automatically, at a lower precision. The red mark ' +
-      'is the model\'s own threshold; the dashed line is the target precision. The curve is for ' +
-      'the most detailed codes only.',
+      'Moving right, more records are coded automatically, at a lower precision. The curve is ' +
+      'for the most detailed codes only; the dashed line is the target precision.',
+      policyLevels.length
+          ? 'The marks are the policy in use, level by level, in the order it tries them: the ' +
+            'red diamond is the threshold for the full code (the records coded to their full ' +
+            'code, and their precision); each further mark adds the records coded ' +
+            'automatically at one coarser level, so it shows how many records are coded at ' +
+            'that level or a finer one, and their precision together. A level whose ' +
+            'threshold is "never" codes nothing.'
+          : 'The red mark is the model\'s own threshold.',
     ]);
     const curve = list(cod.coverage_curve).filter(function (p) {
       return num(get(p, 'coverage')) !== null && num(get(p, 'precision')) !== null;
     });
     if (curve.length) {
-      s.appendChild(coverageChart(cod, curve));
-      if (num(get(cod.chosen, 'coverage')) === null) {
-        s.appendChild(para('No red mark: the model\'s threshold is never reached at the most ' +
-                           'detailed level.', 'caption'));
+      s.appendChild(coverageChart(cod, curve, policyLevels));
+      const fullNever = policyLevels.length ? policyLevels[0].never === true
+                                            : num(get(cod.chosen, 'coverage')) === null;
+      if (fullNever) {
+        s.appendChild(para('No red diamond: the threshold for the full code is never reached ' +
+                           '(threshold never), so no record is coded to its full code.',
+                           'caption'));
       }
     } else {
       s.appendChild(notRecorded('Coverage–precision curve'));
     }
+    if (policyLevels.length) s.appendChild(policyTable(policyLevels));
 
     subsection(s, 'Auto-coding rate at other target precisions', [
       'How many records could be coded automatically if the office asked for a different ' +
@@ -819,36 +873,108 @@
                                  : 'nothing is coded automatically at this target';
   }
 
-  function coverageChart(cod, curve) {
+  // The levels of the policy in use (report.summary.levels): the full code first, then the
+  // coarser levels in the order the policy tries them.
+  function operatingPoints(report) {
+    const levels = list(get(report, 'summary', 'levels')).filter(isObject);
+    return levels.length && levels[0].full_code === true ? levels : [];
+  }
+  function policyLevelName(l) {
+    const name = str(l.name);
+    if (l.full_code === true) return 'Full code' + (name ? ' (' + name + ')' : '');
+    return /^level /.test(name) ? name : (name || 'level ' + str(l.depth)) + ' level';
+  }
+  // Marks of the coarser levels: shapes and colours distinct from the full code's red diamond.
+  const LEVEL_MARKS = [
+    {style: 'triangle', color: '#c46a1b'}, {style: 'rect', color: '#6b4fa0'},
+    {style: 'circle', color: '#1b8a8a'}, {style: 'star', color: '#5b6b7f'},
+  ];
+
+  function policyTable(levels) {
+    const intro = para('The policy in use at each level: the threshold the records\' confidence ' +
+                       'must reach there, what it coded automatically at that level on these ' +
+                       'records, and, from the full code down to that level, all it coded ' +
+                       'so far.', 'caption');
+    const t = table([
+      {label: 'Level'}, {label: 'Threshold', num: true},
+      {label: 'Coded automatically at this level', num: true}, {label: 'Precision', num: true},
+      {label: 'Coded at this level or finer', num: true}, {label: 'Precision', num: true},
+    ], levels.map(function (l) {
+      const never = l.never === true || num(l.threshold) === null || l.threshold > 1;
+      return {cells: [policyLevelName(l), threshold(never ? null : l.threshold),
+                      never ? muted('nothing (threshold never)')
+                            : [percent(l.auto_rate), ' ', muted('(' + count(l.auto_records) + ')')],
+                      never ? DASH : percent(l.precision),
+                      [percent(l.cumulative_auto_rate), ' ',
+                       muted('(' + count(l.cumulative_auto_records) + ')')],
+                      percent(l.cumulative_precision)],
+              cls: l.held === false ? 'flagged' : null};
+    }), 'policy-levels');
+    return el('div', 'policy-block', [intro, t]);
+  }
+
+  function coverageChart(cod, curve, levels) {
     const points = curve.map(function (p) { return {x: p.coverage, y: p.precision}; });
-    const lowest = Math.min.apply(null, points.map(function (p) { return p.y; }));
     const target = num(cod.target_precision);
-    // The vertical axis starts at the tenth below the curve and the target, so the shape shows.
-    const bottom = Math.min(lowest, target === null ? 1 : target);
-    const yMin = Math.max(0, Math.floor(bottom * 10 - 0.5) / 10);
     const datasets = [{
-      label: 'Precision at each coverage',
+      label: 'Precision at each coverage (full code)', pointStyle: 'line',
       data: points, showLine: true, borderColor: COLOR.main, backgroundColor: COLOR.main,
       pointRadius: 0, pointHitRadius: 6, borderWidth: 2, clip: 8,
     }];
-    const chosen = cod.chosen;
-    if (num(get(chosen, 'coverage')) !== null && num(get(chosen, 'precision')) !== null) {
-      datasets.push({
-        label: 'Model\'s threshold ' + fixed(chosen.threshold, 3) + ': coverage ' +
-               share(chosen.coverage) + ', precision ' + share(chosen.precision),
-        data: [{x: chosen.coverage, y: chosen.precision}], borderColor: COLOR.mark,
-        backgroundColor: COLOR.mark, pointRadius: 7, pointHoverRadius: 8, pointStyle: 'rectRot',
-        clip: 10,
-      });
+    const marked = [];
+    if (levels.length) {
+      let coarser = 0;
+      for (const l of levels) {
+        const mark = l.full_code === true ? {style: 'rectRot', color: COLOR.mark}
+                                          : LEVEL_MARKS[coarser++ % LEVEL_MARKS.length];
+        const never = l.never === true || num(l.threshold) === null || l.threshold > 1;
+        const x = num(l.cumulative_auto_rate);
+        const y = num(l.cumulative_precision);
+        const name = (l.full_code === true ? '' : '+ ') + policyLevelName(l);
+        if (never || x === null || y === null) {
+          // Still in the legend, so that every level of the policy is accounted for.
+          datasets.push({label: name + ': threshold never, nothing coded there', data: [],
+                         pointStyle: mark.style, borderColor: COLOR.neutral,
+                         backgroundColor: 'rgba(255, 255, 255, 0)', pointRadius: 6});
+          continue;
+        }
+        const what = l.full_code === true ? ' coded, precision ' : ' coded in all, precision ';
+        datasets.push({
+          label: name + ': threshold ' + fixed(l.threshold, 3) + ' \u2192 ' +
+                 percent(x) + what + percent(y),
+          data: [{x: x, y: y}], borderColor: mark.color, backgroundColor: mark.color,
+          pointRadius: 7, pointHoverRadius: 8, pointStyle: mark.style, clip: 10,
+        });
+        marked.push(y);
+      }
+    } else {
+      // A report without a summary (written before it existed): the full code's threshold only.
+      const chosen = cod.chosen;
+      if (num(get(chosen, 'coverage')) !== null && num(get(chosen, 'precision')) !== null) {
+        datasets.push({
+          label: 'Model\'s threshold ' + fixed(chosen.threshold, 3) + ': coverage ' +
+                 share(chosen.coverage) + ', precision ' + share(chosen.precision),
+          data: [{x: chosen.coverage, y: chosen.precision}], borderColor: COLOR.mark,
+          backgroundColor: COLOR.mark, pointRadius: 7, pointHoverRadius: 8,
+          pointStyle: 'rectRot', clip: 10,
+        });
+        marked.push(chosen.precision);
+      }
     }
     if (target !== null) {
       datasets.push({
-        label: 'Target precision ' + share(target),
+        label: 'Target precision ' + percent(target, 0),
         data: [{x: 0, y: target}, {x: 1, y: target}], showLine: true, borderColor: COLOR.target,
         borderDash: [6, 4], borderWidth: 1.5, pointRadius: 0, pointHitRadius: 0,
+        pointStyle: 'line',
       });
     }
-    return chart('Coverage–precision curve', {
+    // The vertical axis starts at the tenth below the curve, the marks and the target, so the
+    // shape shows.
+    const lowest = Math.min.apply(null, points.map(function (p) { return p.y; }).concat(marked));
+    const bottom = Math.min(lowest, target === null ? 1 : target);
+    const yMin = Math.max(0, Math.floor(bottom * 10 - 0.5) / 10);
+    return chart('Coverage–precision curve with the policy in use', {
       type: 'scatter',
       data: {datasets: datasets},
       options: {
@@ -857,12 +983,15 @@
           y: shareAxis('Precision of the automatically coded records', yMin, 1),
         },
         plugins: {
+          legend: {position: 'bottom', align: 'start',
+                   labels: {usePointStyle: true, boxWidth: 10, padding: 10}},
           tooltip: {callbacks: {label: function (ctx) {
-            return 'coverage ' + share(ctx.parsed.x) + ', precision ' + share(ctx.parsed.y);
+            const what = ctx.datasetIndex === 0 ? '' : ctx.dataset.label + ' \u2014 ';
+            return what + 'coverage ' + share(ctx.parsed.x) + ', precision ' + share(ctx.parsed.y);
           }}},
         },
       },
-    }, 360);
+    }, 360 + 22 * Math.max(0, levels.length - 1));
   }
 
   // ---- Calibration -------------------------------------------------------------------------
@@ -1456,6 +1585,13 @@
     app.appendChild(renderHeader(report));
     const warnings = renderWarnings(report);
     if (warnings) app.appendChild(warnings);
+    let headline = null;
+    try {
+      headline = renderHeadline(report);
+    } catch (e) {
+      recordError('the summary sentences: ' + (e && e.message ? e.message : e));
+    }
+    if (headline) app.appendChild(headline);
     app.appendChild(contents());
     app.appendChild(content);
     app.appendChild(el('footer', null, [
@@ -1474,6 +1610,12 @@
         el('ul', null, errors.map(function (e) { return el('li', null, e); })),
       ]);
       app.insertBefore(box, app.firstChild);
+    }
+    // Where the summary sentences end on the page, for the browser test's first-screen check.
+    if (headline) {
+      const r = headline.getBoundingClientRect();
+      document.body.dataset.headlineBottom = String(Math.ceil(r.bottom + window.scrollY));
+      document.body.dataset.viewportHeight = String(window.innerHeight);
     }
     document.body.dataset.rendered = 'true';
   }
