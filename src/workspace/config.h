@@ -45,7 +45,7 @@ struct IngestConfig {
 
 struct TrainingConfig {
   // Options of `statcoder train` (model/trainer.h), featurizer included; fields come from the
-  // schema. Unlike `train`, deterministic by default: a workspace's models must be reproducible.
+  // schema. Deterministic, as `train` is by default: a workspace's models must be reproducible.
   model::TrainOptions options = [] {
     model::TrainOptions o;
     o.deterministic = true;

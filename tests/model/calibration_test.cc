@@ -92,26 +92,28 @@ TEST(BinomialTailTest, MatchesExactValues) {
 }
 
 // Records with confidence c_i are right with probability c_i exactly (perfectly calibrated),
-// the confidences spread from 1 down to 0.5.
+// the confidences between 0.5 and 1, most of them near 1 (as a coding model's are).
 void Calibrated(size_t n, uint64_t seed, std::vector<double>* conf, std::vector<uint8_t>* correct) {
   core::Random rng(seed);
   conf->clear();
   correct->clear();
   for (size_t i = 0; i < n; ++i) {
-    const double c = 1.0 - 0.5 * rng.UniformDouble();
+    const double u = rng.UniformDouble();
+    const double c = 1.0 - 0.5 * u * u;
     conf->push_back(c);
     correct->push_back(rng.UniformDouble() < c ? 1 : 0);
   }
 }
 
-TEST(CertifiedThresholdTest, HoldsThePrecisionOnFreshRecordsAtTheStatedRisk) {
-  // 200 calibration sets of 2,000 records; each threshold is applied to 20,000 fresh records.
-  // The share of sets whose fresh precision falls below 0.95 must not exceed the risk.
+TEST(CertifiedThresholdTest, HoldsThePrecisionAtTheStatedRisk) {
+  // 200 calibration sets of 2,000 records. With c = 1 - u^2 / 2 (u uniform) and records right
+  // with probability c, the precision of the records above threshold t is exactly
+  // 1 - (1 - t) / 3, so the precision each chosen threshold gives new records is known. The
+  // share of sets whose threshold gives less than 0.95 must not exceed the risk.
   int below = 0, never = 0;
   const int trials = 200;
-  std::vector<double> conf, fresh_conf;
-  std::vector<uint8_t> correct, fresh_correct;
-  Calibrated(20000, 999, &fresh_conf, &fresh_correct);
+  std::vector<double> conf;
+  std::vector<uint8_t> correct;
   for (int t = 0; t < trials; ++t) {
     Calibrated(2000, static_cast<uint64_t>(t) + 1, &conf, &correct);
     const double cut = ChooseCertifiedThreshold(conf, correct, 0.95, 0.05, 10);
@@ -119,12 +121,7 @@ TEST(CertifiedThresholdTest, HoldsThePrecisionOnFreshRecordsAtTheStatedRisk) {
       ++never;
       continue;
     }
-    size_t covered = 0, hits = 0;
-    for (size_t i = 0; i < fresh_conf.size(); ++i) {
-      if (fresh_conf[i] >= cut) ++covered, hits += fresh_correct[i];
-    }
-    ASSERT_GT(covered, 0u);
-    below += static_cast<double>(hits) / static_cast<double>(covered) < 0.95;
+    below += 1 - (1 - cut) / 3 < 0.95;
   }
   EXPECT_EQ(never, 0);
   EXPECT_LE(below, static_cast<int>(0.05 * trials));

@@ -146,7 +146,7 @@ TEST(ConfigTest, MinimalConfigTakesTheDefaults) {
   expected.schema.label_field = "naics2022";
   expected.training.options.featurizer.text_fields = {"title"};
   EXPECT_EQ(ToJson(c), ToJson(expected));
-  EXPECT_TRUE(c.training.options.deterministic);  // unlike `train`
+  EXPECT_TRUE(c.training.options.deterministic);  // as `train`
   EXPECT_EQ(c.training.options.featurizer.char_ngram_min, 3);
   EXPECT_EQ(c.training.options.featurizer.char_ngram_max, 4);
   EXPECT_FALSE(c.gates.min_accuracy.has_value());
@@ -208,7 +208,8 @@ TEST(ConfigTest, FullConfigSetsEveryField) {
 // the featurizer gets the schema's fields exactly as train_command.cc sets them.
 TEST(ConfigTest, TrainOptionsMatchTheTrainCommand) {
   const WorkspaceConfig c = MustParse(kFull);
-  model::TrainOptions train;  // train --seed 42 --threads 4 ... --no-refit --no-hierarchical-...
+  model::TrainOptions train;  // train --seed 42 --threads 4 --hogwild ... --no-refit ...
+  train.deterministic = false;
   train.featurizer.text_fields = {"title", "notes"};
   train.featurizer.categorical_fields = {"sector"};
   train.featurizer.numeric_fields = {{"employees", {}}, {"revenue", {}}};
