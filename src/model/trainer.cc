@@ -304,21 +304,17 @@ void RunDeterministicSgd(const Examples& ex, const std::vector<size_t>& subset,
       std::max<size_t>(1, std::min<size_t>(static_cast<size_t>(options.threads), batch));
   const size_t o_count = w->num_outputs;
   const double total = static_cast<double>(schedule.epochs) * static_cast<double>(n);
-  // Every epoch's order, drawn up front from one seeded stream (as sequential SGD draws them).
+  // Each epoch's order is drawn by thread 0 from one seeded stream, as sequential SGD draws it.
   core::Random rng(core::DeriveSeed(options.seed, stream));
-  std::vector<std::vector<size_t>> orders(static_cast<size_t>(schedule.epochs));
-  std::vector<size_t> order = subset;
-  for (auto& o : orders) {
-    rng.Shuffle(order);
-    o = order;
-  }
+  std::vector<size_t> ord = subset;
   std::vector<ExampleGradient> grads(batch);
   std::barrier sync(static_cast<std::ptrdiff_t>(threads));
   auto worker = [&](size_t t) {
     StepScratch scratch{std::vector<float>(o_count), std::vector<float>(num_labels),
                         std::vector<float>(o_count), {}};
-    for (size_t epoch = 0; epoch < orders.size(); ++epoch) {
-      const std::vector<size_t>& ord = orders[epoch];
+    for (size_t epoch = 0; epoch < static_cast<size_t>(schedule.epochs); ++epoch) {
+      if (t == 0) rng.Shuffle(ord);
+      sync.arrive_and_wait();
       const double epoch_base = static_cast<double>(epoch) * static_cast<double>(n);
       for (size_t b = 0; b < n; b += batch) {
         const size_t size = std::min(batch, n - b);
@@ -864,9 +860,8 @@ core::Result<ModelData> Train(const data::Dataset& input, const TrainOptions& op
   // Kept for moving the temperature to the model refitted on all records.
   std::optional<SparseLinear> calibration_model;
   std::vector<size_t> calibration_fit;
-  const bool cross_fit = options.refit && options.calibration_folds >= 2 &&
-                         n_records >= static_cast<size_t>(options.calibration_folds) *
-                                          kMinThresholdSupport;
+  // Cross-fitting needs as many records as a held-out part would (fewer: no calibration).
+  const bool cross_fit = options.refit && options.calibration_folds >= 2 && has_holdout;
   if (cross_fit) {
     // Cross-fitting: the records are cut into k folds (the seeded shuffle, in k contiguous
     // parts); a model trained on the other folds (and the code-list titles) scores each fold,

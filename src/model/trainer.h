@@ -52,7 +52,7 @@ struct TrainOptions {
   // Calibration and thresholds come from out-of-sample scores of every record by cross-fitting
   // over this many folds (with refit); 0 = from a seeded held-out part of holdout_fraction
   // (also used to choose text-field sharing). 0 or 2..20.
-  int calibration_folds = 3;
+  int calibration_folds = 2;
   double holdout_fraction = 0.1;       // for calibration and thresholds; [0, 0.5]
   double target_precision = 0.95;      // auto-coding precision target; (0, 1]
   // Risk delta of the certified thresholds: for new records exchangeable with the training

@@ -58,8 +58,8 @@ TEST(TrainerTest, CalibrationScoresEveryRecordOutOfSampleByCrossFitting) {
   auto trained = Train(TestDataset(100), TestOptions(), nullptr);
   ASSERT_TRUE(trained.ok());
   EXPECT_EQ(trained->policy.chosen_on, "training_holdout");
-  EXPECT_EQ(trained->policy.chosen_on_records, 400u);  // every record, by 3 folds
-  EXPECT_EQ(trained->metadata["calibration"]["cross_fitting_folds"], 3);
+  EXPECT_EQ(trained->policy.chosen_on_records, 400u);  // every record, by 2 folds
+  EXPECT_EQ(trained->metadata["calibration"]["cross_fitting_folds"], 2);
   EXPECT_EQ(trained->policy.method, "learn_then_test");
   EXPECT_EQ(trained->policy.risk, 0.05);
   EXPECT_GT(trained->temperature, 0.0);
