@@ -190,42 +190,60 @@ __attribute__((target_clones("avx2", "default"))) void AdagradUpdateRow(float lr
 
 // Per-thread buffers of one SGD step.
 struct StepScratch {
-  std::vector<float> outputs, scores, output_grad;
-  std::vector<uint32_t> active;  // outputs with a gradient of at least kMinGradient
+  std::vector<float> outputs, scores;
 };
 
-// One step of softmax regression on example i: output scores, label scores (folded through the
-// output map), gradient p - y on labels, then on outputs, then the updates.
-void SgdStep(const Examples& ex, size_t i, float lr, bool adagrad, const OutputMap& map,
-             DenseLinear* w, StepScratch* scratch) {
-  const size_t o_count = w->num_outputs;
+// One example's gradient (deterministic mode: computed against the weights as they were at the
+// start of its mini-batch).
+struct ExampleGradient {
+  float lr = 0;
+  std::vector<float> output_grad;  // dense over outputs: the bias update, AdaGrad's rows
+  std::vector<uint32_t> active;    // outputs with |gradient| >= kMinGradient
+};
+
+// Forward pass of softmax regression on example i against `w` (read only): output scores,
+// label scores (folded through the output map), gradient p - y on labels, then on outputs.
+void ComputeGradient(const Examples& ex, size_t i, const OutputMap& map, const DenseLinear& w,
+                     StepScratch* scratch, ExampleGradient* grad) {
+  const size_t o_count = w.num_outputs;
   std::vector<float>& out = scratch->outputs;
-  std::copy(w->bias.begin(), w->bias.end(), out.begin());
-  const uint64_t begin = ex.offsets[i], end = ex.offsets[i + 1];
-  for (uint64_t j = begin; j < end; ++j) {
-    AddScaledRow(ex.values[j], w->weights.data() + static_cast<size_t>(ex.rows[j]) * o_count,
+  std::copy(w.bias.begin(), w.bias.end(), out.begin());
+  for (uint64_t j = ex.offsets[i]; j < ex.offsets[i + 1]; ++j) {
+    AddScaledRow(ex.values[j], w.weights.data() + static_cast<size_t>(ex.rows[j]) * o_count,
                  out.data(), o_count);
   }
   std::vector<float>& z = scratch->scores;
   map.Fold(out, z);
   Softmax(z, 1.0);
   z[static_cast<size_t>(ex.labels[i])] -= 1.0f;  // z is now the gradient p - y
-  std::vector<float>& g = scratch->output_grad;
-  map.Unfold(z, g);
-  std::vector<uint32_t>& active = scratch->active;
-  active.clear();
+  grad->output_grad.resize(o_count);
+  map.Unfold(z, grad->output_grad);
+  grad->active.clear();
   for (size_t o = 0; o < o_count; ++o) {
-    w->bias[o] -= lr * g[o];
-    if (std::fabs(g[o]) >= kMinGradient) active.push_back(static_cast<uint32_t>(o));
-  }
-  for (uint64_t j = begin; j < end; ++j) {
-    const size_t offset = static_cast<size_t>(ex.rows[j]) * o_count;
-    if (adagrad) {
-      AdagradUpdateRow(lr, ex.values[j], g.data(), w->weights.data() + offset,
-                       w->accumulators.data() + offset, o_count);
-    } else {
-      SgdUpdateRow(lr * ex.values[j], g.data(), active, w->weights.data() + offset);
+    if (std::fabs(grad->output_grad[o]) >= kMinGradient) {
+      grad->active.push_back(static_cast<uint32_t>(o));
     }
+  }
+}
+
+// Applies example i's gradient to the weight rows r of its features with r % owners == owner,
+// and, for owner 0, to the bias. One owner of all rows is a plain SGD step.
+void ApplyGradient(const Examples& ex, size_t i, const ExampleGradient& g, bool adagrad,
+                   size_t owner, size_t owners, DenseLinear* w) {
+  const size_t o_count = w->num_outputs;
+  for (uint64_t j = ex.offsets[i]; j < ex.offsets[i + 1]; ++j) {
+    const size_t r = ex.rows[j];
+    if (r % owners != owner) continue;
+    float* row = w->weights.data() + r * o_count;
+    if (adagrad) {
+      AdagradUpdateRow(g.lr, ex.values[j], g.output_grad.data(), row,
+                       w->accumulators.data() + r * o_count, o_count);
+    } else {
+      SgdUpdateRow(g.lr * ex.values[j], g.output_grad.data(), g.active, row);
+    }
+  }
+  if (owner == 0) {
+    for (size_t o = 0; o < o_count; ++o) w->bias[o] -= g.lr * g.output_grad[o];
   }
 }
 
@@ -254,38 +272,6 @@ float StepRate(const SgdSchedule& schedule, double t, double total) {
   return static_cast<float>(schedule.learning_rate * std::max(0.0, 1.0 - t / total));
 }
 
-// One example's gradient, computed against the weights as they were at the start of its
-// mini-batch (deterministic mode).
-struct ExampleGradient {
-  float lr = 0;
-  std::vector<float> output_grad;  // dense over outputs: the bias update, AdaGrad's rows
-  std::vector<uint32_t> active;    // outputs with |gradient| >= kMinGradient
-};
-
-// Forward pass and gradient p - y of example i against `w` (read only).
-void ComputeGradient(const Examples& ex, size_t i, const OutputMap& map, const DenseLinear& w,
-                     StepScratch* scratch, ExampleGradient* grad) {
-  const size_t o_count = w.num_outputs;
-  std::vector<float>& out = scratch->outputs;
-  std::copy(w.bias.begin(), w.bias.end(), out.begin());
-  for (uint64_t j = ex.offsets[i]; j < ex.offsets[i + 1]; ++j) {
-    AddScaledRow(ex.values[j], w.weights.data() + static_cast<size_t>(ex.rows[j]) * o_count,
-                 out.data(), o_count);
-  }
-  std::vector<float>& z = scratch->scores;
-  map.Fold(out, z);
-  Softmax(z, 1.0);
-  z[static_cast<size_t>(ex.labels[i])] -= 1.0f;
-  grad->output_grad.resize(o_count);
-  map.Unfold(z, grad->output_grad);
-  grad->active.clear();
-  for (size_t o = 0; o < o_count; ++o) {
-    if (std::fabs(grad->output_grad[o]) >= kMinGradient) {
-      grad->active.push_back(static_cast<uint32_t>(o));
-    }
-  }
-}
-
 // Deterministic data-parallel SGD. Each epoch's seeded order is cut into mini-batches of a
 // fixed size (an option, not the thread count). Within a batch, every example's gradient is
 // computed against the weights at the start of the batch (in parallel: the expensive forward
@@ -310,8 +296,7 @@ void RunDeterministicSgd(const Examples& ex, const std::vector<size_t>& subset,
   std::vector<ExampleGradient> grads(batch);
   std::barrier sync(static_cast<std::ptrdiff_t>(threads));
   auto worker = [&](size_t t) {
-    StepScratch scratch{std::vector<float>(o_count), std::vector<float>(num_labels),
-                        std::vector<float>(o_count), {}};
+    StepScratch scratch{std::vector<float>(o_count), std::vector<float>(num_labels)};
     for (size_t epoch = 0; epoch < static_cast<size_t>(schedule.epochs); ++epoch) {
       if (t == 0) rng.Shuffle(ord);
       sync.arrive_and_wait();
@@ -327,22 +312,7 @@ void RunDeterministicSgd(const Examples& ex, const std::vector<size_t>& subset,
         sync.arrive_and_wait();
         // Phase 2: updates in batch order; thread t owns rows r with r % threads == t.
         for (size_t k = 0; k < size; ++k) {
-          const ExampleGradient& g = grads[k];
-          const size_t i = ord[b + k];
-          for (uint64_t j = ex.offsets[i]; j < ex.offsets[i + 1]; ++j) {
-            const size_t r = ex.rows[j];
-            if (r % threads != t) continue;
-            float* row = w->weights.data() + r * o_count;
-            if (adagrad) {
-              AdagradUpdateRow(g.lr, ex.values[j], g.output_grad.data(), row,
-                               w->accumulators.data() + r * o_count, o_count);
-            } else {
-              SgdUpdateRow(g.lr * ex.values[j], g.output_grad.data(), g.active, row);
-            }
-          }
-          if (t == 0) {
-            for (size_t o = 0; o < o_count; ++o) w->bias[o] -= g.lr * g.output_grad[o];
-          }
+          ApplyGradient(ex, ord[b + k], grads[k], adagrad, t, threads, w);
         }
         if (t == 0 && progress && (b / batch) % 16 == 0) {
           progress(stage, static_cast<uint64_t>(epoch_base) + b, static_cast<uint64_t>(total));
@@ -373,14 +343,16 @@ void RunHogwildSgd(const Examples& ex, const std::vector<size_t>& subset, const 
   for (int epoch = 0; epoch < schedule.epochs; ++epoch) {
     rng.Shuffle(order);
     core::ParallelFor(order.size(), threads, [&](size_t begin, size_t end, int worker) {
-      StepScratch scratch{std::vector<float>(num_outputs), std::vector<float>(num_labels),
-                          std::vector<float>(num_outputs), {}};
+      StepScratch scratch{std::vector<float>(num_outputs), std::vector<float>(num_labels)};
+      ExampleGradient grad;
       const uint64_t epoch_base = static_cast<uint64_t>(epoch) * order.size();
       for (size_t k = begin; k < end; ++k) {
         // Progress through training as if threads advanced in step, so the schedule does not
         // depend on timing.
         const double t = static_cast<double>(epoch_base + (k - begin) * static_cast<size_t>(threads));
-        SgdStep(ex, order[k], StepRate(schedule, t, total), adagrad, map, w, &scratch);
+        ComputeGradient(ex, order[k], map, *w, &scratch, &grad);
+        grad.lr = StepRate(schedule, t, total);
+        ApplyGradient(ex, order[k], grad, adagrad, 0, 1, w);
         if (worker == 0 && progress && (k - begin) % 1024 == 0) {
           progress(stage, epoch_base + (k - begin) * static_cast<size_t>(threads),
                    static_cast<uint64_t>(total));

@@ -180,6 +180,24 @@ TEST(TrainerTest, RejectsInvalidOptions) {
   EXPECT_EQ(trained.status().code(), core::StatusCode::kInvalidArgument);
 }
 
+TEST(TrainerTest, RejectsOutOfRangeEngineOptionsNamingTheFlag) {
+  const auto message = [](void (*set)(TrainOptions&)) {
+    TrainOptions options = TestOptions();
+    set(options);
+    const core::Status s = options.Validate();
+    EXPECT_EQ(s.code(), core::StatusCode::kInvalidArgument);
+    return s.message();
+  };
+  EXPECT_NE(message([](TrainOptions& o) { o.minibatch = 0; }).find("--minibatch"),
+            std::string::npos);
+  EXPECT_NE(message([](TrainOptions& o) { o.risk = 0; }).find("--risk"), std::string::npos);
+  EXPECT_NE(message([](TrainOptions& o) { o.risk = 0.6; }).find("--risk"), std::string::npos);
+  EXPECT_NE(message([](TrainOptions& o) { o.calibration_folds = 1; }).find("--calibration-folds"),
+            std::string::npos);
+  EXPECT_NE(message([](TrainOptions& o) { o.calibration_folds = 21; }).find("--calibration-folds"),
+            std::string::npos);
+}
+
 TEST(TrainerTest, EmptyDatasetIsAnInputError) {
   data::Dataset empty;
   empty.path = "empty.tsv";
