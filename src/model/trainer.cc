@@ -1,7 +1,6 @@
 #include "model/trainer.h"
 
 #include <algorithm>
-#include <barrier>
 #include <cmath>
 #include <limits>
 #include <map>
@@ -13,6 +12,7 @@
 #include "core/check.h"
 #include "core/parallel.h"
 #include "core/random.h"
+#include "core/spin_barrier.h"
 #include "core/version.h"
 #include "model/calibration.h"
 #include "model/policy_fitting.h"
@@ -294,12 +294,12 @@ void RunDeterministicSgd(const Examples& ex, const std::vector<size_t>& subset,
   core::Random rng(core::DeriveSeed(options.seed, stream));
   std::vector<size_t> ord = subset;
   std::vector<ExampleGradient> grads(batch);
-  std::barrier sync(static_cast<std::ptrdiff_t>(threads));
+  core::SpinBarrier sync(threads);
   auto worker = [&](size_t t) {
     StepScratch scratch{std::vector<float>(o_count), std::vector<float>(num_labels)};
     for (size_t epoch = 0; epoch < static_cast<size_t>(schedule.epochs); ++epoch) {
       if (t == 0) rng.Shuffle(ord);
-      sync.arrive_and_wait();
+      sync.ArriveAndWait();
       const double epoch_base = static_cast<double>(epoch) * static_cast<double>(n);
       for (size_t b = 0; b < n; b += batch) {
         const size_t size = std::min(batch, n - b);
@@ -309,7 +309,7 @@ void RunDeterministicSgd(const Examples& ex, const std::vector<size_t>& subset,
           ComputeGradient(ex, ord[b + k], map, *w, &scratch, &grads[k]);
           grads[k].lr = StepRate(schedule, epoch_base + static_cast<double>(b + k), total);
         }
-        sync.arrive_and_wait();
+        sync.ArriveAndWait();
         // Phase 2: updates in batch order; thread t owns rows r with r % threads == t.
         for (size_t k = 0; k < size; ++k) {
           ApplyGradient(ex, ord[b + k], grads[k], adagrad, t, threads, w);
@@ -317,7 +317,7 @@ void RunDeterministicSgd(const Examples& ex, const std::vector<size_t>& subset,
         if (t == 0 && progress && (b / batch) % 16 == 0) {
           progress(stage, static_cast<uint64_t>(epoch_base) + b, static_cast<uint64_t>(total));
         }
-        sync.arrive_and_wait();
+        sync.ArriveAndWait();
       }
     }
   };

@@ -4,6 +4,8 @@
 #include <cmath>
 #include <numeric>
 
+#include "core/random.h"
+
 namespace statcoder::quality {
 namespace {
 
@@ -52,6 +54,23 @@ double ExpectedCalibrationError(std::span<const double> confidence,
     ece += static_cast<double>(b.records) * std::fabs(*b.accuracy - *b.mean_confidence);
   }
   return ece / static_cast<double>(confidence.size());
+}
+
+double ExpectedCalibrationErrorIfCalibrated(std::span<const double> confidence, int bins,
+                                            int replicates, uint64_t seed) {
+  if (confidence.empty() || replicates <= 0) return 0;
+  core::Random rng(seed);
+  std::vector<uint8_t> coin(confidence.size());
+  double sum = 0;
+  for (int r = 0; r < replicates; ++r) {
+    for (size_t i = 0; i < confidence.size(); ++i) {
+      // 53 random bits as a uniform double in [0, 1).
+      const double u = static_cast<double>(rng.Next() >> 11) * 0x1.0p-53;
+      coin[i] = u < confidence[i];
+    }
+    sum += ExpectedCalibrationError(confidence, coin, bins);
+  }
+  return sum / replicates;
 }
 
 double ExpectedCalibrationErrorEqualMass(std::span<const double> confidence,

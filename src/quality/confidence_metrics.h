@@ -32,6 +32,13 @@ double ExpectedCalibrationError(std::span<const double> confidence,
 double ExpectedCalibrationErrorEqualMass(std::span<const double> confidence,
                                          std::span<const uint8_t> correct, int bins = 15);
 
+// The equal-width ECE that a perfectly calibrated model would still show on these confidences:
+// every record's correctness drawn as a coin of its stated confidence, `replicates` times from
+// `seed`, averaged. ECE is a biased estimate (|noise| is positive), so on a few thousand records
+// even a perfect model shows about 0.01-0.02; a measured ECE near this floor is sampling noise.
+double ExpectedCalibrationErrorIfCalibrated(std::span<const double> confidence, int bins = 15,
+                                            int replicates = 200, uint64_t seed = 1);
+
 struct CoveragePoint {
   double threshold = 0;  // auto-code every record with confidence >= threshold
   double coverage = 0;   // share of records auto-coded

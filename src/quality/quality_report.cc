@@ -299,6 +299,42 @@ nlohmann::json AutoRateAtPrecision(const model::Model& m, const std::vector<std:
   return out;
 }
 
+nlohmann::json CalibrationByLevel(const model::Model& m, const std::vector<std::string>& truths,
+                                  const std::vector<model::DecisionEvidence>& evidence,
+                                  int bins) {
+  json out = json::array();
+  const data::CodeList* codes = m.code_list();
+  if (codes == nullptr) return out;
+  std::vector<int32_t> truth_node(truths.size());
+  for (size_t i = 0; i < truths.size(); ++i) truth_node[i] = codes->Find(truths[i]);
+  for (int depth = 1; depth <= codes->max_depth(); ++depth) {
+    std::vector<double> conf;
+    std::vector<uint8_t> correct;
+    for (size_t i = 0; i < evidence.size() && i < truths.size(); ++i) {
+      if (truth_node[i] < 0 || evidence[i].levels.size() < static_cast<size_t>(depth)) continue;
+      const model::LevelCandidate& best = evidence[i].levels[static_cast<size_t>(depth - 1)];
+      if (best.node < 0) continue;
+      conf.push_back(best.probability);
+      correct.push_back(codes->AncestorAtDepth(truth_node[i], depth) == best.node);
+    }
+    if (conf.empty()) continue;
+    uint64_t hits = 0;
+    double stated = 0;
+    for (size_t k = 0; k < conf.size(); ++k) {
+      hits += correct[k];
+      stated += conf[k];
+    }
+    out.push_back({{"depth", depth},
+                   {"name", codes->LevelName(depth)},
+                   {"records", conf.size()},
+                   {"accuracy", Share(hits, conf.size())},
+                   {"mean_confidence", stated / static_cast<double>(conf.size())},
+                   {"ece", ExpectedCalibrationError(conf, correct, bins)},
+                   {"ece_if_calibrated", ExpectedCalibrationErrorIfCalibrated(conf, bins)}});
+  }
+  return out;
+}
+
 std::vector<std::string> EvaluationWarnings(const model::Model& m, const std::string& data_sha256) {
   std::vector<std::string> warnings;
   const model::DecisionPolicy& policy = m.data().policy;
@@ -518,6 +554,8 @@ core::Result<nlohmann::json> BuildQualityReport(const ReportInputs& in,
         {"equal_mass",
          {{"before", ExpectedCalibrationErrorEqualMass(before, correct, kCalibrationBins)},
           {"after", ExpectedCalibrationErrorEqualMass(conf, correct, kCalibrationBins)}}}}},
+      {"ece_if_calibrated", ExpectedCalibrationErrorIfCalibrated(conf, kCalibrationBins)},
+      {"by_level", CalibrationByLevel(m, truths, in.evidence->evidence, kCalibrationBins)},
       {"reliability",
        {{"before", ReliabilityJson(ReliabilityDiagram(before, correct, kCalibrationBins))},
         {"after", ReliabilityJson(ReliabilityDiagram(conf, correct, kCalibrationBins))}}}};

@@ -74,6 +74,17 @@ nlohmann::json AutoRateAtPrecision(const model::Model& model,
                                    const std::vector<std::string>& truths,
                                    const std::vector<model::DecisionEvidence>& evidence);
 
+// Calibration at every level of the model's code list (report_v1.md `calibration.by_level`):
+// per depth, the best code's rolled-up probability against whether the true code lies at or
+// under it, as equal-width ECE over `bins` bins beside the ECE a perfectly calibrated model
+// would show on the same confidences (ExpectedCalibrationErrorIfCalibrated). Records whose
+// true code is unknown to the code list, or that have no code at a depth, are left out of it.
+// An empty array without a code list.
+nlohmann::json CalibrationByLevel(const model::Model& model,
+                                  const std::vector<std::string>& truths,
+                                  const std::vector<model::DecisionEvidence>& evidence,
+                                  int bins);
+
 // Warnings a reader must see first: thresholds chosen on the evaluated records, evaluation on
 // the training data.
 std::vector<std::string> EvaluationWarnings(const model::Model& model,

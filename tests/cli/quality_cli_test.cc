@@ -82,6 +82,20 @@ TEST_F(QualityCliTest, EvaluateJsonAddsEceAndAutoRateAtEachPrecision) {
   ASSERT_TRUE(j["ece"].is_number()) << r.out;
   EXPECT_GE(j["ece"].get<double>(), 0.0);
   EXPECT_LT(j["ece"].get<double>(), 0.2);
+  // Its noise floor, and the same at each of the code list's four levels.
+  ASSERT_TRUE(j["ece_if_calibrated"].is_number()) << r.out;
+  EXPECT_GT(j["ece_if_calibrated"].get<double>(), 0.0);
+  ASSERT_EQ(j["ece_by_level"].size(), 4u) << r.out;
+  for (size_t d = 0; d < 4; ++d) {
+    const json& level = j["ece_by_level"][d];
+    EXPECT_EQ(level["depth"], d + 1);
+    EXPECT_GT(level["records"].get<uint64_t>(), 0u);
+    EXPECT_LE(level["ece"].get<double>(), 1.0);
+    EXPECT_LE(level["ece_if_calibrated"].get<double>(), 1.0);
+  }
+  // Coarser levels are at least as accurate as finer ones.
+  EXPECT_GE(j["ece_by_level"][0]["accuracy"].get<double>(),
+            j["ece_by_level"][3]["accuracy"].get<double>());
   const json& at = j["auto_rate_at_precision"];
   ASSERT_EQ(at.size(), 4u) << at;
   double previous_rate = 1.0;
@@ -131,6 +145,8 @@ TEST_F(QualityCliTest, ReportHasEveryDimensionAndNoRecordTextsUnlessAsked) {
   EXPECT_GT(rep["coding"]["coverage_curve"].size(), 10u);
   EXPECT_EQ(rep["calibration"]["reliability"]["after"].size(), 15u);
   EXPECT_TRUE(rep["calibration"]["ece"]["equal_mass"]["before"].is_number());
+  EXPECT_TRUE(rep["calibration"]["ece_if_calibrated"].is_number());
+  EXPECT_EQ(rep["calibration"]["by_level"].size(), 4u);
   EXPECT_FALSE(rep["explainability"]["top_features"].empty());
   EXPECT_EQ(rep["reproducibility"]["training_options"]["mode"], "deterministic");
   EXPECT_EQ(rep["reproducibility"]["training_data"]["sha256"].get<std::string>().size(), 64u);

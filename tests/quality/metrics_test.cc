@@ -30,6 +30,19 @@ TEST(CalibrationError, PerfectAndEmpty) {
   EXPECT_EQ(ExpectedCalibrationError(conf, correct, 15), 0.0);
 }
 
+TEST(CalibrationError, NoiseFloorOfAPerfectlyCalibratedModel) {
+  // 1,000 records at confidence 0.9 fill one bin; its accuracy is a binomial share, so the
+  // expected |accuracy - 0.9| is about sqrt(0.9 × 0.1 / 1000) × sqrt(2 / pi) = 0.0076.
+  const std::vector<double> conf(1000, 0.9);
+  const double floor = ExpectedCalibrationErrorIfCalibrated(conf, 15, 400, 7);
+  EXPECT_NEAR(floor, 0.0076, 0.0015);
+  EXPECT_EQ(floor, ExpectedCalibrationErrorIfCalibrated(conf, 15, 400, 7));  // seeded
+  // Certain records carry no noise; fewer records carry more.
+  EXPECT_EQ(ExpectedCalibrationErrorIfCalibrated(std::vector<double>(50, 1.0)), 0.0);
+  EXPECT_GT(ExpectedCalibrationErrorIfCalibrated(std::vector<double>(100, 0.9)), floor);
+  EXPECT_EQ(ExpectedCalibrationErrorIfCalibrated({}), 0.0);
+}
+
 TEST(CalibrationError, EqualMassByHand) {
   // Sorted: 0.1(0) 0.5(1) | 0.9(1) 0.9(0) → (|1 − 0.6| + |1 − 1.8|) / 4.
   const std::vector<double> conf = {0.9, 0.9, 0.1, 0.5};

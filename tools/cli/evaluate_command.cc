@@ -71,6 +71,10 @@ core::Status RunEvaluate(EvaluateFlags& f) {
     correct.push_back(m->label(static_cast<size_t>(preds[i].top[0].label)) == truths[i]);
   }
   const double ece = quality::ExpectedCalibrationError(conf, correct, 15);
+  // What a perfectly calibrated model would show on as many records: the noise floor of `ece`.
+  const double ece_floor = quality::ExpectedCalibrationErrorIfCalibrated(conf, 15);
+  const nlohmann::json ece_by_level =
+      quality::CalibrationByLevel(*m, truths, batch.evidence.evidence, 15);
   const nlohmann::json at_precision =
       quality::AutoRateAtPrecision(*m, truths, batch.evidence.evidence);
   const std::vector<std::string> warnings = quality::EvaluationWarnings(*m, ds.content_hash);
@@ -107,6 +111,8 @@ core::Status RunEvaluate(EvaluateFlags& f) {
   j["data_sha256"] = ds.content_hash;
   j["target_precision"] = m->data().policy.target_precision;
   j["ece"] = ece;
+  j["ece_if_calibrated"] = ece_floor;
+  j["ece_by_level"] = ece_by_level;
   j["auto_rate_at_precision"] = at_precision;
   j["warnings"] = warnings;
   j["summary"] = summary;
@@ -123,7 +129,14 @@ core::Status RunEvaluate(EvaluateFlags& f) {
   std::printf("  top-1 accuracy     %.4f\n", s.accuracy);
   std::printf("  top-%d accuracy     %.4f\n", s.top_k, s.top_k_accuracy);
   std::printf("  macro-F1           %.4f\n", s.macro_f1);
-  std::printf("  ECE (15 bins)      %.4f\n", ece);
+  std::printf("  ECE (15 bins)      %.4f (a perfectly calibrated model: about %.4f on as many "
+              "records)\n",
+              ece, ece_floor);
+  for (const nlohmann::json& level : ece_by_level) {
+    std::printf("    at %-14s %.4f (about %.4f if calibrated)\n",
+                (level["name"].get<std::string>() + ":").c_str(), level["ece"].get<double>(),
+                level["ece_if_calibrated"].get<double>());
+  }
   for (const auto& l : s.levels) {
     std::printf("  level %d %-10s accuracy %.4f (%llu records)\n", l.depth, l.name.c_str(),
                 l.accuracy, static_cast<unsigned long long>(l.records));

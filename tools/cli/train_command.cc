@@ -201,10 +201,18 @@ core::Status RunTrain(TrainFlags& f) {
                 trained.features.size(), seconds);
     if (cal.contains("holdout_accuracy")) {
       // A threshold that no cut reaches is stored as 2.0; people read "never".
-      std::printf("held-out check (%d%% of records): accuracy %.3f, temperature %.3f, "
+      // Cross-fitting scores every record with a model trained without it; otherwise a
+      // held-out part was scored.
+      const std::string scored =
+          cal.contains("cross_fitting_folds")
+              ? "out-of-fold check (" + std::to_string(cal["cross_fitting_folds"].get<int>()) +
+                    " folds, every record)"
+              : "held-out check (" +
+                    std::to_string(static_cast<int>(opt.holdout_fraction * 100 + 0.5)) +
+                    "% of records)";
+      std::printf("%s: accuracy %.3f, temperature %.3f, "
                   "auto-code threshold %s for precision %.2f\n",
-                  static_cast<int>(opt.holdout_fraction * 100 + 0.5),
-                  cal["holdout_accuracy"].get<double>(), trained.temperature,
+                  scored.c_str(), cal["holdout_accuracy"].get<double>(), trained.temperature,
                   quality::ThresholdText(trained.policy.label_threshold).c_str(),
                   opt.target_precision);
     }

@@ -1025,6 +1025,24 @@
       ['Equal mass', fixed(get(ece, 'equal_mass', 'before'), 3),
        fixed(get(ece, 'equal_mass', 'after'), 3)],
     ], 'narrow-table'));
+    if (typeof cal.ece_if_calibrated === 'number') {
+      s.appendChild(para(['A perfectly calibrated model would still show an equal-width ECE of ' +
+                          'about ', el('span', 'figure', fixed(cal.ece_if_calibrated, 3)),
+                          ' on this many records (sampling noise): an ECE near that figure ' +
+                          'cannot be told from perfect calibration.'], 'caption'));
+    }
+    const levels = Array.isArray(cal.by_level) ? cal.by_level : [];
+    if (levels.length) {
+      s.appendChild(para(['At every level of the code list: the best code\'s confidence at that ' +
+                          'level against whether the true code lies under it.']));
+      s.appendChild(table([
+        {label: 'Level'}, {label: 'Records', num: true}, {label: 'Accuracy', num: true},
+        {label: 'Mean confidence', num: true}, {label: 'ECE', num: true},
+        {label: 'ECE if calibrated', num: true},
+      ], levels.map((l) => [String(l.name), String(l.records), fixed(l.accuracy, 3),
+                            fixed(l.mean_confidence, 3), fixed(l.ece, 3),
+                            fixed(l.ece_if_calibrated, 3)]), 'narrow-table'));
+    }
     s.appendChild(para(['Temperature: ', el('span', 'figure', fixed(cal.temperature, 3)),
                         ' (above 1: the raw scores were overconfident and are softened; below 1: ' +
                         'they were underconfident).'], 'caption'));
