@@ -211,66 +211,65 @@ py::array_t<T> ToNumpy(std::vector<T> values, std::vector<py::ssize_t> shape) {
   return py::array_t<T>(std::move(shape), data, owner);
 }
 
-// ---- Training options: one list, for setting them and for reporting their defaults ----
+// ---- Training options: the option table's Python keywords (model/train_options.h) ----
 
-struct OptionField {
-  const char* name;
-  std::function<py::object(const model::TrainOptions&)> get;
-  std::function<void(model::TrainOptions&, const py::handle&)> set;
-};
-
-template <typename T>
-OptionField Field(const char* name, T& (*member)(model::TrainOptions&)) {
-  return {name,
-          [member](const model::TrainOptions& o) {
-            model::TrainOptions copy = o;
-            return py::cast(member(copy));
-          },
-          [member](model::TrainOptions& o, const py::handle& v) { member(o) = v.cast<T>(); }};
+py::object OptionToPython(const model::OptionValue& value) {
+  return std::visit([](const auto& x) { return py::cast(x); }, value);
 }
 
-// Python names follow the CLI's flags (--lr → lr, --min-count → min_count).
-const std::vector<OptionField>& OptionFields() {
-  using O = model::TrainOptions;
-  static const std::vector<OptionField> fields = {
-      Field<uint64_t>("seed", [](O& o) -> uint64_t& { return o.seed; }),
-      Field<int>("epochs", [](O& o) -> int& { return o.epochs; }),
-      Field<int>("threads", [](O& o) -> int& { return o.threads; }),
-      Field<bool>("deterministic", [](O& o) -> bool& { return o.deterministic; }),
-      Field<int>("minibatch", [](O& o) -> int& { return o.minibatch; }),
-      Field<double>("lr", [](O& o) -> double& { return o.learning_rate; }),
-      Field<std::string>("optimizer", [](O& o) -> std::string& { return o.optimizer; }),
-      Field<int>("word_ngrams", [](O& o) -> int& { return o.featurizer.word_ngrams; }),
-      Field<int>("char_ngram_min", [](O& o) -> int& { return o.featurizer.char_ngram_min; }),
-      Field<int>("char_ngram_max", [](O& o) -> int& { return o.featurizer.char_ngram_max; }),
-      Field<bool>("strip_accents",
-                  [](O& o) -> bool& { return o.featurizer.normalizer.strip_accents; }),
-      Field<bool>("share_text_fields",
-                  [](O& o) -> bool& { return o.featurizer.share_text_fields; }),
-      Field<uint32_t>("min_count", [](O& o) -> uint32_t& { return o.min_feature_count; }),
-      Field<uint32_t>("mean_weights_per_feature",
-                      [](O& o) -> uint32_t& { return o.mean_weights_per_feature; }),
-      Field<uint32_t>("max_weights_per_feature",
-                      [](O& o) -> uint32_t& { return o.max_weights_per_feature; }),
-      Field<int>("numeric_bins", [](O& o) -> int& { return o.numeric_bins; }),
-      Field<bool>("choose_text_field_sharing",
-                  [](O& o) -> bool& { return o.choose_text_field_sharing; }),
-      Field<bool>("codelist_titles", [](O& o) -> bool& { return o.codelist_titles; }),
-      Field<int>("calibration_folds", [](O& o) -> int& { return o.calibration_folds; }),
-      Field<double>("holdout", [](O& o) -> double& { return o.holdout_fraction; }),
-      Field<double>("target_precision", [](O& o) -> double& { return o.target_precision; }),
-      Field<double>("risk", [](O& o) -> double& { return o.risk; }),
-      Field<bool>("refit", [](O& o) -> bool& { return o.refit; }),
-      Field<int>("refit_epochs", [](O& o) -> int& { return o.refit_epochs; }),
-      Field<bool>("hierarchical_sharing", [](O& o) -> bool& { return o.hierarchical_sharing; }),
-  };
-  return fields;
+// A Python value as the option's type; a bool is not taken for a number, nor a number for a
+// bool. nullopt when it cannot be one.
+std::optional<model::OptionValue> OptionFromPython(model::OptionType type, const py::handle& v) {
+  const bool is_bool = py::isinstance<py::bool_>(v);
+  try {
+    switch (type) {
+      case model::OptionType::kBool:
+        if (is_bool) return model::OptionValue{v.cast<bool>()};
+        return std::nullopt;
+      case model::OptionType::kInt:
+        if (is_bool || !py::isinstance<py::int_>(v)) return std::nullopt;
+        return model::OptionValue{v.cast<int64_t>()};
+      case model::OptionType::kUnsigned:
+        if (is_bool || !py::isinstance<py::int_>(v)) return std::nullopt;
+        return model::OptionValue{v.cast<uint64_t>()};
+      case model::OptionType::kDouble:
+        if (is_bool || !(py::isinstance<py::float_>(v) || py::isinstance<py::int_>(v))) {
+          return std::nullopt;
+        }
+        return model::OptionValue{v.cast<double>()};
+      case model::OptionType::kString:
+        if (!py::isinstance<py::str>(v)) return std::nullopt;
+        return model::OptionValue{v.cast<std::string>()};
+    }
+  } catch (const py::cast_error&) {
+    // out of the C++ type's range (a negative or huge integer)
+  }
+  return std::nullopt;
+}
+
+const model::TrainOptionSpec* PythonOption(std::string_view name) {
+  const model::TrainOptionSpec* spec = model::FindTrainOption(name);
+  return spec != nullptr && spec->python ? spec : nullptr;
 }
 
 py::dict TrainDefaults() {
   const model::TrainOptions defaults;
   py::dict out;
-  for (const OptionField& f : OptionFields()) out[f.name] = f.get(defaults);
+  for (const model::TrainOptionSpec& spec : model::TrainOptionTable()) {
+    if (spec.python) out[py::str(std::string(spec.name))] = OptionToPython(spec.get(defaults));
+  }
+  return out;
+}
+
+// What each keyword does and the values it takes, for statcoder.train's docstring.
+py::dict TrainOptionDocs() {
+  py::dict out;
+  for (const model::TrainOptionSpec& spec : model::TrainOptionTable()) {
+    if (!spec.python) continue;
+    std::string doc(spec.doc);
+    if (spec.type != model::OptionType::kBool) doc += " Must be " + std::string(spec.rule) + ".";
+    out[py::str(std::string(spec.name))] = doc;
+  }
   return out;
 }
 
@@ -278,20 +277,20 @@ model::TrainOptions ToTrainOptions(const py::dict& given) {
   model::TrainOptions options;
   for (const auto& [key, value] : given) {
     const std::string name = key.cast<std::string>();
-    const OptionField* field = nullptr;
-    for (const OptionField& f : OptionFields()) {
-      if (name == f.name) field = &f;
-    }
-    if (field == nullptr) {
+    const model::TrainOptionSpec* spec = PythonOption(name);
+    if (spec == nullptr) {
       throw StatusError(core::InvalidArgument("unknown training option '" + name + "'"));
     }
-    try {
-      field->set(options, value);
-    } catch (const py::cast_error&) {
+    const std::optional<model::OptionValue> typed = OptionFromPython(spec->type, value);
+    if (!typed) {
       throw StatusError(core::InvalidArgument(
           "training option '" + name + "' cannot be " + py::repr(value).cast<std::string>() +
           " (a value of type " + py::str(py::type::of(value).attr("__name__")).cast<std::string>() +
           ")"));
+    }
+    const core::Status s = model::SetTrainOption(*spec, *typed, &options);
+    if (!s.ok()) {
+      throw StatusError(core::InvalidArgument("training option '" + name + "' " + s.message()));
     }
   }
   return options;
@@ -657,6 +656,8 @@ PYBIND11_MODULE(_statcoder, m) {
       },
       "Raises the exception mapped to a status code (to test the mapping).");
   m.def("train_defaults", &TrainDefaults, "Default of every training option, by Python name.");
+  m.def("train_option_docs", &TrainOptionDocs,
+        "What every training option does and the values it takes, by Python name.");
 
   py::class_<PyModel>(m, "Model")
       .def_property_readonly("version", [](const PyModel& p) { return p.model().version_id(); })

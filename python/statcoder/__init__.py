@@ -439,41 +439,9 @@ def load(path: Union[str, os.PathLike]) -> Model:
 # Training
 # ---------------------------------------------------------------------------------------------
 
-# What each training option means; the defaults come from the C++ library (train_defaults), so
-# they cannot drift from the CLI's. Names follow the CLI's flags.
-_OPTION_HELP = {
-    "seed": "random seed; the same data, options and seed give the same model",
-    "epochs": "passes over the data (1..1000)",
-    "threads": "training threads (1..256); results depend on it unless deterministic",
-    "deterministic": "byte-identical model for the same data, options and seed at any "
-                     "thread count (False: Hogwild SGD, not reproducible)",
-    "minibatch": "deterministic mode: examples per mini-batch (1 = sequential SGD)",
-    "choose_text_field_sharing": "with several text fields, the trainer chooses "
-                                 "share_text_fields on its held-out part",
-    "codelist_titles": "the code list's titles are extra training records",
-    "calibration_folds": "cross-fitting folds scoring every record for calibration "
-                         "(0 = a held-out part, see holdout)",
-    "risk": "chance allowed that the auto-coded precision falls below the target "
-            "(certified thresholds)",
-    "lr": "initial learning rate, decaying linearly to 0 ((0, 10])",
-    "optimizer": '"sgd" or "adagrad"',
-    "word_ngrams": "longest word n-gram (1..5)",
-    "char_ngram_min": "shortest character n-gram (0 = none; see char_ngrams)",
-    "char_ngram_max": "longest character n-gram (..8; see char_ngrams)",
-    "strip_accents": "remove accents before featurising",
-    "share_text_fields": "the same word in two text fields is one feature",
-    "min_count": "drop features seen in fewer records",
-    "mean_weights_per_feature": "weights kept per feature on average after training "
-                                "(model size)",
-    "max_weights_per_feature": "most weights kept for any one feature",
-    "numeric_bins": "quantile bins per numeric column (2..100)",
-    "holdout": "share of records held out to calibrate confidence and thresholds ([0, 0.5])",
-    "target_precision": "precision the auto-coding threshold is chosen for ((0, 1])",
-    "refit": "retrain on all records after calibration",
-    "refit_epochs": "with refit: passes continuing the calibrated model on all records "
-                    "(0 = retrain from scratch)",
-    "hierarchical_sharing": "with a code list, a code's score adds its ancestors' outputs",
-}
+# Every training option with its default and meaning, from the C++ library's option table
+# (src/model/train_options.h), so they cannot drift from the CLI's flags and statcoder.toml.
+_OPTION_HELP: Dict[str, str] = _statcoder.train_option_docs()
 _DEFAULTS: Dict[str, Any] = _statcoder.train_defaults()
 
 

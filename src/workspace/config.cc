@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <deque>
 #include <functional>
 #include <limits>
 #include <optional>
@@ -13,6 +14,7 @@
 #include <string_view>
 #include <type_traits>
 #include <utility>
+#include <variant>
 #include <vector>
 
 #include "core/file_util.h"
@@ -179,26 +181,6 @@ core::Result<std::vector<std::string>> GetStrings(const Value& v) {
   return out;
 }
 
-// Parses `train --char-ngrams` ("3-5", "off" or "0") into (min, max).
-std::optional<std::pair<int, int>> ParseCharNgrams(const std::string& spec) {
-  if (spec == "off" || spec == "0") return std::pair{0, 0};
-  const size_t dash = spec.find('-');
-  if (dash == std::string::npos) return std::nullopt;
-  int lo = 0, hi = 0;
-  const char* end = spec.data() + spec.size();
-  const auto a = std::from_chars(spec.data(), spec.data() + dash, lo);
-  const auto b = std::from_chars(spec.data() + dash + 1, end, hi);
-  if (dash == 0 || a.ec != std::errc() || a.ptr != spec.data() + dash || b.ec != std::errc() ||
-      b.ptr != end) {
-    return std::nullopt;
-  }
-  return std::pair{lo, hi};
-}
-
-std::string CharNgramsText(int lo, int hi) {
-  return lo == 0 && hi == 0 ? "off" : std::to_string(lo) + "-" + std::to_string(hi);
-}
-
 // ---- The keys: one table from which parsing, rendering and the known-key lists derive -----
 
 struct KeyDef {
@@ -267,34 +249,80 @@ KeyDef OptionalProbability(std::string_view name, std::string_view comment,
           example};
 }
 
-// Applies `set` to default options and validates them there, so that an out-of-range value is
-// reported at its own line with the rule `train` enforces for the same flag.
-Status CheckTrainOption(const Value& v, const std::function<void(model::TrainOptions&)>& set) {
-  model::TrainOptions probe;
-  probe.featurizer.text_fields = {"text"};
-  set(probe);
-  const Status s = probe.Validate();
-  return s.ok() ? s : Invalid(v, "is invalid: " + s.message());
+// A [training] key from the training option table (model/train_options.h): read by the
+// option's type, checked by its rule and then with the other options at their defaults (so a
+// value that breaks a rule joining two options, char_ngrams = "3-9", is reported at its own
+// line), written as TOML.
+template <typename T>
+core::Result<model::OptionValue> AsOption(core::Result<T> r) {
+  if (!r.ok()) return r.status();
+  return model::OptionValue{*std::move(r)};
 }
 
-// A [training] key that is a TrainOptions member; `ref` takes TrainOptions.
-template <typename T, typename Ref>
-KeyDef Train(std::string_view name, std::string_view comment, Ref ref) {
-  return {name, comment,
-          [ref](const Value& v, WorkspaceConfig* c) -> Status {
-            T x{};
-            if constexpr (std::is_same_v<T, uint64_t>) {
-              ASSIGN_OR_RETURN(x, GetSeed(v));
-            } else {
-              ASSIGN_OR_RETURN(x, Get<T>(v));
-            }
-            RETURN_IF_ERROR(CheckTrainOption(v, [&](model::TrainOptions& o) { ref(o) = x; }));
-            ref(c->training.options) = x;
+core::Result<model::OptionValue> ReadOptionValue(const model::TrainOptionSpec& spec,
+                                                 const Value& v) {
+  switch (spec.type) {
+    case model::OptionType::kBool: return AsOption(Get<bool>(v));
+    case model::OptionType::kInt: return AsOption(Get<int64_t>(v));
+    case model::OptionType::kUnsigned: return AsOption(GetSeed(v));  // large ones may be strings
+    case model::OptionType::kDouble: return AsOption(Get<double>(v));
+    case model::OptionType::kString: return AsOption(Get<std::string>(v));
+  }
+  return WrongType(v, "a value");
+}
+
+std::string FormatOption(const model::OptionValue& value) {
+  return std::visit([](const auto& x) { return Format(x); }, value);
+}
+
+KeyDef TrainingKey(const model::TrainOptionSpec& spec) {
+  // The comment above the key: what it does and the values it takes. Kept for the process's
+  // life, as KeyDef holds views.
+  static std::deque<std::string> comments;
+  std::string comment(spec.doc);
+  if (spec.type != model::OptionType::kBool) comment += " Must be " + std::string(spec.rule) + ".";
+  comments.push_back(std::move(comment));
+  const model::TrainOptionSpec* option = &spec;
+  return {spec.name, comments.back(),
+          [option](const Value& v, WorkspaceConfig* c) -> Status {
+            ASSIGN_OR_RETURN(model::OptionValue x, ReadOptionValue(*option, v));
+            model::TrainOptions probe;
+            probe.featurizer.text_fields = {"text"};
+            Status s = model::SetTrainOption(*option, x, &probe);
+            if (s.ok()) s = probe.Validate();
+            if (!s.ok()) return Invalid(v, "is invalid: " + s.message());
+            RETURN_IF_ERROR(model::SetTrainOption(*option, x, &c->training.options));
+            const model::TrainOptions& o = c->training.options;
+            c->training.char_ngrams =
+                model::FormatOptionValue(model::FindTrainOption("char_ngrams")->get(o));
             return Status::Ok();
           },
-          [ref](const WorkspaceConfig& c) {
-            return std::optional(Format<T>(ref(c.training.options)));
+          [option](const WorkspaceConfig& c) {
+            return std::optional(FormatOption(option->get(c.training.options)));
           }};
+}
+
+// The [training] section: every option of the table that has a key, then test_fraction (the
+// workspace's own: records held out for the quality report).
+std::vector<KeyDef> TrainingKeys() {
+  std::vector<KeyDef> keys;
+  for (const model::TrainOptionSpec& spec : model::TrainOptionTable()) {
+    if (spec.toml) keys.push_back(TrainingKey(spec));
+  }
+  keys.push_back(
+      {"test_fraction",
+       "Share of records held out for the quality report when no evaluation snapshot is "
+       "given; (0, 0.5].",
+       [](const Value& v, WorkspaceConfig* c) -> Status {
+         ASSIGN_OR_RETURN(double x, Get<double>(v));
+         if (!(x > 0 && x <= 0.5)) return Invalid(v, "must be in (0, 0.5]");
+         c->training.test_fraction = x;
+         return Status::Ok();
+       },
+       [](const WorkspaceConfig& c) {
+         return std::optional(FormatDouble(c.training.test_fraction));
+       }});
+  return keys;
 }
 
 #define SC_REF(member) \
@@ -353,99 +381,7 @@ const std::vector<Section>& Sections() {
                            SC_REF(codelist.title_column))}},
       {"training",
        "Options of `statcoder train` (its flags, with '_' for '-'); see docs/model.md.",
-       {Train<uint64_t>("seed", "Random seed, 0..18446744073709551615.", SC_REF(seed)),
-        Train<bool>("deterministic",
-                    "Byte-identical model for the same data, options and seed at any thread "
-                    "count; false: Hogwild SGD, not reproducible.",
-                    SC_REF(deterministic)),
-        Train<int>("minibatch",
-                   "Deterministic mode: examples per mini-batch, 1..4096 (1: sequential SGD).",
-                   SC_REF(minibatch)),
-        Train<int>("threads", "Training threads, 1..256; no effect on results when deterministic.",
-                   SC_REF(threads)),
-        Train<int>("epochs", "Passes over the data, 1..1000.", SC_REF(epochs)),
-        Train<double>("lr", "Initial learning rate, decaying linearly to 0; (0, 10].",
-                      SC_REF(learning_rate)),
-        Train<std::string>("optimizer", "\"sgd\" or \"adagrad\".", SC_REF(optimizer)),
-        Train<int>("word_ngrams", "Longest word n-gram, 1..5 (1: words only).",
-                   SC_REF(featurizer.word_ngrams)),
-        {"char_ngrams", "Character n-gram lengths \"min-max\" (1..8), or \"off\".",
-         [](const Value& v, WorkspaceConfig* c) -> Status {
-           ASSIGN_OR_RETURN(std::string spec, Get<std::string>(v));
-           const auto range = ParseCharNgrams(spec);
-           if (!range) return Invalid(v, "must look like \"3-5\" or \"off\"");
-           const auto set = [&](model::TrainOptions& o) {
-             o.featurizer.char_ngram_min = range->first;
-             o.featurizer.char_ngram_max = range->second;
-           };
-           RETURN_IF_ERROR(CheckTrainOption(v, set));
-           set(c->training.options);
-           c->training.char_ngrams = CharNgramsText(range->first, range->second);
-           return Status::Ok();
-         },
-         [](const WorkspaceConfig& c) {
-           const text::FeaturizerConfig& f = c.training.options.featurizer;
-           return std::optional(FormatString(CharNgramsText(f.char_ngram_min, f.char_ngram_max)));
-         }},
-        Train<bool>("strip_accents", "Remove accents before featurising (\"é\" -> \"e\").",
-                    SC_REF(featurizer.normalizer.strip_accents)),
-        Train<bool>("share_text_fields",
-                    "The same word in two text columns is one feature (false: chosen by the "
-                    "trainer, see choose_text_field_sharing).",
-                    SC_REF(featurizer.share_text_fields)),
-        Train<bool>("choose_text_field_sharing",
-                    "With several text columns, the trainer chooses share_text_fields on its "
-                    "held-out part; false keeps them apart.",
-                    SC_REF(choose_text_field_sharing)),
-        Train<bool>("codelist_titles",
-                    "The code list's titles are extra training records.",
-                    SC_REF(codelist_titles)),
-        Train<uint32_t>("min_count", "Drop features seen in fewer records; >= 1.",
-                        SC_REF(min_feature_count)),
-        Train<uint32_t>("mean_weights_per_feature",
-                        "Weights kept per feature on average after training (model size); "
-                        "1..65535.",
-                        SC_REF(mean_weights_per_feature)),
-        Train<uint32_t>("max_weights_per_feature", "Most weights kept for one feature; 1..65535.",
-                        SC_REF(max_weights_per_feature)),
-        Train<int>("numeric_bins", "Quantile bins per numeric column, 2..100.",
-                   SC_REF(numeric_bins)),
-        Train<double>("holdout",
-                      "Share of records held out to calibrate confidence and thresholds; "
-                      "[0, 0.5].",
-                      SC_REF(holdout_fraction)),
-        Train<double>("target_precision",
-                      "Precision the model's auto-coding threshold is chosen for; (0, 1].",
-                      SC_REF(target_precision)),
-        Train<double>("risk",
-                      "Chance allowed that the auto-coded precision falls below the target "
-                      "(certified thresholds); (0, 0.5].",
-                      SC_REF(risk)),
-        Train<int>("calibration_folds",
-                   "Cross-fitting folds scoring every record for calibration; 0 (a held-out "
-                   "part of `holdout`) or 2..20.",
-                   SC_REF(calibration_folds)),
-        Train<int>("refit_epochs",
-                   "With refit: 0 retrains on all records from scratch, N continues N passes; "
-                   "0..1000.",
-                   SC_REF(refit_epochs)),
-        Train<bool>("refit", "Retrain on all records after calibration.", SC_REF(refit)),
-        Train<bool>("hierarchical_sharing",
-                    "A code's score adds its code-list ancestors' outputs (few-example codes "
-                    "learn from their group).",
-                    SC_REF(hierarchical_sharing)),
-        {"test_fraction",
-         "Share of records held out for the quality report when no evaluation snapshot is "
-         "given; (0, 0.5].",
-         [](const Value& v, WorkspaceConfig* c) -> Status {
-           ASSIGN_OR_RETURN(double x, Get<double>(v));
-           if (!(x > 0 && x <= 0.5)) return Invalid(v, "must be in (0, 0.5]");
-           c->training.test_fraction = x;
-           return Status::Ok();
-         },
-         [](const WorkspaceConfig& c) {
-           return std::optional(FormatDouble(c.training.test_fraction));
-         }}}},
+       TrainingKeys()},
       {"gates",
        "What `promote` requires of a model's quality report and review. A commented-out gate "
        "is not checked.",

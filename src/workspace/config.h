@@ -14,7 +14,7 @@
 #include "core/result.h"
 #include "data/code_list.h"
 #include "data/dataset.h"
-#include "model/trainer.h"
+#include "model/train_options.h"
 
 namespace statcoder::workspace {
 

@@ -1,8 +1,10 @@
 // statcoder train: learn a model from coded records.
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <memory>
 #include <set>
+#include <string_view>
 
 #include "cli_common.h"
 #include "core/build_info.h"
@@ -10,6 +12,7 @@
 #include "commands.h"
 #include "data/code_list.h"
 #include "model/model_io.h"
+#include "model/train_options.h"
 #include "model/trainer.h"
 #include "quality/coding_summary.h"
 #include "registry/training_run.h"
@@ -18,15 +21,24 @@
 namespace statcoder::cli {
 namespace {
 
+// A training option as the user gave it on the command line: a flag's text, or a switch.
+struct GivenOption {
+  const model::TrainOptionSpec* spec = nullptr;
+  std::string flag;  // as typed, for messages
+  std::string text;  // the flag's value
+  bool is_switch = false;
+  bool switch_value = false;
+};
+
 struct TrainFlags {
   std::string data_path, out_path, text, label, categorical, numeric, id;
   std::string codelist, codelist_code_column = "code", codelist_parent_column,
                         codelist_level_column, codelist_title_column = "title";
-  std::string char_ngrams = "3-4";
   model::TrainOptions options;
+  // The option table's flags the user gave, in order (a later one wins).
+  std::vector<GivenOption> given;
   InputOptions input;
-  bool strip_accents = false, no_refit = false, no_sharing = false, json = false, quiet = false;
-  bool hogwild = false, no_codelist_titles = false, per_field_text = false;
+  bool json = false, quiet = false;
   // Training in a workspace: on lake snapshots, with statcoder.toml's options.
   WorkspaceArgs ws;
   std::vector<std::string> snapshots, evaluate_on;
@@ -36,19 +48,24 @@ struct TrainFlags {
   bool threads_given = false;
 };
 
-core::Status ParseCharNgrams(const std::string& spec, text::FeaturizerConfig* config) {
-  if (spec == "0" || spec == "off") {
-    config->char_ngram_min = config->char_ngram_max = 0;
-    return core::Status::Ok();
+// Applies the given option flags to f.options; an invalid value is reported under its flag.
+core::Status ApplyGivenOptions(TrainFlags& f) {
+  for (const GivenOption& g : f.given) {
+    model::OptionValue value = g.switch_value;
+    if (!g.is_switch) {
+      core::Result<model::OptionValue> parsed = model::ParseOptionValue(*g.spec, g.text);
+      if (!parsed.ok()) return core::InvalidArgument(g.flag + " " + parsed.status().message());
+      value = *std::move(parsed);
+    }
+    const core::Status s = model::SetTrainOption(*g.spec, value, &f.options);
+    if (!s.ok()) return core::InvalidArgument(g.flag + " " + s.message());
   }
-  int lo = 0, hi = 0;
-  char dash = 0;
-  if (std::sscanf(spec.c_str(), "%d%c%d", &lo, &dash, &hi) != 3 || dash != '-') {
-    return core::InvalidArgument("--char-ngrams must look like '3-5' or 'off', got '" + spec + "'");
-  }
-  config->char_ngram_min = lo;
-  config->char_ngram_max = hi;
   return core::Status::Ok();
+}
+
+bool Given(const TrainFlags& f, std::string_view flag) {
+  return std::any_of(f.given.begin(), f.given.end(),
+                     [&](const GivenOption& g) { return g.flag == flag; });
 }
 
 core::Status RunWorkspaceTrain(TrainFlags& f) {
@@ -67,7 +84,10 @@ core::Status RunWorkspaceTrain(TrainFlags& f) {
         "in a workspace, the data come from --snapshot and every training option from "
         "statcoder.toml [training]; remove " + names);
   }
-  if (f.threads_given) options.threads = f.options.threads;
+  if (f.threads_given) {
+    RETURN_IF_ERROR(ApplyGivenOptions(f));
+    options.threads = f.options.threads;
+  }
   options.progress = MakeProgressBar(f.quiet || f.json);
   ASSIGN_OR_RETURN(registry::TrainingRun run, registry::TrainAndRegister(*ws, options));
   const store::ModelRow& m = run.model;
@@ -130,17 +150,11 @@ core::Status RunTrain(TrainFlags& f) {
   opt.featurizer.text_fields = schema.text_fields;
   opt.featurizer.categorical_fields = schema.categorical_fields;
   for (const auto& n : schema.numeric_fields) opt.featurizer.numeric_fields.push_back({n, {}});
-  opt.featurizer.normalizer.strip_accents = f.strip_accents;
-  RETURN_IF_ERROR(ParseCharNgrams(f.char_ngrams, &opt.featurizer));
-  opt.refit = !f.no_refit;
-  if (f.hogwild) opt.deterministic = false;
-  if (f.no_codelist_titles) opt.codelist_titles = false;
-  if (f.per_field_text && opt.featurizer.share_text_fields) {
+  RETURN_IF_ERROR(ApplyGivenOptions(f));
+  // Either flag is the user's choice; without one the trainer chooses from the data.
+  if (Given(f, "--per-field-text") && opt.featurizer.share_text_fields) {
     return core::InvalidArgument("--share-text-fields and --per-field-text contradict each other");
   }
-  // Either flag is the user's choice; without one the trainer chooses from the data.
-  if (f.per_field_text) opt.choose_text_field_sharing = false;
-  opt.hierarchical_sharing = !f.no_sharing;
   RETURN_IF_ERROR(opt.Validate());
 
   std::unique_ptr<data::CodeList> codes;
@@ -220,6 +234,46 @@ core::Status RunTrain(TrainFlags& f) {
   return core::Status::Ok();
 }
 
+std::string FlagTypeName(model::OptionType type) {
+  switch (type) {
+    case model::OptionType::kBool: return "BOOL";
+    case model::OptionType::kInt: return "INT";
+    case model::OptionType::kUnsigned: return "UINT";
+    case model::OptionType::kDouble: return "FLOAT";
+    case model::OptionType::kString: return "TEXT";
+  }
+  return "VALUE";
+}
+
+// The flags of the training option table (model/train_options.h): each value flag with the
+// option's default and range, and each switch saying what it sets.
+void AddTrainOptionFlags(CLI::App* sub, const std::shared_ptr<TrainFlags>& flags) {
+  const model::TrainOptions defaults;
+  for (const model::TrainOptionSpec& spec : model::TrainOptionTable()) {
+    const model::TrainOptionSpec* option = &spec;
+    const std::string doc(spec.doc);
+    if (!spec.flag.empty()) {
+      const std::string flag(spec.flag);
+      sub->add_option_function<std::string>(
+             flag,
+             [flags, option, flag](const std::string& text) {
+               flags->given.push_back({option, flag, text, false, false});
+             },
+             doc + (spec.type == model::OptionType::kBool ? "" : " Must be " +
+                                                                  std::string(spec.rule) + "."))
+          ->type_name(FlagTypeName(spec.type))
+          ->default_str(model::FormatOptionValue(spec.get(defaults)));
+    }
+    for (const bool value : {true, false}) {
+      const std::string flag(value ? spec.flag_true : spec.flag_false);
+      if (flag.empty()) continue;
+      sub->add_flag_callback(
+          flag, [flags, option, flag, value] { flags->given.push_back({option, flag, "", true, value}); },
+          "Sets " + std::string(spec.name) + " = " + (value ? "true" : "false") + ". " + doc);
+    }
+  }
+}
+
 }  // namespace
 
 Command AddTrainCommand(CLI::App& app) {
@@ -251,63 +305,7 @@ Command AddTrainCommand(CLI::App& app) {
   sub->add_option("--codelist-level-column", flags->codelist_level_column,
                   "Level column (digits, level, code_length); default: detected");
   sub->add_option("--codelist-title-column", flags->codelist_title_column)->capture_default_str();
-  model::TrainOptions& o = flags->options;
-  sub->add_option("--threads", o.threads, "Training threads")->capture_default_str();
-  sub->add_option("--seed", o.seed, "Random seed")->capture_default_str();
-  sub->add_flag("--deterministic", o.deterministic,
-                "Byte-identical model for the same data, options and seed at any thread count "
-                "(the default; kept for scripts that name it)");
-  sub->add_flag("--hogwild", flags->hogwild,
-                "Fast mode, NOT reproducible: threads update shared weights without locks");
-  sub->add_option("--minibatch", o.minibatch,
-                  "Deterministic mode: examples per mini-batch (1 = sequential SGD)")
-      ->capture_default_str();
-  sub->add_option("--epochs", o.epochs, "Passes over the data")->capture_default_str();
-  sub->add_option("--lr", o.learning_rate, "Initial learning rate")->capture_default_str();
-  sub->add_option("--optimizer", o.optimizer, "sgd or adagrad")->capture_default_str();
-  sub->add_option("--word-ngrams", o.featurizer.word_ngrams, "Longest word n-gram")
-      ->capture_default_str();
-  sub->add_option("--char-ngrams", flags->char_ngrams, "Character n-gram lengths, e.g. 3-5, or off")
-      ->capture_default_str();
-  sub->add_flag("--strip-accents", flags->strip_accents, "Remove accents before featurising");
-  sub->add_flag("--share-text-fields", o.featurizer.share_text_fields,
-                "The same word in two text fields is one feature (default: chosen by the "
-                "trainer on its held-out part)");
-  sub->add_flag("--per-field-text", flags->per_field_text,
-                "Each text field has its own features (default: chosen by the trainer)");
-  sub->add_option("--min-count", o.min_feature_count, "Drop features seen in fewer records")
-      ->capture_default_str();
-  sub->add_option("--mean-weights-per-feature", o.mean_weights_per_feature,
-                  "Weights kept per feature on average after training (model size)")
-      ->capture_default_str();
-  sub->add_option("--max-weights-per-feature", o.max_weights_per_feature,
-                  "Most weights kept for any one feature")
-      ->capture_default_str();
-  sub->add_option("--numeric-bins", o.numeric_bins, "Quantile bins per numeric column")
-      ->capture_default_str();
-  sub->add_option("--calibration-folds", o.calibration_folds,
-                  "Cross-fitting folds scoring every record out of sample for calibration and "
-                  "thresholds (0: a held-out part, --holdout)")
-      ->capture_default_str();
-  sub->add_option("--holdout", o.holdout_fraction,
-                  "Share of records held out to calibrate confidence and thresholds")
-      ->capture_default_str();
-  sub->add_option("--target-precision", o.target_precision,
-                  "Precision the auto-coding threshold is chosen for")
-      ->capture_default_str();
-  sub->add_option("--risk", o.risk,
-                  "Chance allowed that the auto-coded precision falls below the target "
-                  "(certified thresholds)")
-      ->capture_default_str();
-  sub->add_option("--refit-epochs", o.refit_epochs,
-                  "Passes continuing the calibrated model on all records (0: retrain from scratch)")
-      ->capture_default_str();
-  sub->add_flag("--no-refit", flags->no_refit,
-                "Keep the model trained without the held-out part instead of refitting on all");
-  sub->add_flag("--no-codelist-titles", flags->no_codelist_titles,
-                "Do not add the code list's titles as training records");
-  sub->add_flag("--no-hierarchical-sharing", flags->no_sharing,
-                "Score codes independently instead of adding their code-list ancestors' outputs");
+  AddTrainOptionFlags(sub, flags);
   flags->input.AddTo(sub);
   sub->add_flag("--json", flags->json, "Print the summary as JSON");
   sub->add_flag("--quiet", flags->quiet, "No progress bar");
