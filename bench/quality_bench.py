@@ -2,8 +2,8 @@
 """Coding quality side by side: the auto-coding rate at a target precision and the calibration
 (ECE) of statcoder against thresholding fastText's own probability, on the same test records.
 
-statcoder's thresholds come from its training side (a seeded 10% held out of the training
-split); the test split is never used to choose them. fastText has no such mechanism, so its
+statcoder's thresholds come from its training side (out-of-fold scores of every training
+record: 2-fold cross-fitting, the default); the test split is never used to choose them. fastText has no such mechanism, so its
 threshold is chosen ON THE TEST RECORDS THEMSELVES (the best any threshold on its probability
 could do: an upper bound for fastText, favourable to it). Both use the split files, seeds and
 fastText settings of bench/run_bench.py.
