@@ -709,7 +709,9 @@ core::Result<WorkspaceConfig> ParseConfig(const std::string& text, const std::st
 }
 
 core::Result<WorkspaceConfig> LoadConfig(const std::string& path) {
-  ASSIGN_OR_RETURN(std::string text, core::ReadFile(path));
+  // A configuration is a few kilobytes; anything near this is not one.
+  constexpr uint64_t kMaxConfigBytes = 1 << 20;
+  ASSIGN_OR_RETURN(std::string text, core::ReadFile(path, kMaxConfigBytes));
   return ParseConfig(text, path);
 }
 
