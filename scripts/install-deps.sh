@@ -21,7 +21,8 @@ packages=(
   libsqlite3-dev                                     # workspace metadata store
   sqlite3                                            # its shell, for the audit tamper test
   libtomlplusplus-dev                                # statcoder.toml (workspace)
-  libcpp-httplib-dev                                 # HTTP server of `statcoder serve` (server)
+  libboost-dev                                       # Boost.Beast/Asio: HTTP engine of `statcoder serve`
+  libcpp-httplib-dev                                 # HTTP client of the server tests
   libgtest-dev libgmock-dev googletest               # tests
   libbenchmark-dev                                   # bench/ kernels
   python3                                            # Debian's /usr/bin/python3 for scripts/*.py

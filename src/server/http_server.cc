@@ -1,6 +1,5 @@
 #include "server/http_server.h"
 
-#include <httplib.h>
 #include <sodium.h>
 
 #include <algorithm>
@@ -17,6 +16,7 @@
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <regex>
 #include <thread>
 #include <vector>
 
@@ -33,6 +33,7 @@
 #include "review/review_queue.h"
 #include "server/auth.h"
 #include "server/code_request.h"
+#include "server/http_engine.h"
 #include "server/metrics.h"
 #include "server/web_routes.h"
 #include "workspace/workspace.h"
@@ -66,9 +67,9 @@ struct Served {
   int64_t kb_version = 0;
 };
 
-// What the access log and metrics need of a request. httplib runs a request's pre-routing
-// handler, route handler, error handler and logger on one thread, one after the other, so a
-// thread_local carries it between them.
+// What the access log and metrics need of a request. It travels with the exchange
+// (ExchangeContext) between the engine's calls, which run on different threads; while one runs,
+// a thread_local holds it, so handlers deep down can add to it.
 struct RequestContext {
   bool active = false;
   std::string id, route, user;
@@ -77,7 +78,7 @@ struct RequestContext {
 };
 thread_local RequestContext t_request;
 
-void BeginRequest(httplib::Response& res) {
+void BeginRequest(HttpResponse& res) {
   static std::atomic<uint64_t> counter{0};
   static const uint32_t process_tag = randombytes_random();
   char id[32];
@@ -89,24 +90,24 @@ void BeginRequest(httplib::Response& res) {
                .user = "",
                .records = 0,
                .start = Clock::now()};
-  res.set_header("X-Request-Id", t_request.id);
+  res.SetHeader("X-Request-Id", t_request.id);
 }
 
-void SendError(httplib::Response& res, int http_status, std::string_view code,
+void SendError(HttpResponse& res, int http_status, std::string_view code,
                const std::string& message, json extra = json::object()) {
   res.status = http_status;
   json error = {{"code", code}, {"message", message}, {"request_id", t_request.id}};
   error.update(extra);
-  res.set_content(Dump({{"error", error}}), "application/json");
+  res.SetContent(Dump({{"error", error}}), "application/json");
 }
 
-void SendStatus(httplib::Response& res, const core::Status& s) {
+void SendStatus(HttpResponse& res, const core::Status& s) {
   SendError(res, HttpStatusFor(s.code()), core::StatusCodeName(s.code()), s.message());
 }
 
-void SendJson(httplib::Response& res, const json& j) {
+void SendJson(HttpResponse& res, const json& j) {
   res.status = 200;
-  res.set_content(Dump(j), "application/json");
+  res.SetContent(Dump(j), "application/json");
 }
 
 // Names the record and field where a body stopped being valid JSON (e.g. ill-formed UTF-8), so
@@ -300,6 +301,12 @@ core::Status ServerOptions::Validate() const {
   RETURN_IF_ERROR(range("--write-timeout", write_timeout_seconds, 1, 3600));
   RETURN_IF_ERROR(range("--keep-alive", keep_alive_seconds, 0, 3600));
   RETURN_IF_ERROR(range("--keep-alive-requests", keep_alive_max_requests, 1, 100000));
+  RETURN_IF_ERROR(range("--io-threads", io_threads, 1, 64));
+  RETURN_IF_ERROR(
+      range("--max-header-bytes", static_cast<int64_t>(max_header_bytes), 1024, 1 << 20));
+  RETURN_IF_ERROR(range("--max-connections", max_connections, 1, 1000000));
+  RETURN_IF_ERROR(
+      range("--max-connections-per-address", max_connections_per_address, 1, 1000000));
   RETURN_IF_ERROR(range("--auth-failures-per-minute", auth_failures_per_minute, 1, 1000000));
   RETURN_IF_ERROR(range("--poll-interval-ms", poll_interval_ms, 50, 60000));
   RETURN_IF_ERROR(range("--review-lease-minutes", review_lease_minutes, 1, 1440));
@@ -308,13 +315,12 @@ core::Status ServerOptions::Validate() const {
   return core::Status::Ok();
 }
 
-struct HttpServer::Impl {
+struct HttpServer::Impl final : HttpHandler {
   ServerOptions options;
   std::string root;
   std::unique_ptr<workspace::Workspace> poll_ws;  // the poller thread's own connection
   WorkspaceConfigView config;
   std::shared_ptr<const data::CodeList> codes;
-  httplib::Server http;
   Metrics metrics;
   FailedAuthLimiter limiter;
   std::FILE* log = stderr;
@@ -359,6 +365,9 @@ struct HttpServer::Impl {
   // one large batch then uses the machine, while small requests (most of them) stay on theirs.
   static constexpr size_t kParallelBatchRecords = 1000;
   const int batch_threads;
+
+  // Last, so it is destroyed first: its threads call the members above.
+  std::unique_ptr<HttpEngine> engine;
 
   explicit Impl(const ServerOptions& o)
       : options(o),
@@ -536,16 +545,16 @@ struct HttpServer::Impl {
   }
 
   // 429 while the address is locked out; 401 without a valid token; 403 below `role`.
-  std::optional<store::UserRow> Authorize(const httplib::Request& req, httplib::Response& res,
+  std::optional<store::UserRow> Authorize(const HttpRequest& req, HttpResponse& res,
                                           Role role) {
     if (const int64_t wait = limiter.RetryAfter(req.remote_addr); wait > 0) {
-      res.set_header("Retry-After", std::to_string(wait));
+      res.SetHeader("Retry-After", std::to_string(wait));
       SendError(res, 429, "rate_limited",
                 "too many failed authentications from this address; retry in " +
                     std::to_string(wait) + " s");
       return std::nullopt;
     }
-    const std::string header = req.get_header_value("Authorization");
+    const std::string header = req.Header("Authorization");
     constexpr std::string_view kBearer = "Bearer ";
     const std::shared_ptr<const UserDirectory> directory = Users();
     const store::UserRow* user = nullptr;
@@ -555,7 +564,7 @@ struct HttpServer::Impl {
     if (user == nullptr) {
       limiter.RecordFailure(req.remote_addr);
       metrics.CountAuthFailure();
-      res.set_header("WWW-Authenticate", "Bearer");
+      res.SetHeader("WWW-Authenticate", "Bearer");
       SendError(res, 401, "unauthenticated",
                 header.empty() ? "this route needs 'Authorization: Bearer <token>' ('statcoder "
                                  "users add' issues tokens)"
@@ -573,100 +582,133 @@ struct HttpServer::Impl {
     return *user;
   }
 
-  using Handler = std::function<core::Status(const httplib::Request&, httplib::Response&,
+  using Handler = std::function<core::Status(const HttpRequest&, HttpResponse&,
                                              const store::UserRow*)>;
+
+  // One route: matched against the path as sent (percent-encoded), so an encoded '/' (%2F) never
+  // splits a segment; the captures are decoded for the handler.
+  struct RouteEntry {
+    std::string method;
+    std::regex pattern;
+    std::string name;  // names the route in logs and metrics
+    std::optional<Role> role;  // empty: no auth
+    Handler handler;
+  };
+  std::vector<RouteEntry> routes;  // filled before serving, then read-only
 
   // Registers a route: the pattern names it in logs and metrics; `role` empty: no auth.
   void Route(const std::string& method, const std::string& pattern, const std::string& name,
              std::optional<Role> role, Handler handler) {
-    auto wrapped = [this, name, role, handler](const httplib::Request& req,
-                                               httplib::Response& res) {
-      if (!t_request.active) BeginRequest(res);
-      t_request.route = name;
-      std::optional<store::UserRow> user;
-      if (role) {
-        user = Authorize(req, res, *role);
-        if (!user) return;
-      }
-      try {
-        const core::Status s = handler(req, res, user ? &*user : nullptr);
-        if (!s.ok()) SendStatus(res, s);
-      } catch (const std::exception& e) {
-        SendError(res, 500, "internal",
-                  std::string("internal error: ") + e.what() + "; please report it");
-      }
-    };
-    if (method == "GET") {
-      http.Get(pattern, wrapped);
-    } else {
-      http.Post(pattern, wrapped);
-    }
+    routes.push_back({method, std::regex(pattern), name, role, std::move(handler)});
   }
 
-  void InstallHooks() {
-    http.set_pre_routing_handler([](const httplib::Request&, httplib::Response& res) {
-      BeginRequest(res);
-      return httplib::Server::HandlerResponse::Unhandled;
-    });
-    // Responses of 400 or more that no handler wrote: unknown routes, bodies over the limit,
-    // malformed HTTP. They get the same JSON error shape.
-    http.set_error_handler(httplib::Server::HandlerWithResponse(
-        [this](const httplib::Request& req, httplib::Response& res) {
-          if (!t_request.active) BeginRequest(res);
-          if (!res.has_header("X-Request-Id")) res.set_header("X-Request-Id", t_request.id);
-          if (!res.body.empty()) return httplib::Server::HandlerResponse::Handled;
-          switch (res.status) {
-            case 404:
-              SendError(res, 404, "not_found",
-                        "no route " + req.method + " " + req.path + "; see docs/server.md");
-              break;
-            case 413:
-              // The HTTP library caps form-encoded bodies at 8 KiB, whatever the body limit:
-              // a JSON body sent without its content type (curl -d, urllib) ends here.
-              if (req.get_header_value("Content-Type").find("x-www-form-urlencoded") !=
-                  std::string::npos) {
-                SendError(res, 413, core::StatusCodeName(core::StatusCode::kLimitExceeded),
-                          "form-encoded request bodies are limited to 8192 bytes; send JSON "
-                          "with 'Content-Type: application/json'");
-                break;
-              }
-              SendError(res, 413, core::StatusCodeName(core::StatusCode::kLimitExceeded),
-                        "request body larger than " + std::to_string(options.max_body_bytes) +
-                            " bytes (--max-body-bytes)");
-              break;
-            default:
-              SendError(res, res.status, res.status < 500 ? "bad_request" : "internal",
-                        "HTTP error " + std::to_string(res.status));
-          }
-          return httplib::Server::HandlerResponse::Handled;
-        }));
-    http.set_exception_handler(
-        [](const httplib::Request&, httplib::Response& res, std::exception_ptr ep) {
-          std::string what = "unknown exception";
-          try {
-            if (ep) std::rethrow_exception(ep);
-          } catch (const std::exception& e) {
-            what = e.what();
-          } catch (...) {
-          }
-          SendError(res, 500, "internal", "internal error: " + what + "; please report it");
-        });
-    // Never the raw path or the body: they may hold record text (confidential microdata).
-    http.set_logger([this](const httplib::Request& req, const httplib::Response& res) {
-      if (!t_request.active) return;
-      const double seconds = std::chrono::duration<double>(Clock::now() - t_request.start).count();
-      metrics.ObserveRequest(t_request.route, req.method, res.status, seconds);
-      LogEvent({{"event", "request"},
-                {"request_id", t_request.id},
-                {"method", req.method},
-                {"route", t_request.route},
-                {"status", res.status},
-                {"duration_ms", std::round(seconds * 1e6) / 1e3},
-                {"user", t_request.user},
-                {"records", t_request.records},
-                {"remote", req.remote_addr}});
-      t_request.active = false;
-    });
+  // What travels with an exchange between the engine's calls.
+  struct ExchangeContext {
+    RequestContext request;
+    const RouteEntry* route = nullptr;
+    std::optional<store::UserRow> user;
+  };
+
+  // ---- HttpHandler: the engine's calls ----
+
+  // The headers are in: route and authenticate before the body is read (docs/server.md,
+  // "Limits"). An unknown route or a refused token is answered now.
+  bool OnHeaders(HttpExchange& ex) override {
+    HttpRequest& req = ex.request;
+    HttpResponse& res = ex.response;
+    BeginRequest(res);
+    ExchangeContext ctx;
+    const std::string method = req.method == "HEAD" ? "GET" : req.method;
+    std::smatch m;
+    for (const RouteEntry& r : routes) {
+      if (r.method != method || !std::regex_match(req.path, m, r.pattern)) continue;
+      ctx.route = &r;
+      req.matches.clear();
+      for (size_t i = 0; i < m.size(); ++i) {
+        req.matches.push_back(i == 0 ? m.str(0) : PercentDecode(m.str(i), false));
+      }
+      break;
+    }
+    bool proceed = true;
+    if (ctx.route == nullptr) {
+      // Never the path itself: it may hold record text, and it is the client's own anyway.
+      SendError(res, 404, "not_found",
+                "no route " + req.method.substr(0, 16) + " for this path; see docs/server.md");
+      proceed = false;
+    } else {
+      t_request.route = ctx.route->name;
+      if (ctx.route->role) {
+        ctx.user = Authorize(req, res, *ctx.route->role);
+        proceed = ctx.user.has_value();
+      }
+    }
+    ctx.request = t_request;
+    t_request.active = false;
+    ex.context = std::move(ctx);
+    return proceed;
+  }
+
+  void OnRequest(HttpExchange& ex) override {
+    auto& ctx = std::any_cast<ExchangeContext&>(ex.context);
+    t_request = ctx.request;
+    HttpResponse& res = ex.response;
+    try {
+      const core::Status s = ctx.route->handler(ex.request, res, ctx.user ? &*ctx.user : nullptr);
+      if (!s.ok()) SendStatus(res, s);
+    } catch (const std::exception& e) {
+      SendError(res, 500, "internal", std::string("internal error: ") + e.what() + "; please report it");
+    }
+    ctx.request = t_request;
+    t_request.active = false;
+  }
+
+  void OnRefused(HttpExchange& ex, int status, const std::string& why) override {
+    if (!ex.context.has_value()) {
+      BeginRequest(ex.response);
+      ExchangeContext ctx;
+      ctx.request = t_request;
+      ex.context = std::move(ctx);
+    }
+    auto& ctx = std::any_cast<ExchangeContext&>(ex.context);
+    t_request = ctx.request;
+    HttpResponse& res = ex.response;
+    res.SetHeader("X-Request-Id", t_request.id);
+    const std::string_view limit = core::StatusCodeName(core::StatusCode::kLimitExceeded);
+    switch (status) {
+      case 413:
+        SendError(res, 413, limit, why + " (--max-body-bytes)");
+        break;
+      case 431:
+        SendError(res, 431, limit, why + " (--max-header-bytes)");
+        break;
+      case 408:
+        SendError(res, 408, "timeout", why + " (--read-timeout)");
+        break;
+      default:
+        SendError(res, status, status < 500 ? "bad_request" : "internal", why);
+    }
+    ctx.request = t_request;
+    t_request.active = false;
+  }
+
+  // Never the raw path or the body: they may hold record text (confidential microdata).
+  void OnDone(HttpExchange& ex) override {
+    if (!ex.context.has_value()) return;
+    const RequestContext& rc = std::any_cast<ExchangeContext&>(ex.context).request;
+    if (!rc.active) return;
+    const double seconds = std::chrono::duration<double>(Clock::now() - rc.start).count();
+    const int status = ex.response.status;
+    const std::string method = ex.request.method.empty() ? "?" : ex.request.method.substr(0, 16);
+    metrics.ObserveRequest(rc.route, method, status, seconds);
+    LogEvent({{"event", "request"},
+              {"request_id", rc.id},
+              {"method", method},
+              {"route", rc.route},
+              {"status", status},
+              {"duration_ms", std::round(seconds * 1e6) / 1e3},
+              {"user", rc.user},
+              {"records", rc.records},
+              {"remote", ex.request.remote_addr}});
   }
 
   // ---- Routes ----
@@ -682,7 +724,7 @@ struct HttpServer::Impl {
 
   // POST /v1/code. The body is read into columns and the answer written into one buffer
   // (code_request.h): at batch sizes, JSON documents would cost more than the coding.
-  core::Status Code(const httplib::Request& req, httplib::Response& res) {
+  core::Status Code(const HttpRequest& req, HttpResponse& res) {
     ASSIGN_OR_RETURN(CodeRequest request,
                      ParseCodeRequest(req.body, options.max_batch_records));
     ASSIGN_OR_RETURN(std::shared_ptr<const Served> s, Ready());
@@ -743,11 +785,11 @@ struct HttpServer::Impl {
     ObserveTraffic(*s, registry::ObserveBatch(*s->model, ds, preds), now);
     response.Finish(n_queued);
     res.status = 200;
-    res.set_content(std::move(body), "application/json");
+    res.SetContent(std::move(body), "application/json");
     return core::Status::Ok();
   }
 
-  core::Status Explain(const httplib::Request& req, httplib::Response& res) {
+  core::Status Explain(const HttpRequest& req, HttpResponse& res) {
     ASSIGN_OR_RETURN(json body, ParseBody(req.body));
     if (!body.is_object() || !body.contains("record") || !body["record"].is_object()) {
       return core::InvalidArgument("request body needs \"record\": {field: value, ...}");
@@ -787,9 +829,9 @@ struct HttpServer::Impl {
     return core::NotFound("the workspace has no code list ('statcoder init --codelist')");
   }
 
-  core::Status SearchCodes(const httplib::Request& req, httplib::Response& res) {
+  core::Status SearchCodes(const HttpRequest& req, HttpResponse& res) {
     RETURN_IF_ERROR(NeedCodes());
-    const std::string q = Lower(req.get_param_value("q"));
+    const std::string q = Lower(req.Param("q"));
     if (q.empty()) return core::InvalidArgument("give the text to search for: ?q=...");
     constexpr size_t kLimit = 50;
     json results = json::array();
@@ -810,7 +852,7 @@ struct HttpServer::Impl {
     return core::Status::Ok();
   }
 
-  core::Status GetCode(const httplib::Request& req, httplib::Response& res) {
+  core::Status GetCode(const HttpRequest& req, HttpResponse& res) {
     RETURN_IF_ERROR(NeedCodes());
     const std::string code = req.matches[1];
     const int32_t i = codes->Find(code);
@@ -821,10 +863,10 @@ struct HttpServer::Impl {
 
   // Handlers that need the store open their own connection: a store object is single-threaded.
   core::Result<std::unique_ptr<workspace::Workspace>> OpenWorkspace(const std::string& actor) {
-    return workspace::Workspace::Open(root, actor);
+    return workspace::Workspace::Open(root, actor, {.allow_outside_paths = options.allow_outside_paths});
   }
 
-  core::Status ListModels(httplib::Response& res) {
+  core::Status ListModels(HttpResponse& res) {
     ASSIGN_OR_RETURN(std::unique_ptr<workspace::Workspace> ws, OpenWorkspace(""));
     ASSIGN_OR_RETURN(std::vector<store::ModelRow> models, ws->store().ListModels());
     json list = json::array();
@@ -837,7 +879,7 @@ struct HttpServer::Impl {
     return core::Status::Ok();
   }
 
-  core::Status Promote(const httplib::Request& req, httplib::Response& res,
+  core::Status Promote(const HttpRequest& req, HttpResponse& res,
                        const store::UserRow& user) {
     registry::PromoteOptions po;
     if (!req.body.empty()) {
@@ -899,9 +941,9 @@ struct HttpServer::Impl {
   // ?queue=open (default) for coders; ?queue=supervisor: escalated items and audit samples
   // awaiting adjudication, for methodologists and admins, with the model's code and the
   // decisions so far.
-  core::Status NextItem(const httplib::Request& req, httplib::Response& res,
+  core::Status NextItem(const HttpRequest& req, HttpResponse& res,
                         const store::UserRow& user) {
-    const std::string queue = req.has_param("queue") ? req.get_param_value("queue") : "open";
+    const std::string queue = req.HasParam("queue") ? req.Param("queue") : "open";
     if (queue != "open" && queue != "supervisor") {
       return core::InvalidArgument("queue must be 'open' or 'supervisor', not '" + queue + "'");
     }
@@ -945,7 +987,7 @@ struct HttpServer::Impl {
     return core::Status::Ok();
   }
 
-  core::Status Decide(const httplib::Request& req, httplib::Response& res,
+  core::Status Decide(const HttpRequest& req, HttpResponse& res,
                       const store::UserRow& user) {
     int64_t id = 0;
     const std::string id_text = req.matches[1];
@@ -984,17 +1026,17 @@ struct HttpServer::Impl {
   }
 
   // GET /v1/monitor[?since=&classification=]: what `statcoder monitor WS --json` prints.
-  core::Status Monitor(const httplib::Request& req, httplib::Response& res) {
+  core::Status Monitor(const HttpRequest& req, HttpResponse& res) {
     ASSIGN_OR_RETURN(std::unique_ptr<workspace::Workspace> ws, OpenWorkspace(""));
     registry::MonitorOptions o;
-    o.since = req.get_param_value("since");
-    o.classification = req.get_param_value("classification");
+    o.since = req.Param("since");
+    o.classification = req.Param("classification");
     ASSIGN_OR_RETURN(json status, registry::MonitorStatus(*ws, o));
     SendJson(res, status);
     return core::Status::Ok();
   }
 
-  core::Status ReviewStats(httplib::Response& res, const store::UserRow& user) {
+  core::Status ReviewStats(HttpResponse& res, const store::UserRow& user) {
     ASSIGN_OR_RETURN(std::unique_ptr<workspace::Workspace> ws, OpenWorkspace(user.name));
     ASSIGN_OR_RETURN(
         json stats, review::ReviewStats(ws->store(), user.name, workspace::UtcNow().substr(0, 10)));
@@ -1003,8 +1045,8 @@ struct HttpServer::Impl {
   }
 
   void InstallRoutes() {
-    using R = const httplib::Request&;
-    using W = httplib::Response&;
+    using R = const HttpRequest&;
+    using W = HttpResponse&;
     using U = const store::UserRow*;
     Route("GET", "/healthz", "/healthz", std::nullopt, [](R, W res, U) {
       SendJson(res, {{"status", "ok"}});
@@ -1062,7 +1104,7 @@ struct HttpServer::Impl {
           [this](R req, W res, U) { return Monitor(req, res); });
     Route("GET", "/metrics", "/metrics", Role::kViewer, [this](R, W res, U) {
       res.status = 200;
-      res.set_content(metrics.Render(), "text/plain; version=0.0.4");
+      res.SetContent(metrics.Render(), "text/plain; version=0.0.4");
       return core::Status::Ok();
     });
     // Who the token belongs to: the review page shows the supervisor view by role.
@@ -1073,14 +1115,14 @@ struct HttpServer::Impl {
     // This API's OpenAPI description (src/server/web/openapi.json, embedded).
     Route("GET", "/v1/openapi.json", "/v1/openapi.json", Role::kViewer, [](R, W res, U) {
       res.status = 200;
-      res.set_content(std::string(OpenApiJson()), "application/json");
+      res.SetContent(std::string(OpenApiJson()), "application/json");
       return core::Status::Ok();
     });
     // The pages' static assets, review and monitoring (web_routes.h): no token, no data.
     for (const WebAsset& asset : WebAssets()) {
       Route("GET", std::string(asset.pattern), std::string(asset.path), std::nullopt,
             [&asset](R req, W res, U) {
-              ServeWebAsset(asset, req.get_header_value("If-None-Match"), res);
+              ServeWebAsset(asset, req.Header("If-None-Match"), res);
               return core::Status::Ok();
             });
     }
@@ -1091,6 +1133,8 @@ HttpServer::HttpServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
 HttpServer::~HttpServer() {
   Stop();
+  // The engine first: its worker threads run route handlers over everything else here.
+  impl_->engine.reset();
   if (impl_->poller.joinable()) impl_->poller.join();
   // Only now, when no request can queue more: the writer commits what is pending (the open
   // traffic window too) and returns.
@@ -1110,13 +1154,15 @@ core::Result<std::unique_ptr<HttpServer>> HttpServer::Create(const std::string& 
   if (sodium_init() < 0) return core::Internal("libsodium failed to initialise");
   auto impl = std::make_unique<Impl>(options);
   impl->root = workspace_root;
-  ASSIGN_OR_RETURN(impl->poll_ws, workspace::Workspace::Open(workspace_root, options.actor));
+  ASSIGN_OR_RETURN(impl->poll_ws, workspace::Workspace::Open(workspace_root, options.actor,
+                                                        {.allow_outside_paths = options.allow_outside_paths}));
   const workspace::WorkspaceConfig& config = impl->poll_ws->config();
   impl->config = {config.schema.id_field,          config.kb.disagreement_probability,
                   config.review.audit_rate,        config.review.audit_seed,
                   config.classification,           config.monitor.window_records,
                   config.monitor.window_minutes};
-  ASSIGN_OR_RETURN(impl->writer_ws, workspace::Workspace::Open(workspace_root, options.actor));
+  ASSIGN_OR_RETURN(impl->writer_ws, workspace::Workspace::Open(workspace_root, options.actor,
+                                                        {.allow_outside_paths = options.allow_outside_paths}));
   ASSIGN_OR_RETURN(impl->codes, impl->poll_ws->CodeList());
   if (!options.access_log.empty()) {
     impl->log = std::fopen(options.access_log.c_str(), "a");
@@ -1127,48 +1173,33 @@ core::Result<std::unique_ptr<HttpServer>> HttpServer::Create(const std::string& 
   }
   RETURN_IF_ERROR(impl->Refresh(*impl->poll_ws));
 
-  httplib::Server& h = impl->http;
-  const int threads = options.threads;
-  h.new_task_queue = [threads] { return new httplib::ThreadPool(static_cast<size_t>(threads)); };
-  h.set_payload_max_length(options.max_body_bytes);
-  h.set_read_timeout(options.read_timeout_seconds, 0);
-  h.set_write_timeout(options.write_timeout_seconds, 0);
-  h.set_keep_alive_timeout(options.keep_alive_seconds);
-  h.set_keep_alive_max_count(static_cast<size_t>(options.keep_alive_max_requests));
-  // httplib writes headers and body separately: without TCP_NODELAY, Nagle's algorithm and the
-  // client's delayed ACK add ~40 ms to every keep-alive response.
-  h.set_tcp_nodelay(true);
-  impl->InstallHooks();
+  HttpEngineOptions eo;
+  eo.host = options.host;
+  eo.port = options.port;
+  eo.threads = options.threads;
+  eo.io_threads = options.io_threads;
+  eo.max_body_bytes = options.max_body_bytes;
+  eo.max_header_bytes = options.max_header_bytes;
+  eo.read_timeout_seconds = options.read_timeout_seconds;
+  eo.write_timeout_seconds = options.write_timeout_seconds;
+  eo.keep_alive_seconds = options.keep_alive_seconds;
+  eo.keep_alive_max_requests = options.keep_alive_max_requests;
+  eo.max_connections = options.max_connections;
+  eo.max_connections_per_address = options.max_connections_per_address;
   impl->InstallRoutes();
+  impl->engine = std::make_unique<HttpEngine>(eo, *impl);
   Impl* p = impl.get();
   impl->poller = std::thread([p] { p->Poll(); });
   impl->writer = std::thread([p] { p->WriteReviewItems(); });
   return std::unique_ptr<HttpServer>(new HttpServer(std::move(impl)));
 }
 
-core::Result<int> HttpServer::Bind() {
-  const ServerOptions& o = impl_->options;
-  int port = o.port;
-  if (port == 0) {
-    port = impl_->http.bind_to_any_port(o.host);
-  } else if (!impl_->http.bind_to_port(o.host, port)) {
-    port = -1;
-  }
-  if (port <= 0) {
-    return core::IoError("cannot listen on " + o.host + ":" + std::to_string(o.port) +
-                         " (address in use, or not an address of this machine?)");
-  }
-  return port;
-}
+core::Result<int> HttpServer::Bind() { return impl_->engine->Bind(); }
 
 core::Status HttpServer::Serve() {
   impl_->LogEvent(
       {{"event", "serving"}, {"workspace", impl_->root}, {"threads", impl_->options.threads}});
-  if (!impl_->http.listen_after_bind()) {
-    // listen_after_bind also returns false after stop(); only a failure while running counts.
-    std::lock_guard<std::mutex> lock(impl_->stop_mu);
-    if (!impl_->stopping) return core::IoError("the HTTP server stopped accepting connections");
-  }
+  impl_->engine->Run();
   return core::Status::Ok();
 }
 
@@ -1178,7 +1209,7 @@ void HttpServer::Stop() {
     impl_->stopping = true;
   }
   impl_->stop_cv.notify_all();
-  impl_->http.stop();
+  if (impl_->engine) impl_->engine->Stop();
 }
 
 }  // namespace statcoder::server
