@@ -161,8 +161,9 @@ TEST_F(HardeningCliTest, JsonErrorsKeepTheirExitCodeWithInvalidUtf8InTheMessage)
 
   // A file that is no model, whose bytes are quoted back: still exit 6, not 1.
   WriteFile(dir_ / "bad.stc", std::string("STCMODEL\x01\x00\x00\x00", 12) + "\xff\xff\xff");
-  r = Sc({"evaluate", "--model", (dir_ / "bad.stc").string(), "--data", "new.tsv", "--label",
-          "code", "--json"});
+  r = RunStatcoder({"evaluate", "--model", (dir_ / "bad.stc").string(), "--data", "new.tsv",
+                    "--label", "code", "--json"},
+                   dir_, dir_);
   EXPECT_EQ(r.exit_code, 6) << r;
   EXPECT_EQ(ErrorJson(r)["error"]["exit_code"], 6) << r;
 
