@@ -14,6 +14,7 @@ set -euo pipefail
 
 packages=(
   build-essential cmake ninja-build pkg-config git   # toolchain
+  clang                                              # libFuzzer targets (fuzz/, scripts/fuzz.sh)
   libutf8proc-dev                                    # Unicode normalisation (text)
   nlohmann-json3-dev                                 # JSON (model metadata, --json output, server)
   libcli11-dev                                       # command line (tools/cli)
