@@ -10,6 +10,17 @@ if(STATCODER_SANITIZE)
     -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined)
   target_link_options(statcoder_build_flags INTERFACE -fsanitize=address,undefined)
 endif()
+if(STATCODER_BUILD_FUZZ)
+  if(NOT CMAKE_CXX_COMPILER_ID STREQUAL "Clang")
+    message(FATAL_ERROR "STATCODER_BUILD_FUZZ needs clang (libFuzzer): use the 'fuzz' preset")
+  endif()
+  # Every library is instrumented for coverage and checked by ASan/UBSan; only the fuzz targets
+  # link libFuzzer's main (fuzz/CMakeLists.txt).
+  target_compile_options(statcoder_build_flags INTERFACE
+    -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer
+    -fno-sanitize-recover=undefined)
+  target_link_options(statcoder_build_flags INTERFACE -fsanitize=address,undefined)
+endif()
 
 # statcoder_cc_library(NAME text SRCS a.cc b.cc DEPS statcoder::core ...)
 # Creates statcoder_<NAME> with alias statcoder::<NAME>; includes are rooted at src/.

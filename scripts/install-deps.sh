@@ -14,6 +14,7 @@ set -euo pipefail
 
 packages=(
   build-essential cmake ninja-build pkg-config git   # toolchain
+  clang                                              # libFuzzer targets (fuzz/, scripts/fuzz.sh)
   libutf8proc-dev                                    # Unicode normalisation (text)
   nlohmann-json3-dev                                 # JSON (model metadata, --json output, server)
   libcli11-dev                                       # command line (tools/cli)
@@ -21,7 +22,8 @@ packages=(
   libsqlite3-dev                                     # workspace metadata store
   sqlite3                                            # its shell, for the audit tamper test
   libtomlplusplus-dev                                # statcoder.toml (workspace)
-  libcpp-httplib-dev                                 # HTTP server of `statcoder serve` (server)
+  libboost-dev                                       # Boost.Beast/Asio: HTTP engine of `statcoder serve`
+  libcpp-httplib-dev                                 # HTTP client of the server tests
   libgtest-dev libgmock-dev googletest               # tests
   libbenchmark-dev                                   # bench/ kernels
   python3                                            # Debian's /usr/bin/python3 for scripts/*.py

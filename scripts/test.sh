@@ -3,20 +3,26 @@
 #   1. build the `release` preset (build/) and run every test (ctest, 2 at a time);
 #   2. build the `asan` preset (build-asan/, AddressSanitizer + UndefinedBehaviorSanitizer) and run
 #      the tests labelled `unit` there.
+#   3. with --fuzz SECONDS: build the libFuzzer targets (preset `fuzz`, build-fuzz/) and run each
+#      for SECONDS on its seed corpus (scripts/fuzz.sh).
 # Exits non-zero if any step fails; the last line is a one-line summary.
 #
 #   scripts/test.sh                 # as in the README
 #   scripts/test.sh --preset ci     # step 1 with the `ci` preset (build-ci/, -Werror): what CI runs
+#   scripts/test.sh --fuzz 10       # and each fuzz target for 10 s (CI does)
 #   JOBS=4 scripts/test.sh          # build jobs (default: nproc)
 set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.." || exit 1
 
 preset=release
+fuzz_seconds=0
 while (($#)); do
   case "$1" in
     --preset) [[ $# -ge 2 ]] || { echo "test.sh: --preset needs a name" >&2; exit 2; }
               preset=$2; shift 2 ;;
-    -h|--help) sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --fuzz) [[ $# -ge 2 && "$2" =~ ^[0-9]+$ ]] || { echo "test.sh: --fuzz needs seconds" >&2; exit 2; }
+            fuzz_seconds=$2; shift 2 ;;
+    -h|--help) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "test.sh: unknown option '$1' (try --help)" >&2; exit 2 ;;
   esac
 done
@@ -59,6 +65,14 @@ fi
 
 build_and_test "$preset" "all tests"
 build_and_test asan "unit tests under ASan+UBSan"
+if ((fuzz_seconds > 0)); then
+  step "[fuzz] libFuzzer targets, ${fuzz_seconds} s each"
+  if STATCODER_JOBS=$jobs ./scripts/fuzz.sh "$fuzz_seconds"; then
+    summary+=("fuzz: 5 targets x ${fuzz_seconds} s, no crash")
+  else
+    summary+=("fuzz: FAILED (build-fuzz/artifacts/)"); failed=1
+  fi
+fi
 
 verdict=PASSED
 ((failed == 0)) || verdict=FAILED

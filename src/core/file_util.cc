@@ -1,27 +1,101 @@
 #include "core/file_util.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdint>
 #include <cstdio>
 #include <cstring>
 #include <memory>
 
 namespace statcoder::core {
 
-Result<std::string> ReadFile(const std::string& path) {
-  std::unique_ptr<FILE, int (*)(FILE*)> f(std::fopen(path.c_str(), "rb"), &std::fclose);
-  if (!f) {
+Result<RegularFile> RegularFile::Open(const std::string& path) {
+  // O_NONBLOCK: opening a FIFO must not wait for a writer; cleared again below.
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+  if (fd < 0) {
     if (errno == ENOENT) return NotFound("file '" + path + "' does not exist");
     return IoError("cannot open '" + path + "': " + std::strerror(errno));
   }
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) {
+    const std::string err = std::strerror(errno);
+    ::close(fd);
+    return IoError("cannot stat '" + path + "': " + err);
+  }
+  if (!S_ISREG(st.st_mode)) {
+    ::close(fd);
+    const char* what = S_ISDIR(st.st_mode)   ? "a folder"
+                       : S_ISCHR(st.st_mode) ? "a character device"
+                       : S_ISBLK(st.st_mode) ? "a block device"
+                       : S_ISFIFO(st.st_mode) ? "a pipe"
+                       : S_ISSOCK(st.st_mode) ? "a socket"
+                                               : "not a regular file";
+    return InvalidArgument("'" + path + "' is " + what + ", not a regular file; give a file");
+  }
+  const int flags = ::fcntl(fd, F_GETFL);
+  if (flags >= 0) ::fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
+  return RegularFile(fd, static_cast<uint64_t>(st.st_size), path);
+}
+
+RegularFile::RegularFile(RegularFile&& other) noexcept
+    : fd_(other.fd_), size_(other.size_), path_(std::move(other.path_)) {
+  other.fd_ = -1;
+}
+
+RegularFile& RegularFile::operator=(RegularFile&& other) noexcept {
+  if (this != &other) {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = other.fd_;
+    size_ = other.size_;
+    path_ = std::move(other.path_);
+    other.fd_ = -1;
+  }
+  return *this;
+}
+
+RegularFile::~RegularFile() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+Status RegularFile::ReadAt(uint64_t offset, size_t n, std::string* out) const {
+  out->resize(n);
+  size_t done = 0;
+  while (done < n) {
+    const ssize_t r = ::pread(fd_, out->data() + done, n - done, static_cast<off_t>(offset + done));
+    if (r < 0) {
+      if (errno == EINTR) continue;
+      return IoError("read error on '" + path_ + "': " + std::strerror(errno));
+    }
+    if (r == 0) {
+      return DataLoss("'" + path_ + "' ended at byte " + std::to_string(offset + done) +
+                      " while being read (was it truncated meanwhile?)");
+    }
+    done += static_cast<size_t>(r);
+  }
+  return Status::Ok();
+}
+
+Result<std::string> RegularFile::ReadAll() const {
+  if (size_ > static_cast<uint64_t>(SIZE_MAX / 2)) {
+    return LimitExceeded("'" + path_ + "' is too large to read (" + std::to_string(size_) +
+                         " bytes)");
+  }
   std::string out;
-  char buf[1 << 16];
-  size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, f.get())) > 0) out.append(buf, n);
-  if (std::ferror(f.get())) return IoError("read error on '" + path + "'");
+  RETURN_IF_ERROR(ReadAt(0, static_cast<size_t>(size_), &out));
   return out;
+}
+
+Result<std::string> ReadFile(const std::string& path, uint64_t max_bytes) {
+  ASSIGN_OR_RETURN(RegularFile file, RegularFile::Open(path));
+  if (file.size() > max_bytes) {
+    return LimitExceeded("'" + path + "' is " + std::to_string(file.size()) +
+                         " bytes, more than the " + std::to_string(max_bytes) +
+                         " bytes accepted for it");
+  }
+  return file.ReadAll();
 }
 
 namespace {

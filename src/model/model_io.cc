@@ -1,5 +1,6 @@
 #include "model/model_io.h"
 
+#include <algorithm>
 #include <bit>
 #include <cstring>
 #include <optional>
@@ -81,6 +82,7 @@ class Reader {
     return core::Status::Ok();
   }
   bool done() const { return pos_ == bytes_.size(); }
+  size_t position() const { return pos_; }
   core::Status Truncated() const { return core::DataLoss(context_ + " is truncated"); }
 
  private:
@@ -124,6 +126,87 @@ void Sha256(std::string_view bytes, unsigned char* digest) {
   static const int kSodiumReady = sodium_init();  // idempotent, thread-safe
   (void)kSodiumReady;
   crypto_hash_sha256(digest, reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size());
+}
+
+// Section tags are four ASCII upper-case letters or digits (docs/formats/model_v1.md): a zeroed
+// or random region is then refused at its first section instead of being walked as sections.
+bool ValidTag(const char tag[4]) {
+  for (int i = 0; i < 4; ++i) {
+    const char c = tag[i];
+    if (!((c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))) return false;
+  }
+  return true;
+}
+
+std::string TagText(const char tag[4]) {
+  std::string out;
+  for (int i = 0; i < 4; ++i) {
+    const auto c = static_cast<unsigned char>(tag[i]);
+    if (c >= 0x20 && c < 0x7F) {
+      out += static_cast<char>(c);
+    } else {
+      static constexpr char kHex[] = "0123456789abcdef";
+      out += "\\x";
+      out += kHex[c >> 4];
+      out += kHex[c & 0xF];
+    }
+  }
+  return out;
+}
+
+// More sections than any version writes by far; a file claiming more is not a model.
+constexpr size_t kMaxSections = 4096;
+
+// What the first kHeaderBytes (or fewer, for a short file) and the file's size say: magic,
+// version, and a payload length that fits the file exactly. Checked before anything else is
+// read, so a device, a sparse or a foreign file is refused at once.
+core::Status CheckHeader(std::string_view head, uint64_t file_size, const std::string& ctx) {
+  if (head.size() < 8 || std::memcmp(head.data(), kMagic, 8) != 0) {
+    return core::DataLoss(ctx + " is not a statcoder model (bad magic number)");
+  }
+  if (head.size() < kHeaderBytes || file_size < kHeaderBytes + kChecksumBytes) {
+    return core::DataLoss(ctx + " is truncated");
+  }
+  uint32_t major = 0, minor = 0;
+  uint64_t payload_len = 0;
+  std::memcpy(&major, head.data() + 8, 4);
+  std::memcpy(&minor, head.data() + 12, 4);
+  std::memcpy(&payload_len, head.data() + 16, 8);
+  if (major > kModelFormatMajor) {
+    return core::UnsupportedVersion(ctx + " has format version " + std::to_string(major) + "." +
+                                    std::to_string(minor) + ", newer than this statcoder reads (" +
+                                    std::to_string(kModelFormatMajor) +
+                                    ".x); upgrade statcoder to load it");
+  }
+  if (major == 0) return core::DataLoss(ctx + " has format version 0, which never existed");
+  if (payload_len != file_size - kHeaderBytes - kChecksumBytes) {
+    return core::DataLoss(ctx + " is truncated or has trailing bytes (payload length " +
+                          std::to_string(payload_len) + " in the header, " +
+                          std::to_string(file_size - kHeaderBytes - kChecksumBytes) +
+                          " in the file)");
+  }
+  return core::Status::Ok();
+}
+
+// One section header (tag, length) at `offset` of the payload, checked against what is left.
+core::Status CheckSectionHeader(const char tag[4], uint64_t len, uint64_t offset,
+                                uint64_t payload_len, size_t index, const std::string& ctx) {
+  if (!ValidTag(tag)) {
+    return core::DataLoss(ctx + " is corrupt: section " + std::to_string(index + 1) +
+                          " at payload byte " + std::to_string(offset) + " has tag '" +
+                          TagText(tag) + "', not four upper-case letters or digits");
+  }
+  if (index >= kMaxSections) {
+    return core::DataLoss(ctx + " is corrupt: more than " + std::to_string(kMaxSections) +
+                          " sections");
+  }
+  const uint64_t left = payload_len - offset - 12;
+  if (len > left) {
+    return core::DataLoss(ctx + " is corrupt: section " + TagText(tag) + " declares " +
+                          std::to_string(len) + " bytes but only " + std::to_string(left) +
+                          " remain in the file");
+  }
+  return core::Status::Ok();
 }
 
 }  // namespace
@@ -222,24 +305,9 @@ core::Result<std::string> SerializeModel(const ModelData& m) {
 
 core::Result<ModelData> DeserializeModel(std::string_view bytes, const std::string& source) {
   const std::string ctx = "model file '" + source + "'";
-  if (bytes.size() < 8 || std::memcmp(bytes.data(), kMagic, 8) != 0) {
-    return core::DataLoss(ctx + " is not a statcoder model (bad magic number)");
-  }
-  if (bytes.size() < kHeaderBytes + kChecksumBytes) return core::DataLoss(ctx + " is truncated");
-  uint32_t major = 0, minor = 0;
-  uint64_t payload_len = 0;
-  std::memcpy(&major, bytes.data() + 8, 4);
-  std::memcpy(&minor, bytes.data() + 12, 4);
-  std::memcpy(&payload_len, bytes.data() + 16, 8);
-  if (major > kModelFormatMajor) {
-    return core::UnsupportedVersion(ctx + " has format version " + std::to_string(major) + "." +
-                                    std::to_string(minor) + ", newer than this statcoder reads (" +
-                                    std::to_string(kModelFormatMajor) +
-                                    ".x); upgrade statcoder to load it");
-  }
-  if (payload_len != bytes.size() - kHeaderBytes - kChecksumBytes) {
-    return core::DataLoss(ctx + " is truncated or has trailing bytes (payload length mismatch)");
-  }
+  RETURN_IF_ERROR(CheckHeader(bytes.substr(0, std::min(bytes.size(), kHeaderBytes)), bytes.size(),
+                              ctx));
+  const uint64_t payload_len = bytes.size() - kHeaderBytes - kChecksumBytes;
   unsigned char digest[crypto_hash_sha256_BYTES];
   Sha256(bytes.substr(0, kHeaderBytes + payload_len), digest);
   if (std::memcmp(digest, bytes.data() + kHeaderBytes + payload_len, kChecksumBytes) != 0) {
@@ -252,11 +320,14 @@ core::Result<ModelData> DeserializeModel(std::string_view bytes, const std::stri
   std::optional<std::vector<data::CodeList::Entry>> code_entries;  // CODE
   std::vector<std::string> level_names;                            // LEVL (format 1.1)
   bool required_omap = false, seen_omap = false;
+  size_t section_count = 0;
   while (!sections.done()) {
     char tag[4] = {};
     uint64_t len = 0;
+    const uint64_t offset = sections.position();
     RETURN_IF_ERROR(sections.Get(&tag));
     RETURN_IF_ERROR(sections.Get(&len));
+    RETURN_IF_ERROR(CheckSectionHeader(tag, len, offset, payload_len, section_count++, ctx));
     std::string_view body;
     RETURN_IF_ERROR(sections.GetBytes(len, &body));
     const std::string name(tag, 4);
@@ -390,7 +461,29 @@ core::Result<std::string> SaveModel(const ModelData& model, const std::string& p
 }
 
 core::Result<std::shared_ptr<const Model>> LoadModel(const std::string& path) {
-  ASSIGN_OR_RETURN(std::string bytes, core::ReadFile(path));
+  // Everything the header and the section headers declare is checked against the file's size
+  // before the file is read: a device, a sparse file or a foreign one is refused in
+  // microseconds, not after reading (and hashing) gigabytes.
+  const std::string ctx = "model file '" + path + "'";
+  auto opened = core::RegularFile::Open(path);
+  if (!opened.ok()) return opened.status().WithContext("cannot load model");
+  const core::RegularFile& file = *opened;
+  std::string head;
+  RETURN_IF_ERROR(
+      file.ReadAt(0, static_cast<size_t>(std::min<uint64_t>(file.size(), kHeaderBytes)), &head));
+  RETURN_IF_ERROR(CheckHeader(head, file.size(), ctx));
+  const uint64_t payload_len = file.size() - kHeaderBytes - kChecksumBytes;
+  std::string section_head;
+  uint64_t offset = 0;
+  for (size_t index = 0; offset < payload_len; ++index) {
+    if (payload_len - offset < 12) return core::DataLoss(ctx + " is truncated");
+    RETURN_IF_ERROR(file.ReadAt(kHeaderBytes + offset, 12, &section_head));
+    uint64_t len = 0;
+    std::memcpy(&len, section_head.data() + 4, 8);
+    RETURN_IF_ERROR(CheckSectionHeader(section_head.data(), len, offset, payload_len, index, ctx));
+    offset += 12 + len;
+  }
+  ASSIGN_OR_RETURN(std::string bytes, file.ReadAll());
   ASSIGN_OR_RETURN(ModelData data, DeserializeModel(bytes, path));
   auto model = Model::Create(std::move(data), ModelVersionId(bytes));
   if (!model.ok()) return model.status().WithContext("model file '" + path + "'");

@@ -33,20 +33,25 @@ namespace statcoder::server {
 struct ServerOptions {
   std::string host = "127.0.0.1";
   int port = 8080;                     // 0: any free port (Bind returns it)
-  int threads = 8;                     // request threads, 1..1024
-  size_t max_body_bytes = 8u << 20;    // larger bodies get 413
+  int threads = 8;                     // request threads, 1..1024 (run complete requests only)
+  int io_threads = 2;                  // threads reading and writing sockets, 1..64
+  size_t max_body_bytes = 8u << 20;    // larger bodies get 413 (chunked too, while reading)
+  size_t max_header_bytes = 8192;      // request line + headers; larger get 431
   size_t max_batch_records = 10000;    // records per /v1/code request
   size_t max_field_bytes = 64 * 1024;  // longest field value, as for data files
-  int read_timeout_seconds = 5;        // per read of a request, 1..3600
-  int write_timeout_seconds = 5;       // per write of a response, 1..3600
+  int read_timeout_seconds = 5;        // whole request line + headers, then whole body, 1..3600
+  int write_timeout_seconds = 5;       // whole response, 1..3600
   int keep_alive_seconds = 5;          // idle keep-alive connection, 0..3600
   int keep_alive_max_requests = 100;   // requests per connection, 1..100000
+  int max_connections = 1024;          // open connections in all (then 503), 1..1000000
+  int max_connections_per_address = 64;  // from one client address (then 503), 1..1000000
   int auth_failures_per_minute = 10;   // per client address, then 429; 1..1000000
   int poll_interval_ms = 1000;         // production alias / users re-read, 50..60000
   int review_lease_minutes = 30;       // how long GET /v1/review/next reserves an item, 1..1440
   int review_flush_ms = 100;           // queued review items are committed this often, 10..10000
   std::string access_log;              // JSON-lines access log; empty: stderr
   std::string actor;                   // who runs the server (startup audit only)
+  bool allow_outside_paths = false;    // workspace::OpenOptions (--allow-outside-paths)
 
   core::Status Validate() const;
 };

@@ -1,6 +1,5 @@
 #include "server/web_routes.h"
 
-#include <httplib.h>
 
 #include <array>
 #include <cstdio>
@@ -52,7 +51,7 @@ std::span<const WebAsset> WebAssets() {
   return assets;
 }
 
-void ServeWebAsset(const WebAsset& asset, std::string_view if_none_match, httplib::Response& res) {
+void ServeWebAsset(const WebAsset& asset, std::string_view if_none_match, HttpResponse& res) {
   // Computed once per asset: the bytes never change while the binary runs.
   static const std::array<std::string, kWebAssetCount> etags = [] {
     std::array<std::string, kWebAssetCount> tags;
@@ -60,17 +59,17 @@ void ServeWebAsset(const WebAsset& asset, std::string_view if_none_match, httpli
     return tags;
   }();
   const std::string& etag = etags[static_cast<size_t>(&asset - WebAssets().data())];
-  res.set_header("Content-Security-Policy", std::string(kWebContentSecurityPolicy));
-  res.set_header("X-Content-Type-Options", "nosniff");
-  res.set_header("Referrer-Policy", "no-referrer");
-  res.set_header("Cache-Control", "no-cache");
-  res.set_header("ETag", etag);
+  res.SetHeader("Content-Security-Policy", std::string(kWebContentSecurityPolicy));
+  res.SetHeader("X-Content-Type-Options", "nosniff");
+  res.SetHeader("Referrer-Policy", "no-referrer");
+  res.SetHeader("Cache-Control", "no-cache");
+  res.SetHeader("ETag", etag);
   if (if_none_match == etag) {
     res.status = 304;
     return;
   }
   res.status = 200;
-  res.set_content(std::string(asset.body), std::string(asset.content_type));
+  res.SetContent(std::string(asset.body), std::string(asset.content_type));
 }
 
 std::string_view OpenApiJson() { return web_page::kOpenApiJson; }

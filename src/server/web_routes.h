@@ -25,10 +25,8 @@
 #include <string_view>
 
 #include "data/code_list.h"
+#include "server/http_message.h"
 
-namespace httplib {
-struct Response;
-}
 
 namespace statcoder::server {
 
@@ -53,7 +51,7 @@ inline constexpr std::string_view kWebContentSecurityPolicy =
 // Writes the asset with Content-Security-Policy, X-Content-Type-Options: nosniff,
 // Referrer-Policy: no-referrer and Cache-Control: no-cache (an upgraded server's page is
 // fetched again, revalidated by ETag).
-void ServeWebAsset(const WebAsset& asset, std::string_view if_none_match, httplib::Response& res);
+void ServeWebAsset(const WebAsset& asset, std::string_view if_none_match, HttpResponse& res);
 
 // The OpenAPI 3.0 description of the JSON API (src/server/web/openapi.json), served at
 // GET /v1/openapi.json; tests/server/server_cli_test.cc checks it against the routes.

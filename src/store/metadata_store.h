@@ -192,6 +192,10 @@ class MetadataStore {
 
   // The catalog schema version this store holds (migrated to the newest on open).
   virtual int SchemaVersion() const = 0;
+  // The storage engine's full consistency check of every table and index (SQLite's
+  // PRAGMA integrity_check): kDataLoss listing the first problems found. Reads the whole
+  // catalog: for `statcoder audit verify`, not for every open.
+  virtual core::Status CheckIntegrity() = 0;
 
   // ---- Snapshots (never updated or deleted) ----
   virtual core::Result<std::optional<SnapshotRow>> FindSnapshot(const std::string& id) = 0;

@@ -47,6 +47,21 @@ Status SqlError(sqlite3* db, int rc, std::string_view op) {
       return core::IoError(msg);
     case SQLITE_CONSTRAINT:
       return core::FailedPrecondition(msg);
+    case SQLITE_MISMATCH:
+      return core::DataLoss(msg + "; the catalog was edited or damaged; restore statcoder.db from "
+                                  "a backup");
+    case SQLITE_ERROR: {
+      // statcoder's SQL is constant and matches the schema it migrated to, so a missing table or
+      // column, or a schema SQLite cannot read, means the file was edited or damaged.
+      const std::string_view why = sqlite3_errmsg(db);
+      if (why.find("malformed") != std::string_view::npos ||
+          why.find("no such table") != std::string_view::npos ||
+          why.find("no such column") != std::string_view::npos) {
+        return core::DataLoss(msg + "; the catalog was edited or damaged; restore statcoder.db "
+                                    "from a backup");
+      }
+      return core::Internal(msg);
+    }
     default:
       return core::Internal(msg);
   }
@@ -629,12 +644,17 @@ class SqliteStore final : public MetadataStore {
 
   // Brings the schema to kCatalogSchemaVersion. Checked without the write lock first, so opening
   // an up-to-date catalog never waits for another process's transaction.
-  Status Migrate() {
+  // An empty database gets the schema only when `create` (a new workspace): a workspace whose
+  // catalog was emptied or replaced keeps its lake and models, and starting over would hide
+  // that they are no longer catalogued.
+  Status Migrate(bool create) {
     ASSIGN_OR_RETURN(schema_version_, ReadSchemaVersion());
     if (schema_version_ == kCatalogSchemaVersion) return Status();
+    if (schema_version_ == 0 && !create) return EmptyCatalog();
     return Transaction([&]() -> Status {
       // Another process may have migrated between the check and the lock.
       ASSIGN_OR_RETURN(int version, ReadSchemaVersion());
+      if (version == 0 && !create) return EmptyCatalog();
       for (; version < kCatalogSchemaVersion; ++version) {
         RETURN_IF_ERROR(kMigrations[static_cast<size_t>(version)](db_));
         Stmt set(db_, "record schema version",
@@ -671,6 +691,37 @@ class SqliteStore final : public MetadataStore {
   }
 
   int SchemaVersion() const override { return schema_version_; }
+
+  Status CheckIntegrity() override {
+    // A page too damaged to walk makes the check itself fail: that is its verdict too.
+    auto failed = [&](const Status& s) {
+      if (s.code() != core::StatusCode::kDataLoss) return s;
+      return CatalogProblem(std::string("fails SQLite's integrity check (") +
+                            sqlite3_errmsg(db_) + "); restore statcoder.db from a backup");
+    };
+    Stmt check(db_, "check catalog integrity", "PRAGMA integrity_check(20)");
+    std::vector<std::string> problems;
+    while (true) {
+      Result<bool> row = check.Step();
+      if (!row.ok()) return failed(row.status());
+      if (!*row) break;
+      if (check.Text(0) != "ok") problems.push_back(check.Text(0));
+    }
+    Stmt keys(db_, "check catalog references", "PRAGMA foreign_key_check");
+    while (problems.empty()) {
+      Result<bool> row = keys.Step();
+      if (!row.ok()) return failed(row.status());
+      if (!*row) break;
+      problems.push_back("row " + keys.Text(1) + " of table " + keys.Text(0) +
+                         " refers to a missing row of table " + keys.Text(2));
+      if (problems.size() >= 20) break;
+    }
+    if (problems.empty()) return Status();
+    std::string list;
+    for (const std::string& p : problems) list += (list.empty() ? "" : "; ") + p;
+    return CatalogProblem("fails SQLite's integrity check (" + list +
+                          "); restore statcoder.db from a backup");
+  }
 
   // ---- Snapshots ----
 
@@ -1087,6 +1138,13 @@ class SqliteStore final : public MetadataStore {
                           " does not exist; see GET /v1/review/next");
   }
 
+  Status EmptyCatalog() const {
+    return CatalogProblem(
+        "is an empty database (no statcoder tables); the catalog of this workspace was emptied "
+        "or replaced, so its snapshots, models and audit trail are no longer catalogued. It is "
+        "not re-created: restore statcoder.db from a backup");
+  }
+
   Status CatalogProblem(const std::string& what) const {
     return core::DataLoss("workspace catalog " + std::string(sqlite3_db_filename(db_, "main")) +
                           ": " + what);
@@ -1159,10 +1217,29 @@ Result<std::unique_ptr<MetadataStore>> OpenSqliteStore(const std::string& path,
                                  std::to_string(options.busy_timeout_ms));
   }
   std::error_code ec;
-  if (!options.create && !std::filesystem::exists(path, ec)) {
+  const bool exists = std::filesystem::exists(path, ec);
+  if (!options.create && !exists) {
     return core::NotFound("workspace catalog " + path +
                           " does not exist; is this a workspace folder? ('statcoder init' "
                           "creates one)");
+  }
+  if (exists && !std::filesystem::is_regular_file(path, ec)) {
+    return core::DataLoss("workspace catalog " + path +
+                          " is not a regular file; restore statcoder.db from a backup");
+  }
+  // A zero-byte file is what `: > statcoder.db` or a failed copy leaves. SQLite would take it
+  // for a new database (and write a header into it); refuse before opening, unless SQLite's
+  // write-ahead log beside it still holds the content.
+  const auto size_of = [](const std::string& p) {
+    std::error_code e;
+    const auto n = std::filesystem::file_size(p, e);
+    return e ? std::uintmax_t{0} : n;
+  };
+  if (exists && !options.create && size_of(path) == 0 && size_of(path + "-wal") == 0) {
+    return core::DataLoss("workspace catalog " + path +
+                          " is empty (0 bytes); the catalog of this workspace was emptied, so "
+                          "its snapshots, models and audit trail are no longer catalogued. It is "
+                          "not re-created: restore statcoder.db from a backup");
   }
   sqlite3* db = nullptr;
   const int flags = SQLITE_OPEN_READWRITE | (options.create ? SQLITE_OPEN_CREATE : 0);
@@ -1176,7 +1253,7 @@ Result<std::unique_ptr<MetadataStore>> OpenSqliteStore(const std::string& path,
   sqlite3_extended_result_codes(db, 1);
   sqlite3_busy_timeout(db, options.busy_timeout_ms);
   RETURN_IF_ERROR(store->Configure());
-  RETURN_IF_ERROR(store->Migrate());
+  RETURN_IF_ERROR(store->Migrate(options.create));
   return std::unique_ptr<MetadataStore>(std::move(store));
 }
 

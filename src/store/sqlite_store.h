@@ -26,8 +26,10 @@ struct SqliteStoreOptions {
 };
 
 // Opens (and migrates) the database. kNotFound when missing and !create; kUnsupportedVersion
-// when written by a newer statcoder; kDataLoss when the file is not a statcoder catalog or SQLite
-// finds it damaged (no full integrity check is run on open); kIoError when SQLite cannot open it.
+// when written by a newer statcoder; kDataLoss when the file is not a statcoder catalog, is
+// empty (0 bytes or no tables) without `create`, or SQLite finds it damaged (no full integrity
+// check is run on open: MetadataStore::CheckIntegrity); kIoError when SQLite cannot open it.
+// An empty database is given the schema only with `create`: never over an existing workspace.
 core::Result<std::unique_ptr<MetadataStore>> OpenSqliteStore(const std::string& path,
                                                              const SqliteStoreOptions& options);
 

@@ -538,14 +538,16 @@ Status ReadTable(const std::string& path, const toml::table& table, const Sectio
   for (const auto& [key, node] : InFileOrder(table)) {
     const std::string dotted = Dotted(section, *key);
     const Value value{*node, dotted, At(path, node->source())};
+    // A plain name for the lambdas: clang before 16 cannot capture structured bindings.
+    const std::string_view key_name = key->str();
     const auto def = std::find_if(section.keys.begin(), section.keys.end(),
-                                  [&](const KeyDef& k) { return k.name == key->str(); });
+                                  [&](const KeyDef& k) { return k.name == key_name; });
     if (def != section.keys.end()) {
       RETURN_IF_ERROR(def->read(value, config));
       continue;
     }
     const auto sub = std::find_if(Sections().begin(), Sections().end(), [&](const Section& s) {
-      return !s.name.empty() && s.name == key->str();
+      return !s.name.empty() && s.name == key_name;
     });
     if (!section.name.empty() || sub == Sections().end()) {
       return UnknownKey(path, *key, section, known);
@@ -645,7 +647,9 @@ core::Result<WorkspaceConfig> ParseConfig(const std::string& text, const std::st
 }
 
 core::Result<WorkspaceConfig> LoadConfig(const std::string& path) {
-  ASSIGN_OR_RETURN(std::string text, core::ReadFile(path));
+  // A configuration is a few kilobytes; anything near this is not one.
+  constexpr uint64_t kMaxConfigBytes = 1 << 20;
+  ASSIGN_OR_RETURN(std::string text, core::ReadFile(path, kMaxConfigBytes));
   return ParseConfig(text, path);
 }
 

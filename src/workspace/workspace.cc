@@ -141,11 +141,49 @@ void SweepTemporaryFiles(const std::string& tmp) {
   }
 }
 
+
+// A path of statcoder.toml (`key` names it) resolved against the workspace: inside it, symbolic
+// links followed, unless `allow_outside`.
+core::Status CheckInsideWorkspace(const std::string& root, const std::string& key,
+                                  const std::string& value, bool allow_outside) {
+  if (value.empty() || allow_outside) return core::Status::Ok();
+  const std::string where = root + "/" + kConfigFile + ": " + key + " '" + value + "'";
+  const std::string way_out =
+      "; paths in statcoder.toml are relative to the workspace folder and stay inside it (copy "
+      "the file into the workspace, or pass --allow-outside-paths to read it where it is)";
+  if (fs::path(value).is_absolute()) return core::InvalidInput(where + " is an absolute path" + way_out);
+  std::error_code ec;
+  const fs::path base = fs::weakly_canonical(fs::path(root), ec);
+  if (ec) return core::IoError("cannot resolve workspace folder '" + root + "': " + ec.message());
+  const fs::path target = fs::weakly_canonical(base / value, ec);
+  if (ec) return core::IoError("cannot resolve " + where + ": " + ec.message());
+  // Inside: base is a prefix of target, component by component.
+  auto b = base.begin(), t = target.begin();
+  for (; b != base.end() && t != target.end() && *b == *t; ++b, ++t) {
+  }
+  if (b != base.end()) {
+    return core::InvalidInput(where + " resolves to '" + target.string() +
+                              "', outside the workspace folder" + way_out);
+  }
+  return core::Status::Ok();
+}
+
 }  // namespace
 
 core::Result<std::unique_ptr<Workspace>> Workspace::Open(const std::string& root,
-                                                         const std::string& actor) {
+                                                         const std::string& actor,
+                                                         const OpenOptions& options) {
   ASSIGN_OR_RETURN(WorkspaceConfig config, LoadConfig(root + "/" + kConfigFile));
+  RETURN_IF_ERROR(CheckInsideWorkspace(root, "[codelist] file", config.codelist_file,
+                                       options.allow_outside_paths));
+  // statcoder.toml is there (LoadConfig): a missing catalog is a lost one, not a new workspace.
+  std::error_code ec;
+  if (!fs::exists(root + "/" + kDatabaseFile, ec)) {
+    return core::DataLoss("workspace '" + root + "' has its statcoder.toml but no catalog (" +
+                          kDatabaseFile +
+                          "): its snapshots, models and audit trail are no longer catalogued. "
+                          "It is not re-created: restore statcoder.db from a backup");
+  }
   SweepTemporaryFiles(root + "/tmp");
   ASSIGN_OR_RETURN(std::unique_ptr<store::MetadataStore> store,
                    store::OpenSqliteStore(root + "/" + kDatabaseFile, {}));

@@ -56,6 +56,14 @@ struct InitOptions {
   std::string actor;
 };
 
+// How a workspace is opened.
+struct OpenOptions {
+  // Paths in statcoder.toml ([codelist] file) are relative to the workspace and must stay inside
+  // it, symbolic links resolved: a configuration copied from elsewhere cannot make statcoder read
+  // (and serve) any file of the machine. True allows paths outside (`--allow-outside-paths`).
+  bool allow_outside_paths = false;
+};
+
 class Workspace {
  public:
   // Creates the folder (which must not exist or be empty), its layout, statcoder.toml and the
@@ -63,10 +71,13 @@ class Workspace {
   // written.
   static core::Result<std::unique_ptr<Workspace>> Init(const std::string& root,
                                                        const InitOptions& options);
-  // Opens an existing workspace: reads statcoder.toml, opens (and migrates) the catalog, and
-  // removes what crashed runs left in tmp/ (entries older than an hour).
+  // Opens an existing workspace: reads statcoder.toml, checks that its paths stay inside the
+  // folder, opens (and migrates) the catalog, and removes what crashed runs left in tmp/
+  // (entries older than an hour). kDataLoss when the catalog is missing, empty or not a
+  // statcoder catalog: it is never re-created over a workspace's files.
   static core::Result<std::unique_ptr<Workspace>> Open(const std::string& root,
-                                                       const std::string& actor = "");
+                                                       const std::string& actor = "",
+                                                       const OpenOptions& options = {});
 
   const std::string& root() const { return root_; }
   const WorkspaceConfig& config() const { return config_; }

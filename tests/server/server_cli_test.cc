@@ -14,82 +14,12 @@
 #include <thread>
 
 #include "cli_harness.h"
+#include "serve_process.h"
 
 namespace statcoder::cli {
 namespace {
 
 using namespace statcoder::cli::testing;
-
-// A running `statcoder serve`, stopped with SIGTERM (which must exit 0) at the end.
-class ServeProcess {
- public:
-  ServeProcess(const std::vector<std::string>& args, const fs::path& dir) : dir_(dir) {
-    static int n = 0;
-    out_ = dir / ("serve.out." + std::to_string(++n));
-    err_ = dir / ("serve.err." + std::to_string(n));
-    std::vector<std::string> storage = {STATCODER_BIN, "serve"};
-    storage.insert(storage.end(), args.begin(), args.end());
-    storage.insert(storage.end(), {"--port", "0", "--poll-interval-ms", "200"});
-    std::vector<char*> argv;
-    for (std::string& a : storage) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, out_.c_str(),
-                                     O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, err_.c_str(),
-                                     O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    const int rc = posix_spawn(&pid_, STATCODER_BIN, &actions, nullptr, argv.data(), environ);
-    posix_spawn_file_actions_destroy(&actions);
-    if (rc != 0) {
-      ADD_FAILURE() << "cannot start statcoder serve: " << rc;
-      pid_ = -1;
-      return;
-    }
-    // The first line of stdout is {"listening": "http://127.0.0.1:PORT"}.
-    for (int i = 0; i < 600 && port_ == 0; ++i) {
-      const std::string out = ReadFile(out_);
-      if (out.find('\n') != std::string::npos) {
-        const std::string url = ParseJson(out.substr(0, out.find('\n'))).value("listening", "");
-        port_ = std::stoi(url.substr(url.rfind(':') + 1));
-        break;
-      }
-      int status = 0;
-      if (waitpid(pid_, &status, WNOHANG) == pid_) {
-        ADD_FAILURE() << "statcoder serve exited early:\n" << ReadFile(err_);
-        pid_ = -1;
-        return;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-    EXPECT_GT(port_, 0) << ReadFile(err_);
-  }
-  ~ServeProcess() { Stop(); }
-
-  // SIGTERM; returns the exit code (-1 when killed by a signal or not running).
-  int Stop() {
-    if (pid_ <= 0) return -1;
-    ::kill(pid_, SIGTERM);
-    int status = 0;
-    waitpid(pid_, &status, 0);
-    pid_ = -1;
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  }
-
-  httplib::Client Client() const {
-    httplib::Client c("127.0.0.1", port_);
-    c.set_read_timeout(60, 0);
-    return c;
-  }
-  std::string Log() const { return ReadFile(err_); }
-  int port() const { return port_; }
-
- private:
-  fs::path dir_, out_, err_;
-  pid_t pid_ = -1;
-  int port_ = 0;
-};
 
 struct Reply {
   int status = 0;

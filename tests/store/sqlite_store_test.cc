@@ -681,6 +681,54 @@ TEST_F(SqliteStoreTest, MissingFileWithoutCreateIsNotFound) {
   EXPECT_FALSE(std::filesystem::exists(path_));
 }
 
+TEST_F(SqliteStoreTest, EmptyFileIsDataLossAndLeftUntouched) {
+  { std::ofstream(path_, std::ios::trunc); }
+  auto store = OpenSqliteStore(path_, {});
+  ASSERT_FALSE(store.ok());
+  EXPECT_EQ(store.status().code(), StatusCode::kDataLoss);
+  EXPECT_NE(store.status().message().find("is empty (0 bytes)"), std::string::npos)
+      << store.status().message();
+  EXPECT_EQ(std::filesystem::file_size(path_), 0u) << "the catalog was re-created";
+}
+
+TEST_F(SqliteStoreTest, DatabaseWithoutTablesGetsTheSchemaOnlyWhenCreating) {
+  ASSERT_EQ(RawExec(path_, "PRAGMA user_version = 7"), SQLITE_OK);  // a page, no tables
+  auto store = OpenSqliteStore(path_, {});
+  ASSERT_FALSE(store.ok());
+  EXPECT_EQ(store.status().code(), StatusCode::kDataLoss);
+  EXPECT_NE(store.status().message().find("empty database"), std::string::npos)
+      << store.status().message();
+  std::string error;
+  EXPECT_NE(RawExec(path_, "SELECT * FROM meta", &error), SQLITE_OK) << "schema was written";
+  auto created = OpenSqliteStore(path_, {.create = true});
+  ASSERT_TRUE(created.ok()) << created.status().ToString();
+  EXPECT_EQ((*created)->SchemaVersion(), kCatalogSchemaVersion);
+}
+
+TEST_F(SqliteStoreTest, IntegrityCheckFindsADamagedIndex) {
+  {
+    auto store = Open();
+    ASSERT_NE(store, nullptr);
+    ASSERT_TRUE(store->InsertSnapshot(Snapshot("s1")).ok());
+    ASSERT_TRUE(store->InsertSnapshot(Snapshot("s2")).ok());
+    EXPECT_TRUE(store->CheckIntegrity().ok());
+  }
+  // An index whose entries no longer match its table: every row still reads.
+  ASSERT_EQ(RawExec(path_, "CREATE INDEX IF NOT EXISTS snapshots_kind ON snapshots (kind)"),
+            SQLITE_OK);
+  ASSERT_EQ(RawExec(path_,
+                    "PRAGMA writable_schema = ON; UPDATE sqlite_master SET sql = 'CREATE INDEX "
+                    "snapshots_kind ON snapshots (source_file)' WHERE name = 'snapshots_kind'"),
+            SQLITE_OK);
+  auto store = OpenSqliteStore(path_, {});
+  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  EXPECT_TRUE((*store)->FindSnapshot("s2")->has_value());
+  const Status s = (*store)->CheckIntegrity();
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.code(), StatusCode::kDataLoss);
+  EXPECT_NE(s.message().find("fails SQLite's integrity check"), std::string::npos) << s.message();
+}
+
 TEST_F(SqliteStoreTest, WriterWaitsThenReportsTheLock) {
   auto store = Open();
   auto other = OpenSqliteStore(path_, {.busy_timeout_ms = 50});

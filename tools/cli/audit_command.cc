@@ -42,10 +42,25 @@ core::Status RunList(AuditFlags& f) {
 
 core::Status RunVerify(AuditFlags& f) {
   ASSIGN_OR_RETURN(std::unique_ptr<workspace::Workspace> ws, f.verify.Open(0, false, nullptr));
+  // The storage engine's own check first: a damaged page can hide rows from the chain check.
+  const core::Status integrity = ws->store().CheckIntegrity();
+  if (!integrity.ok()) {
+    if (integrity.code() != core::StatusCode::kDataLoss) return integrity;
+    if (f.verify.json) {
+      PrintJson({{"ok", false},
+                 {"integrity", integrity.message()},
+                 {"entries", nullptr},
+                 {"first_bad_seq", nullptr},
+                 {"problem", integrity.message()},
+                 {"head_hash", nullptr}});
+    }
+    return integrity;
+  }
   ASSIGN_OR_RETURN(std::vector<store::AuditEntry> entries, ws->store().ListAudit());
   const store::AuditVerification v = store::VerifyAuditChain(entries);
   if (f.verify.json) {
     PrintJson({{"ok", v.ok},
+               {"integrity", "ok"},
                {"entries", v.entries},
                {"first_bad_seq", v.first_bad_seq},
                {"problem", v.problem},
@@ -70,7 +85,8 @@ Command AddAuditCommand(CLI::App& app) {
   list->add_option("--last", f->last, "Only the newest N entries");
   list->add_option("--action", f->action, "Only entries of this action (ingest, promote...)");
   CLI::App* verify = sub->add_subcommand(
-      "verify", "Check the hash chain: fails (exit 6) if any entry was edited or deleted");
+      "verify", "Check the catalog (SQLite integrity check) and the hash chain: fails (exit 6) if the "
+      "catalog is damaged or any entry was edited or deleted");
   f->verify.AddTo(verify, "");
   return {sub, [=] {
             return RunSubverbs("audit", {{list, [f] { return RunList(*f); }, &f->list.json},

@@ -37,7 +37,10 @@ int ReportError(const std::string& verb, const core::Status& status, bool json) 
                          {{"code", std::string(core::StatusCodeName(status.code()))},
                           {"message", status.message()},
                           {"exit_code", exit_code}}}};
-    std::fprintf(stderr, "%s\n", j.dump().c_str());
+    // A message may quote invalid UTF-8 (a file name, a damaged file's bytes): replaced by
+    // U+FFFD, so the error keeps its exit code instead of failing to print.
+    std::fprintf(stderr, "%s\n",
+                 j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
   } else {
     std::fprintf(stderr, "statcoder %s: error: %s\n", verb.c_str(), status.message().c_str());
   }

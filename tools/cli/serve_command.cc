@@ -25,6 +25,7 @@ core::Status RunServe(ServeFlags& f) {
   ASSIGN_OR_RETURN(std::unique_ptr<workspace::Workspace> ws, f.ws.Open(0, false, &none));
   const std::string root = ws->root();
   f.options.actor = ws->actor();
+  f.options.allow_outside_paths = f.ws.allow_outside_paths;
   ws.reset();
   // SIGINT and SIGTERM are taken by one thread with sigwait (blocked everywhere else before any
   // thread starts), so stopping runs as ordinary code, not in a signal handler.
@@ -70,13 +71,25 @@ Command AddServeCommand(CLI::App& app) {
   sub->add_option("--threads", o.threads, "Request threads (1..1024)")->capture_default_str();
   sub->add_option("--max-body-bytes", o.max_body_bytes, "Largest request body (else 413)")
       ->capture_default_str();
+  sub->add_option("--max-header-bytes", o.max_header_bytes,
+                  "Largest request line and headers together (else 431)")
+      ->capture_default_str();
+  sub->add_option("--max-connections", o.max_connections,
+                  "Open connections in all; more are answered 503")
+      ->capture_default_str();
+  sub->add_option("--max-connections-per-address", o.max_connections_per_address,
+                  "Open connections from one client address; more are answered 503")
+      ->capture_default_str();
+  sub->add_option("--io-threads", o.io_threads,
+                  "Threads reading and writing sockets (1..64)")
+      ->capture_default_str();
   sub->add_option("--max-batch", o.max_batch_records, "Most records per /v1/code request")
       ->capture_default_str();
   sub->add_option("--max-field-bytes", o.max_field_bytes, "Longest field value of a record")
       ->capture_default_str();
-  sub->add_option("--read-timeout", o.read_timeout_seconds, "Seconds per read of a request")
+  sub->add_option("--read-timeout", o.read_timeout_seconds, "Seconds for a request's line and headers, then for its body")
       ->capture_default_str();
-  sub->add_option("--write-timeout", o.write_timeout_seconds, "Seconds per write of a response")
+  sub->add_option("--write-timeout", o.write_timeout_seconds, "Seconds for writing a response")
       ->capture_default_str();
   sub->add_option("--keep-alive", o.keep_alive_seconds, "Seconds an idle connection is kept")
       ->capture_default_str();

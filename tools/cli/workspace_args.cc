@@ -15,6 +15,8 @@ void WorkspaceArgs::AddTo(CLI::App* app, const std::string& operands_help) {
   app->add_option("--actor", actor, "Who is acting, for the audit trail (default: "
                                     "$STATCODER_ACTOR, else the login name)");
   app->add_flag("--json", json, "Print the result as JSON");
+  app->add_flag("--allow-outside-paths", allow_outside_paths,
+                "Let paths in statcoder.toml ([codelist] file) point outside the workspace folder");
 }
 
 core::Result<std::unique_ptr<workspace::Workspace>> WorkspaceArgs::Open(
@@ -39,10 +41,13 @@ core::Result<std::unique_ptr<workspace::Workspace>> WorkspaceArgs::Open(
   }
   ASSIGN_OR_RETURN(std::string root, workspace::FindWorkspace(ws));
   if (operands) *operands = std::move(rest);
-  return workspace::Workspace::Open(root, actor);
+  return workspace::Workspace::Open(root, actor, {.allow_outside_paths = allow_outside_paths});
 }
 
-void PrintJson(const nlohmann::json& j) { std::printf("%s\n", j.dump(2).c_str()); }
+// Invalid UTF-8 (a path or a value from a file) is written as U+FFFD rather than failing.
+void PrintJson(const nlohmann::json& j) {
+  std::printf("%s\n", j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
+}
 
 int RunSubverbs(const std::string& group, const std::vector<Subverb>& subverbs) {
   for (const Subverb& s : subverbs) {

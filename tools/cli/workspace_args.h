@@ -19,6 +19,7 @@ struct WorkspaceArgs {
   std::string workspace, actor;
   std::vector<std::string> positionals;
   bool json = false;
+  bool allow_outside_paths = false;  // --allow-outside-paths (workspace::OpenOptions)
 
   // Adds the positional arguments ("[WS] <operands_help>"), --workspace, --actor and --json.
   void AddTo(CLI::App* app, const std::string& operands_help);
