@@ -96,7 +96,7 @@ def statcoder_quality(args, ds, ds_dir):
            "ece_equal_mass": report["calibration"]["ece"]["equal_mass"]["after"],
            "auto_rate_model_policy": j["auto_rate"], "auto_precision_model_policy":
                j["auto_precision"],
-           "threshold_chosen_on": "training side (10% held out of the training split)"}
+           "threshold_chosen_on": "training side (out-of-fold scores, 2-fold cross-fitting)"}
     # Compared with fastText: records auto-coded to their full code. With partial coding (a
     # coarser level when the code is uncertain) statcoder auto-codes more; reported beside it.
     for t in TARGETS:
