@@ -43,7 +43,7 @@ struct TrainOptions {
   uint32_t min_feature_count = 1;      // features in fewer records are dropped
   // After training, weights are pruned to about this many per feature on average (one global
   // magnitude threshold) and at most max_weights_per_feature in any one feature.
-  uint32_t mean_weights_per_feature = 16;
+  uint32_t mean_weights_per_feature = 32;
   uint32_t max_weights_per_feature = 256;
   // Calibration and thresholds come from out-of-sample scores of every record by cross-fitting
   // over this many folds (with refit); 0 = from a seeded held-out part of holdout_fraction

@@ -197,7 +197,7 @@ TEST(TrainerTest, RejectsOutOfRangeOptionsNamingTheOption) {
             std::string::npos);
   EXPECT_NE(message([](TrainOptions& o) { o.optimizer = "adam"; }).find("'sgd' or 'adagrad'"),
             std::string::npos);
-  for (const std::string m : {message([](TrainOptions& o) { o.epochs = 0; }),
+  for (const std::string& m : {message([](TrainOptions& o) { o.epochs = 0; }),
                               message([](TrainOptions& o) { o.learning_rate = 11; })}) {
     EXPECT_EQ(m.find("--"), std::string::npos) << m;
   }
