@@ -455,7 +455,7 @@ def main():
     ap.add_argument("--slow-interval", type=float, default=2.0,
                     help="seconds between a slow client's header lines")
     ap.add_argument("--malformed-rate", type=float, default=10.0,
-                    help="malformed requests per second")
+                    help="malformed requests per second (0: none)")
     ap.add_argument("--max-body-bytes", type=int, default=8 << 20,
                     help="the server's body limit (its default); the oversized bodies exceed it")
     ap.add_argument("--sample", type=float, default=30.0, help="seconds between RSS samples")
@@ -499,8 +499,10 @@ def main():
             procs.append(p)
         stop = threading.Event()
         slow_out, mal_out = {}, {}
-        threads = [threading.Thread(target=slow_clients, args=(a, port, stop, slow_out)),
-                   threading.Thread(target=malformed_stream, args=(a, port, token, stop, mal_out))]
+        threads = [threading.Thread(target=slow_clients, args=(a, port, stop, slow_out))]
+        if a.malformed_rate > 0:
+            threads.append(threading.Thread(target=malformed_stream,
+                                            args=(a, port, token, stop, mal_out)))
         time.sleep(max(0.0, t0 - time.monotonic()))
         st = proc_status(server.pid)
         st["t_s"] = 0.0
