@@ -44,6 +44,34 @@ def titles(path):
         return [line.rstrip("\n").split("\t")[col] for line in f if line.strip()]
 
 
+def make_workspace(sc, ws, train, env):
+    """Creates workspace ws from the O*NET code list and train (columns title, soc2018), trains
+    and promotes a model, adds the coder "bench"; returns its token."""
+    run([sc, "init", ws, "--codelist", os.path.join(ONET, "soc2018_codelist.tsv"),
+         "--schema", "text=title;label=soc2018"], env=env)
+    snap = json.loads(run([sc, "ingest", ws, train, "--json"], env=env))["id"]
+    run([sc, "train", ws, "--snapshot", snap, "--quiet"], env=env)
+    run([sc, "models", "promote", ws, "candidate", "--force", "--reason", "benchmark"], env=env)
+    return json.loads(run([sc, "users", "add", ws, "bench", "--role", "coder", "--json"],
+                          env=env))["token"]
+
+
+def start_server(sc, ws, env, args=(), access_log=os.devnull):
+    """Starts `statcoder serve ws` on a free loopback port with args; returns (process, url)
+    once /readyz answers 200."""
+    server = subprocess.Popen([sc, "serve", ws, "--port", "0", "--access-log", access_log]
+                              + list(args), stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                              text=True, env=env)
+    url = json.loads(server.stdout.readline())["listening"]
+    for _ in range(100):
+        try:
+            if urllib.request.urlopen(url + "/readyz", timeout=1).status == 200:
+                break
+        except OSError:
+            time.sleep(0.1)
+    return server, url
+
+
 LUA = r"""
 local bodies = {}
 local n = 0
@@ -112,25 +140,8 @@ def main():
     env = dict(os.environ, STATCODER_ACTOR="bench")
     server = None
     try:
-        run([sc, "init", ws, "--codelist", os.path.join(ONET, "soc2018_codelist.tsv"),
-             "--schema", "text=title;label=soc2018"], env=env)
-        snap = json.loads(run([sc, "ingest", ws, a.train, "--json"], env=env))["id"]
-        run([sc, "train", ws, "--snapshot", snap, "--quiet"], env=env)
-        run([sc, "models", "promote", ws, "candidate", "--force", "--reason", "benchmark"],
-            env=env)
-        token = json.loads(run([sc, "users", "add", ws, "bench", "--role", "coder", "--json"],
-                               env=env))["token"]
-        server = subprocess.Popen([sc, "serve", ws, "--port", "0", "--threads",
-                                   str(a.server_threads), "--access-log", os.devnull],
-                                  stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
-                                  env=env)
-        url = json.loads(server.stdout.readline())["listening"]
-        for _ in range(100):
-            try:
-                if urllib.request.urlopen(url + "/readyz", timeout=1).status == 200:
-                    break
-            except OSError:
-                time.sleep(0.1)
+        token = make_workspace(sc, ws, a.train, env)
+        server, url = start_server(sc, ws, env, ["--threads", str(a.server_threads)])
         texts = titles(a.test)
         single = os.path.join(tmp, "single.jsonl")
         with open(single, "w", encoding="utf-8") as f:
