@@ -58,6 +58,29 @@ inline void WriteFile(const fs::path& path, std::string_view content) {
   ASSERT_TRUE(out.good()) << "cannot write " << path;
 }
 
+// Starts statcoder with `args` (after the binary's name) with stdin /dev/null and stdout and
+// stderr written to `out` and `err`, in directory `cwd` (the current one when empty); *pid is
+// the child. Returns posix_spawn's error number, 0 when it started.
+inline int SpawnStatcoder(const std::vector<std::string>& args, const fs::path& out,
+                          const fs::path& err, const fs::path& cwd, pid_t* pid) {
+  std::vector<std::string> storage = {STATCODER_BIN};
+  storage.insert(storage.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (std::string& a : storage) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, out.c_str(),
+                                   O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, err.c_str(),
+                                   O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  if (!cwd.empty()) posix_spawn_file_actions_addchdir_np(&actions, cwd.c_str());
+  const int rc = posix_spawn(pid, STATCODER_BIN, &actions, nullptr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  return rc;
+}
+
 // Runs statcoder with `args` in directory `cwd` (stdin /dev/null, stdout and stderr captured
 // through files in `io_dir`) and waits for it.
 inline RunResult RunStatcoder(const std::vector<std::string>& args, const fs::path& cwd,
@@ -66,24 +89,8 @@ inline RunResult RunStatcoder(const std::vector<std::string>& args, const fs::pa
   const std::string n = std::to_string(++calls);
   const fs::path out_path = io_dir / ("stdout." + n);
   const fs::path err_path = io_dir / ("stderr." + n);
-
-  std::vector<std::string> storage = {STATCODER_BIN};
-  storage.insert(storage.end(), args.begin(), args.end());
-  std::vector<char*> argv;
-  for (std::string& a : storage) argv.push_back(a.data());
-  argv.push_back(nullptr);
-
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, out_path.c_str(),
-                                   O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, err_path.c_str(),
-                                   O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  posix_spawn_file_actions_addchdir_np(&actions, cwd.c_str());
   pid_t pid = 0;
-  const int spawn_error = posix_spawn(&pid, STATCODER_BIN, &actions, nullptr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
+  const int spawn_error = SpawnStatcoder(args, out_path, err_path, cwd, &pid);
   RunResult result;
   if (spawn_error != 0) {
     ADD_FAILURE() << "cannot start " << STATCODER_BIN << ": error " << spawn_error;

@@ -21,21 +21,10 @@ class ServeProcess {
     static int n = 0;
     out_ = dir / ("serve.out." + std::to_string(++n));
     err_ = dir / ("serve.err." + std::to_string(n));
-    std::vector<std::string> storage = {STATCODER_BIN, "serve"};
-    storage.insert(storage.end(), args.begin(), args.end());
-    storage.insert(storage.end(), {"--port", "0", "--poll-interval-ms", "200"});
-    std::vector<char*> argv;
-    for (std::string& a : storage) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, out_.c_str(),
-                                     O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, err_.c_str(),
-                                     O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    const int rc = posix_spawn(&pid_, STATCODER_BIN, &actions, nullptr, argv.data(), environ);
-    posix_spawn_file_actions_destroy(&actions);
+    std::vector<std::string> serve_args = {"serve"};
+    serve_args.insert(serve_args.end(), args.begin(), args.end());
+    serve_args.insert(serve_args.end(), {"--port", "0", "--poll-interval-ms", "200"});
+    const int rc = SpawnStatcoder(serve_args, out_, err_, fs::path(), &pid_);
     if (rc != 0) {
       ADD_FAILURE() << "cannot start statcoder serve: " << rc;
       pid_ = -1;
