@@ -200,6 +200,21 @@ TEST_F(CliTest, OutOfRangeTrainingOptionIsAUsageError) {
     EXPECT_EQ(r.exit_code, 2) << bad[0] << " " << bad[1] << ": " << r;
     EXPECT_FALSE(Exists("m.stc"));
   }
+  // Values the option table's parser refuses are reported under the flag that gave them.
+  for (const std::vector<std::string>& bad : {std::vector<std::string>{"--epochs", "many"},
+                                              {"--epochs", "99999999999999999999"},
+                                              {"--seed", "-1"},
+                                              {"--risk", "nan"},
+                                              {"--optimizer", "adam"},
+                                              {"--minibatch", ""}}) {
+    std::vector<std::string> args = {"train",   "--data", "data.tsv", "--text", "title",
+                                     "--label", "code",   "--out",    "m.stc"};
+    args.insert(args.end(), bad.begin(), bad.end());
+    const RunResult r = Statcoder(args);
+    EXPECT_EQ(r.exit_code, 2) << bad[0] << " " << bad[1] << ": " << r;
+    EXPECT_NE(r.err.find(bad[0] + " must be"), std::string::npos) << r;
+    EXPECT_FALSE(Exists("m.stc"));
+  }
 }
 
 TEST_F(CliTest, MissingRequiredFlagIsAUsageError) {
