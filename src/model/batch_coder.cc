@@ -48,8 +48,9 @@ core::Result<std::vector<Prediction>> PredictBatch(const std::shared_ptr<const M
         return;
       }
       if (evidence != nullptr) {
-        evidence->evidence[i] = ExtractEvidence(model->code_list(), model->label_nodes(),
-                                                predictor.probabilities(), &rolled);
+        evidence->evidence[i] =
+            ExtractEvidence(model->code_list(), model->label_nodes(), predictor.probabilities(),
+                            model->data().level_calibration, &rolled);
         evidence->uncalibrated_confidence[i] = UncalibratedTopProbability(
             predictor.probabilities(), out[i].top[0].label, temperature);
       }

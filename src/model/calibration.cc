@@ -167,3 +167,81 @@ double ChooseCertifiedThreshold(std::span<const double> confidence,
 }
 
 }  // namespace statcoder::model
+
+namespace statcoder::model {
+
+namespace {
+
+// log(p / (1 - p)) with p kept away from 0 and 1 (a sum of float probabilities can reach 1).
+double ClampedLogit(double p) {
+  constexpr double kEps = 1e-6;
+  p = std::clamp(p, kEps, 1.0 - kEps);
+  return std::log(p / (1.0 - p));
+}
+
+double Sigmoid(double z) {
+  return z >= 0 ? 1.0 / (1.0 + std::exp(-z)) : std::exp(z) / (1.0 + std::exp(z));
+}
+
+}  // namespace
+
+double LevelCalibration::Apply(double probability) const {
+  if (identity()) return probability;
+  return Sigmoid(slope * ClampedLogit(probability) + offset);
+}
+
+LevelCalibration FitLevelCalibration(std::span<const double> confidence,
+                                     std::span<const uint8_t> correct, size_t min_records) {
+  const LevelCalibration identity;
+  const size_t n = std::min(confidence.size(), correct.size());
+  if (n == 0 || n < min_records) return identity;
+  size_t hits = 0;
+  for (size_t i = 0; i < n; ++i) hits += correct[i] != 0;
+  if (hits == 0 || hits == n) return identity;
+  std::vector<double> z(n);
+  for (size_t i = 0; i < n; ++i) z[i] = ClampedLogit(confidence[i]);
+  // Newton's method from the identity, with step halving so the likelihood never falls; the
+  // problem is convex (logistic regression on one feature), so this finds its minimum.
+  auto nll = [&](double a, double b) {
+    double sum = 0;
+    for (size_t i = 0; i < n; ++i) {
+      const double t = a * z[i] + b;
+      // -log sigmoid(t) for a right record, -log(1 - sigmoid(t)) for a wrong one, stably.
+      const double u = correct[i] ? -t : t;
+      sum += u > 0 ? u + std::log1p(std::exp(-u)) : std::log1p(std::exp(u));
+    }
+    return sum;
+  };
+  double a = 1.0, b = 0.0, current = nll(a, b);
+  for (int iter = 0; iter < 50; ++iter) {
+    double ga = 0, gb = 0, haa = 0, hab = 0, hbb = 0;
+    for (size_t i = 0; i < n; ++i) {
+      const double q = Sigmoid(a * z[i] + b);
+      const double r = q - (correct[i] ? 1.0 : 0.0);
+      const double w = q * (1 - q);
+      ga += r * z[i];
+      gb += r;
+      haa += w * z[i] * z[i];
+      hab += w * z[i];
+      hbb += w;
+    }
+    const double det = haa * hbb - hab * hab;
+    if (!(det > 1e-12)) break;
+    const double da = (hbb * ga - hab * gb) / det, db = (haa * gb - hab * ga) / det;
+    double step = 1.0, next = current;
+    for (int half = 0; half < 30; ++half, step *= 0.5) {
+      next = nll(a - step * da, b - step * db);
+      if (next <= current) break;
+    }
+    if (!(next <= current)) break;
+    a -= step * da;
+    b -= step * db;
+    const double gain = current - next;
+    current = next;
+    if (gain < 1e-10 * static_cast<double>(n)) break;
+  }
+  if (!std::isfinite(a) || !std::isfinite(b) || a < 0.05 || a > 20) return identity;
+  return {a, b};
+}
+
+}  // namespace statcoder::model

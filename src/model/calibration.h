@@ -50,6 +50,26 @@ double LogBinomialUpperTail(uint64_t k, uint64_t n, double p);
 // estimate for z <= 0; 0 for n <= 0).
 double WilsonLowerBound(double hits, double n, double z);
 
+// The calibration of one coarse level of a code list: the rolled-up probability of a node
+// (the sum of its codes' calibrated probabilities) is mapped to
+// sigmoid(slope * logit(p) + offset). One temperature calibrates the full code, but the sums
+// above it are overconfident (measured on SOC 2020: major level 0.85 stated for 0.76 right),
+// so each level above the codes gets its own monotone map, fitted out of fold. The identity
+// (slope 1, offset 0) is what models trained before it carry.
+struct LevelCalibration {
+  double slope = 1.0;
+  double offset = 0.0;
+  bool identity() const { return slope == 1.0 && offset == 0.0; }
+  double Apply(double probability) const;
+};
+
+// The map minimising the Bernoulli negative log-likelihood of `correct` given the mapped
+// `confidence` (Newton's method on (slope, offset), deterministic). Returns the identity when
+// there are fewer than `min_records` records, all are right or all wrong, or the fit does
+// not converge to a slope in [0.05, 20].
+LevelCalibration FitLevelCalibration(std::span<const double> confidence,
+                                     std::span<const uint8_t> correct, size_t min_records = 200);
+
 // In-place softmax of `scores` divided by `temperature`, numerically stable.
 void Softmax(std::span<float> scores, double temperature);
 

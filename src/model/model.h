@@ -24,6 +24,7 @@
 #include <nlohmann/json.hpp>
 
 #include "data/code_list.h"
+#include "model/calibration.h"
 #include "model/decision_policy.h"
 #include "model/feature_index.h"
 #include "text/featurizer.h"
@@ -80,6 +81,9 @@ struct ModelData {
   SparseLinear linear;
   OutputMap label_outputs;
   double temperature = 1.0;                  // calibrated softmax temperature
+  // Maps of the rolled-up probabilities of the levels above the codes (index = depth - 1;
+  // empty, or shorter than the code list, for identity): see calibration.h.
+  std::vector<LevelCalibration> level_calibration;
   DecisionPolicy policy;
   nlohmann::json metadata = nlohmann::json::object();  // options, data hash, counts (sorted keys)
 };

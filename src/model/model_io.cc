@@ -1,6 +1,7 @@
 #include "model/model_io.h"
 
 #include <algorithm>
+#include <cmath>
 #include <bit>
 #include <cstring>
 #include <optional>
@@ -218,6 +219,11 @@ core::Result<std::string> SerializeModel(const ModelData& m) {
                            {"temperature", m.temperature},
                            {"policy", m.policy.ToJson()},
                            {"metadata", m.metadata}};
+    if (!m.level_calibration.empty()) {
+      nlohmann::json levels = nlohmann::json::array();
+      for (const LevelCalibration& c : m.level_calibration) levels.push_back({c.slope, c.offset});
+      meta["level_calibration"] = levels;
+    }
     // Sections a reader must understand to score correctly. Readers skip unknown sections, so
     // one that changes scoring is listed here and a reader that does not know it refuses the
     // file instead of coding wrongly.
@@ -337,6 +343,15 @@ core::Result<ModelData> DeserializeModel(std::string_view bytes, const std::stri
         const auto meta = nlohmann::json::parse(body);
         m.featurizer = FeaturizerFromJson(meta.at("featurizer"));
         m.temperature = meta.at("temperature").get<double>();
+        // Absent in models trained before levels had their own calibration: the identity.
+        for (const auto& level : meta.value("level_calibration", nlohmann::json::array())) {
+          const LevelCalibration c{level.at(0).get<double>(), level.at(1).get<double>()};
+          if (!std::isfinite(c.slope) || !std::isfinite(c.offset) || c.slope <= 0 ||
+              c.slope > 100 || std::abs(c.offset) > 1000 || m.level_calibration.size() >= 64) {
+            return core::DataLoss(ctx + " is corrupt: level calibration out of range");
+          }
+          m.level_calibration.push_back(c);
+        }
         ASSIGN_OR_RETURN(m.policy, DecisionPolicy::FromJson(meta.at("policy")));
         m.metadata = meta.at("metadata");
         for (const auto& needed : meta.value("required_sections", nlohmann::json::array())) {

@@ -82,8 +82,9 @@ void RollUp(const data::CodeList& codes, std::span<const int32_t> label_node,
 }
 
 void ComputeLevelCandidates(const data::CodeList& codes, std::span<const int32_t> label_node,
-                            std::span<const float> probabilities, std::vector<double>* rolled,
-                            std::vector<LevelCandidate>* levels) {
+                            std::span<const float> probabilities,
+                            std::span<const LevelCalibration> level_calibration,
+                            std::vector<double>* rolled, std::vector<LevelCandidate>* levels) {
   // Deeper hierarchies than any official classification get no partial coding.
   constexpr int kMaxDepth = 16;
   levels->clear();
@@ -99,6 +100,31 @@ void ComputeLevelCandidates(const data::CodeList& codes, std::span<const int32_t
       c.node = static_cast<int32_t>(n);
     } else if (p > c.runner_up) {
       c.runner_up = p;
+    }
+  }
+  CalibrateLevels(codes, level_calibration, levels);
+}
+
+void CalibrateLevels(const data::CodeList& codes,
+                     std::span<const LevelCalibration> level_calibration,
+                     std::vector<LevelCandidate>* levels) {
+  const size_t mapped = std::min(levels->size(), level_calibration.size());
+  // The maps are increasing, so the best node of each level stays the best.
+  for (size_t d = 0; d < mapped; ++d) {
+    LevelCandidate& c = (*levels)[d];
+    if (c.node < 0) continue;
+    c.probability = level_calibration[d].Apply(c.probability);
+    c.runner_up = level_calibration[d].Apply(c.runner_up);
+  }
+  // A group is never stated less likely than its best member: from the deepest mapped level
+  // up, a node keeps at least the probability of the best node below it when that node is
+  // its child.
+  for (size_t d = mapped; d-- > 0;) {
+    LevelCandidate& c = (*levels)[d];
+    if (d + 1 >= levels->size() || c.node < 0) continue;
+    const LevelCandidate& below = (*levels)[d + 1];
+    if (below.node >= 0 && codes.AncestorAtDepth(below.node, static_cast<int>(d) + 1) == c.node) {
+      c.probability = std::max(c.probability, below.probability);
     }
   }
 }
@@ -151,18 +177,22 @@ void FillOutcome(const Model& model, const DecisionEvidence& e, const PolicyOutc
 
 DecisionEvidence ExtractEvidence(const data::CodeList* codes,
                                  std::span<const int32_t> label_node,
-                                 std::span<const float> probabilities, std::vector<double>* rolled) {
+                                 std::span<const float> probabilities,
+                                 std::span<const LevelCalibration> level_calibration,
+                                 std::vector<double>* rolled) {
   DecisionEvidence e;
   TopTwo(probabilities, &e.top_label, &e.top_probability, &e.runner_up_probability);
   if (codes != nullptr) {
-    ComputeLevelCandidates(*codes, label_node, probabilities, rolled, &e.levels);
+    ComputeLevelCandidates(*codes, label_node, probabilities, level_calibration, rolled,
+                           &e.levels);
   }
   return e;
 }
 
 DecisionEvidence ExtractEvidence(const Model& model, std::span<const float> probabilities) {
   std::vector<double> rolled;
-  return ExtractEvidence(model.code_list(), model.label_nodes(), probabilities, &rolled);
+  return ExtractEvidence(model.code_list(), model.label_nodes(), probabilities,
+                         model.data().level_calibration, &rolled);
 }
 
 void Decide(const Model& model, const CompiledPolicy& policy,
@@ -179,8 +209,8 @@ void Decide(const Model& model, const CompiledPolicy& policy,
       [&]() -> const std::vector<LevelCandidate>& {
         levels->clear();
         if (model.code_list() != nullptr) {
-          ComputeLevelCandidates(*model.code_list(), model.label_nodes(), probabilities, rolled,
-                                 levels);
+          ComputeLevelCandidates(*model.code_list(), model.label_nodes(), probabilities,
+                                 model.data().level_calibration, rolled, levels);
         }
         return *levels;
       });

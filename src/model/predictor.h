@@ -95,9 +95,17 @@ void RollUp(const data::CodeList& codes, std::span<const int32_t> label_node,
 
 // The best and runner-up node of every depth by rolled-up probability (index depth - 1).
 // `rolled` is scratch. Empty when the code list is deeper than any official classification.
+// `level_calibration[d - 1]` maps the probabilities of depth d (none: as rolled up).
 void ComputeLevelCandidates(const data::CodeList& codes, std::span<const int32_t> label_node,
-                            std::span<const float> probabilities, std::vector<double>* rolled,
-                            std::vector<LevelCandidate>* levels);
+                            std::span<const float> probabilities,
+                            std::span<const LevelCalibration> level_calibration,
+                            std::vector<double>* rolled, std::vector<LevelCandidate>* levels);
+
+// Applies `level_calibration` to the candidates of the levels it covers, keeping each best
+// node at least as probable as the best node below it that it contains.
+void CalibrateLevels(const data::CodeList& codes,
+                     std::span<const LevelCalibration> level_calibration,
+                     std::vector<LevelCandidate>* levels);
 
 // Everything a policy decides on, from calibrated label probabilities (levels filled when the
 // model has a code list). For evaluating other policies on the same scores.
@@ -105,7 +113,9 @@ DecisionEvidence ExtractEvidence(const Model& model, std::span<const float> prob
 // The same from the parts of a model (the trainer has no Model yet); `rolled` is scratch.
 DecisionEvidence ExtractEvidence(const data::CodeList* codes,
                                  std::span<const int32_t> label_node,
-                                 std::span<const float> probabilities, std::vector<double>* rolled);
+                                 std::span<const float> probabilities,
+                                 std::span<const LevelCalibration> level_calibration,
+                                 std::vector<double>* rolled);
 
 // Applies `policy` to calibrated label probabilities whose best label is `top_label`; fills
 // code/level/confidence/decision/reason. `rolled` and `levels` are scratch.

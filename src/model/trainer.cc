@@ -492,6 +492,7 @@ size_t BuildOutputMap(const data::CodeList& codes, const std::vector<int32_t>& l
 
 struct Calibration {
   double temperature = 1.0;
+  std::vector<LevelCalibration> level_calibration;
   DecisionPolicy policy;
   nlohmann::json report = nlohmann::json::object();
 };
@@ -506,6 +507,37 @@ void ScoreRows(const SparseLinear& linear, const OutputMap& map, size_t num_labe
     ComputeLogits(linear, map, ex.Get(rows[r]), &outputs,
                   std::span<float>(logits->data() + (first_row + r) * num_labels, num_labels));
   }
+}
+
+// One map per level strictly above every code (there the probability is a sum of calibrated
+// code probabilities), fitted on the out-of-sample evidence, which is then mapped in place so
+// the thresholds are chosen on the confidences the model will state.
+std::vector<LevelCalibration> FitLevelCalibrations(const data::CodeList& codes,
+                                                   const std::vector<int32_t>& label_node,
+                                                   const std::vector<int32_t>& labels,
+                                                   std::vector<DecisionEvidence>* evidence) {
+  int coarse_depths = codes.max_depth();
+  for (const int32_t node : label_node) {
+    if (node >= 0) coarse_depths = std::min(coarse_depths, codes.node(node).depth - 1);
+  }
+  std::vector<LevelCalibration> maps(static_cast<size_t>(std::max(coarse_depths, 0)));
+  std::vector<double> confidence;
+  std::vector<uint8_t> correct;
+  for (size_t d = 0; d < maps.size(); ++d) {
+    confidence.clear();
+    correct.clear();
+    for (size_t r = 0; r < evidence->size() && r < labels.size(); ++r) {
+      const DecisionEvidence& e = (*evidence)[r];
+      if (d >= e.levels.size() || e.levels[d].node < 0 || labels[r] < 0) continue;
+      const int32_t truth = label_node[static_cast<size_t>(labels[r])];
+      if (truth < 0) continue;
+      confidence.push_back(e.levels[d].probability);
+      correct.push_back(codes.AncestorAtDepth(truth, static_cast<int>(d) + 1) == e.levels[d].node);
+    }
+    maps[d] = FitLevelCalibration(confidence, correct);
+  }
+  for (DecisionEvidence& e : *evidence) CalibrateLevels(codes, maps, &e.levels);
+  return maps;
 }
 
 // Fits temperature and thresholds on out-of-sample logits (rows × labels) of records whose
@@ -530,8 +562,18 @@ Calibration Calibrate(std::vector<float> logits, const std::vector<int32_t>& lab
   for (size_t r = 0; r < n; ++r) {
     std::span<float> p(logits.data() + r * c_count, c_count);
     Softmax(p, cal.temperature);
-    evidence[r] = ExtractEvidence(codes, label_node, p, &rolled);
+    evidence[r] = ExtractEvidence(codes, label_node, p, {}, &rolled);
     hits += evidence[r].top_label == labels[r];
+  }
+  if (codes != nullptr) {
+    cal.level_calibration = FitLevelCalibrations(*codes, label_node, labels, &evidence);
+    nlohmann::json levels = nlohmann::json::array();
+    for (size_t d = 0; d < cal.level_calibration.size(); ++d) {
+      levels.push_back({{"depth", d + 1},
+                        {"slope", cal.level_calibration[d].slope},
+                        {"offset", cal.level_calibration[d].offset}});
+    }
+    cal.report["level_calibration"] = levels;
   }
   DecisionPolicy rules;
   rules.target_precision = target_precision;
@@ -818,6 +860,7 @@ core::Result<ModelData> Train(const data::Dataset& input, const TrainOptions& op
                                     options.max_weights_per_feature);
   }
   model.temperature = cal.temperature;
+  model.level_calibration = cal.level_calibration;
   if (calibration_model) {
     model.temperature =
         TransferTemperature(*calibration_model, model.linear, model.label_outputs, num_labels, ex,

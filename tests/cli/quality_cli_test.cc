@@ -107,10 +107,13 @@ TEST_F(QualityCliTest, EvaluateJsonAddsEceAndAutoRateAtEachPrecision) {
     EXPECT_TRUE(t.contains("threshold"));
     const double rate = t["auto_rate"].get<double>();
     EXPECT_GE(rate, 0.0);
-    // A stricter target never auto-codes more... except by the noise of the held-out part,
-    // which a 5-point slack absorbs.
-    EXPECT_LE(rate, previous_rate + 0.05) << key;
-    previous_rate = rate;
+    // A stricter target never codes more records to their full code: the certified threshold
+    // of one level only rises with the target. The rate over all levels can rise (on this
+    // example 0.353 at 0.95, 0.409 at 0.97), because the coarser levels are certified in turn
+    // on the records the finer ones left, and those differ from one target to the next.
+    const double full_rate = t["full_code_auto_rate"].get<double>();
+    EXPECT_LE(full_rate, previous_rate + 1e-12) << key;
+    previous_rate = full_rate;
     if (rate > 0) {
       EXPECT_GT(t["precision"].get<double>(), 0.8) << key;
     }

@@ -49,6 +49,41 @@ TEST(CalibrationTest, FitTemperatureRecoversTheGeneratingTemperature) {
             NegativeLogLikelihood(logits, k, labels, 1.0));
 }
 
+TEST(LevelCalibrationTest, RecoversAnOverconfidentMapAndCalibrates) {
+  // Records right with probability sigmoid(0.6 * logit(stated) - 0.3): an overconfident level.
+  core::Random rng(11);
+  const size_t n = 20000;
+  std::vector<double> stated(n);
+  std::vector<uint8_t> right(n);
+  double stated_sum = 0, hits = 0;
+  for (size_t i = 0; i < n; ++i) {
+    stated[i] = 0.3 + 0.699 * rng.UniformDouble();
+    const double z = std::log(stated[i] / (1 - stated[i]));
+    const double truth = 1.0 / (1.0 + std::exp(-(0.6 * z - 0.3)));
+    right[i] = rng.UniformDouble() < truth;
+    stated_sum += stated[i];
+    hits += right[i];
+  }
+  const LevelCalibration c = FitLevelCalibration(stated, right);
+  EXPECT_NEAR(c.slope, 0.6, 0.06);
+  EXPECT_NEAR(c.offset, -0.3, 0.08);
+  double mapped_sum = 0;
+  for (const double p : stated) mapped_sum += c.Apply(p);
+  EXPECT_GT(stated_sum - hits, 0.05 * n);             // overconfident before
+  EXPECT_NEAR(mapped_sum, hits, 0.01 * n);            // honest on average after
+  EXPECT_LT(c.Apply(0.9), 0.9);                       // and increasing:
+  EXPECT_LT(c.Apply(0.5), c.Apply(0.9));
+}
+
+TEST(LevelCalibrationTest, IdentityWithoutEnoughOrMixedEvidence) {
+  const std::vector<double> p = {0.9, 0.8, 0.7};
+  EXPECT_TRUE(FitLevelCalibration(p, std::vector<uint8_t>{1, 0, 1}).identity());  // too few
+  std::vector<double> many(500, 0.9);
+  EXPECT_TRUE(FitLevelCalibration(many, std::vector<uint8_t>(500, 1)).identity());  // all right
+  EXPECT_TRUE(LevelCalibration{}.identity());
+  EXPECT_DOUBLE_EQ(LevelCalibration{}.Apply(0.37), 0.37);
+}
+
 TEST(CalibrationTest, FitTemperatureWithoutRowsIsOne) {
   EXPECT_EQ(FitTemperature({}, 3, {}), 1.0);
 }

@@ -39,6 +39,26 @@ TEST(ModelIoTest, SaveLoadRoundTripIsExact) {
   EXPECT_EQ(data->labels, (std::vector<std::string>{"A1", "A2", "B1", "B2"}));
 }
 
+TEST(ModelIoTest, LevelCalibrationSurvivesSaveAndLoadAndIsChecked) {
+  auto data = DeserializeModel(TrainedBytes(), "mem");
+  ASSERT_TRUE(data.ok()) << data.status().ToString();
+  data->level_calibration = {LevelCalibration{0.7, -0.25}};
+  auto bytes = SerializeModel(*data);
+  ASSERT_TRUE(bytes.ok());
+  auto again = DeserializeModel(*bytes, "mem");
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  ASSERT_EQ(again->level_calibration.size(), 1u);
+  EXPECT_DOUBLE_EQ(again->level_calibration[0].slope, 0.7);
+  EXPECT_DOUBLE_EQ(again->level_calibration[0].offset, -0.25);
+
+  data->level_calibration = {LevelCalibration{-1.0, 0.0}};  // decreasing: would reorder nodes
+  bytes = SerializeModel(*data);
+  ASSERT_TRUE(bytes.ok());
+  auto bad = DeserializeModel(*bytes, "mem");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("level calibration"), std::string::npos);
+}
+
 TEST(ModelIoTest, CodeListLevelNamesSurviveSaveAndLoad) {
   auto codes = data::CodeList::FromEntries(testing::TestCodeList().ToEntries(),
                                            {"sector", "industry"});

@@ -20,7 +20,7 @@ struct Fixture {
   // Evidence for a record whose label probabilities are `p` (A1, A2, B1, B2).
   DecisionEvidence Evidence(std::vector<float> p) const {
     std::vector<double> rolled;
-    return ExtractEvidence(&codes, label_node, p, &rolled);
+    return ExtractEvidence(&codes, label_node, p, {}, &rolled);
   }
   PolicyOutcome Apply(const DecisionPolicy& policy, const DecisionEvidence& e) const {
     const CompiledPolicy compiled(policy, labels, label_node, &codes);

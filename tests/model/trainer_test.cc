@@ -215,6 +215,8 @@ TEST(HierarchyTest, ParentProbabilityIsTheSumOfItsChildren) {
   const data::CodeList codes = TestCodeList();
   auto trained = Train(TestDataset(50), TestOptions(), &codes);
   ASSERT_TRUE(trained.ok());
+  // Without a map for the sector level (see the test below for one).
+  trained->level_calibration.clear();
   // Force partial coding: never at the code level, always at the sector level.
   trained->policy.label_threshold = kNeverAuto;
   trained->policy.level_thresholds = {0.0, kNeverAuto};
@@ -235,6 +237,31 @@ TEST(HierarchyTest, ParentProbabilityIsTheSumOfItsChildren) {
   double total = 0;
   for (float q : probs) total += q;
   EXPECT_NEAR(total, 1.0, 1e-5);
+}
+
+TEST(HierarchyTest, CalibratedParentIsMappedButNeverBelowItsBestChild) {
+  const data::CodeList codes = TestCodeList();
+  auto trained = Train(TestDataset(50), TestOptions(), &codes);
+  ASSERT_TRUE(trained.ok());
+  trained->policy.label_threshold = kNeverAuto;
+  trained->policy.level_thresholds = {0.0, kNeverAuto};
+  // An overconfident sector level: the map lowers its probability...
+  trained->level_calibration = {LevelCalibration{0.5, -0.5}};
+  auto model = BuildModel(std::move(*trained));
+  ASSERT_TRUE(model.ok());
+  Predictor predictor(*model);
+  std::string text = "apple fruit";
+  std::vector<std::string_view> texts = {text};
+  Prediction p;
+  ASSERT_TRUE(predictor.Predict({texts, {}, {}}, 4, &p).ok());
+  const auto probs = predictor.probabilities();
+  const double a1 = probs[static_cast<size_t>((*model)->FindLabel("A1"))];
+  const double a2 = probs[static_cast<size_t>((*model)->FindLabel("A2"))];
+  ASSERT_EQ(p.code, "A");
+  EXPECT_NEAR(p.confidence,
+              std::max({LevelCalibration{0.5, -0.5}.Apply(a1 + a2), a1, a2}), 1e-6);
+  EXPECT_LT(p.confidence, a1 + a2);  // ...below the plain sum here
+  EXPECT_GE(p.confidence, std::max(a1, a2) - 1e-9);
 }
 
 // Records coded at mixed levels (a reviewed record given the broad code "B" beside B1 and B2)
