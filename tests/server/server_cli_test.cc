@@ -795,5 +795,38 @@ TEST_F(ServerCliTest, ReviewUndoAndReopen) {
   EXPECT_EQ(Json(Sc({"audit", "verify", ws_, "--json"})).value("ok", false), true);
 }
 
+// The coding index search (docs/server.md): knowledge-base entries with their codes, ranked,
+// tolerant of word order and small typos, beside the code titles.
+TEST_F(ServerCliTest, CodelistSearchFindsIndexEntries) {
+  const RunResult add = Sc({"kb", "add", ws_, "--text", "dairy marketing manager", "--code",
+                            "11-2021", "--note", "index entry"});
+  ASSERT_EQ(add.exit_code, 0) << add;
+  const std::string viewer = AddUser("vic", "viewer");
+  ServeProcess server({ws_}, dir_);
+  ASSERT_GT(server.port(), 0);
+  for (const char* q : {"dairy%20manager", "manager%20dairy", "dairy%20managr", "dayry"}) {
+    const Reply r = Send(server, "GET", std::string("/v1/codelist/search?q=") + q, viewer);
+    ASSERT_EQ(r.status, 200) << r;
+    bool found = false;
+    for (const json& e : r.j["results"]) {
+      ASSERT_TRUE(e.contains("score") && e.contains("text") && e.contains("title")) << e;
+      if (e["source"] == "index" && e["code"] == "11-2021") {
+        found = true;
+        EXPECT_EQ(e["text"], "dairy marketing manager") << e;
+        EXPECT_EQ(e["title"], "Marketing Managers") << e;
+        EXPECT_GT(e["score"].get<double>(), 0.0) << e;
+      }
+    }
+    EXPECT_TRUE(found) << q << " " << r;
+  }
+  // Titles that contain the text still come first, marked as titles.
+  const Reply r = Send(server, "GET", "/v1/codelist/search?q=marketing%20manager", viewer);
+  ASSERT_EQ(r.status, 200) << r;
+  ASSERT_FALSE(r.j["results"].empty()) << r;
+  EXPECT_EQ(r.j["results"][0]["code"], "11-2021") << r;
+  EXPECT_EQ(r.j["results"][0]["source"], "title") << r;
+  EXPECT_EQ(server.Stop(), 0);
+}
+
 }  // namespace
 }  // namespace statcoder::cli
