@@ -132,6 +132,84 @@ core::Result<DecisionOutcome> ApplyDecision(store::MetadataStore& store, int64_t
   return out;
 }
 
+core::Result<DecisionOutcome> ReopenItem(workspace::Workspace& ws, int64_t item_id,
+                                         const ReopenRequest& r, bool* denied) {
+  *denied = false;
+  store::MetadataStore& store = ws.store();
+  const char* action = r.undo ? "undo" : "reopen";
+  if (!r.undo && !r.supervisor) {
+    *denied = true;
+    return core::FailedPrecondition("only a methodologist or admin may reopen review item " +
+                                    std::to_string(item_id) + "; a coder may undo their own");
+  }
+  DecisionOutcome out;
+  RETURN_IF_ERROR(store.Transaction([&]() -> core::Status {
+    ASSIGN_OR_RETURN(std::optional<store::ReviewItemRow> found, store.FindReviewItem(item_id));
+    if (!found) {
+      return core::NotFound("review item " + std::to_string(item_id) + " does not exist");
+    }
+    store::ReviewItemRow& item = *found;
+    const std::string what = "review item " + std::to_string(item_id) + " (" + item.status + ")";
+    if (item.status == "open") return core::FailedPrecondition(what + " is already open");
+    ASSIGN_OR_RETURN(std::vector<store::ReviewDecisionRow> decisions,
+                     store.ListReviewDecisions(item_id));
+    const store::ReviewDecisionRow* last = nullptr;
+    for (auto d = decisions.rbegin(); d != decisions.rend(); ++d) {
+      if (d->action != "skip") {
+        last = &*d;
+        break;
+      }
+    }
+    if (r.undo) {
+      if (last == nullptr || !IsOneOf(last->action, {"code", "uncodable", "escalate"})) {
+        *denied = last != nullptr && last->coder != r.user;
+        return core::FailedPrecondition(what + " has no coder's decision to undo" +
+                                        (last == nullptr ? "" : " (last: " + last->action + ")"));
+      }
+      if (last->coder != r.user) {
+        *denied = true;
+        return core::FailedPrecondition(what + " was decided by " + last->coder + ", not " +
+                                        r.user + "; a supervisor may reopen it");
+      }
+      if (last->time < r.undo_after) {
+        return core::FailedPrecondition(what + " was decided at " + last->time + ", more than " +
+                                        std::to_string(kUndoMinutes) +
+                                        " minutes ago; a supervisor may reopen it");
+      }
+      ASSIGN_OR_RETURN(std::vector<store::AuditEntry> audit, store.ListAudit());
+      for (const auto& e : audit) {
+        if (e.action == "review_export" && e.time >= last->time) {
+          return core::FailedPrecondition(what + " was exported at " + e.time +
+                                          " after its decision; a supervisor may reopen it");
+        }
+      }
+    }
+    const std::string comment = last == nullptr ? "" : "of decision " + std::to_string(last->id);
+    store::ReviewDecisionRow d{.item_id = item_id,
+                               .coder = r.user,
+                               .time = r.time,
+                               .action = action,
+                               .code = "",
+                               .comment = comment,
+                               .suggestions_shown = json::array(),
+                               .blind = false};
+    ASSIGN_OR_RETURN(out.decision_id, store.InsertReviewDecision(d));
+    RETURN_IF_ERROR(store.UpdateReviewItem(item_id, "open", "", ""));
+    RETURN_IF_ERROR(ws.Audit(std::string("review_") + action,
+                             {{"item", item_id},
+                              {"previous_status", item.status},
+                              {"decision", out.decision_id},
+                              {"undone", last == nullptr ? int64_t{0} : last->id}})
+                        .status());
+    item.status = "open";
+    item.assigned_to.clear();
+    item.assigned_at.clear();
+    out.item = std::move(item);
+    return core::Status::Ok();
+  }));
+  return out;
+}
+
 core::Result<json> ReviewStats(store::MetadataStore& store, const std::string& user,
                                const std::string& today) {
   ASSIGN_OR_RETURN(std::vector<store::ReviewItemRow> items, store.ListReviewItems());

@@ -68,6 +68,27 @@ core::Result<DecisionOutcome> ApplyDecision(store::MetadataStore& store, int64_t
                                             const DecisionRequest& request,
                                             const data::CodeList* codes);
 
+// How long a coder may undo their own decision (POST /v1/review/{id}/undo).
+inline constexpr int kUndoMinutes = 10;
+
+struct ReopenRequest {
+  bool undo = true;         // undo: the coder's own last decision; false: a supervisor's reopen
+  std::string user;
+  bool supervisor = false;  // methodologist or admin: may reopen any decided item
+  std::string time;         // UTC ISO 8601, now
+  std::string undo_after;   // UTC ISO 8601: decisions before this time can no longer be undone
+};
+
+// Reopens an item, in one transaction, as a new append-only decision (action "undo" or
+// "reopen") and an audit entry (review_undo, review_reopen); the item is open again and free.
+//   undo: the item's last decision (not a skip) must be the user's code, uncodable or escalate,
+//     made at or after undo_after and not yet exported (no review_export since);
+//   reopen (supervisor): any item that is not open.
+// Errors: kNotFound (no such item), kFailedPrecondition (open, too old, exported; and with
+// *denied set, another coder's decision or a reopen by a coder: HTTP 403).
+core::Result<DecisionOutcome> ReopenItem(workspace::Workspace& ws, int64_t item_id,
+                                         const ReopenRequest& request, bool* denied);
+
 // {"queue": [{"kind", "status", "items"}], "decisions_by_coder": {coder: {action: n, "total"}},
 //  "user": user, "user_today": decisions by `user` whose time starts with `today` (YYYY-MM-DD)}.
 core::Result<nlohmann::json> ReviewStats(store::MetadataStore& store, const std::string& user,

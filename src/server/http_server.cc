@@ -347,6 +347,11 @@ struct HttpServer::Impl final : HttpHandler {
           [this](R req, W res, U user) { return NextReviewItem(*route_ctx, req, res, *user); });
     Route("POST", R"(/v1/review/([^/]+)/decision)", "/v1/review/{id}/decision", Role::kCoder,
           [this](R req, W res, U user) { return DecideReviewItem(*route_ctx, req, res, *user); });
+    Route("POST", R"(/v1/review/([^/]+)/(undo))", "/v1/review/{id}/undo", Role::kCoder,
+          [this](R req, W res, U user) { return ReopenReviewItem(*route_ctx, req, res, *user); });
+    Route("POST", R"(/v1/review/([^/]+)/(reopen))", "/v1/review/{id}/reopen",
+          Role::kMethodologist,
+          [this](R req, W res, U user) { return ReopenReviewItem(*route_ctx, req, res, *user); });
     Route("GET", "/v1/review/stats", "/v1/review/stats", Role::kViewer,
           [this](R, W res, U user) { return ReviewStatsRoute(*route_ctx, res, *user); });
     Route("GET", "/v1/monitor", "/v1/monitor", Role::kViewer,

@@ -126,6 +126,38 @@ core::Status DecideReviewItem(RouteContext& ctx, const HttpRequest& req, HttpRes
   return core::Status::Ok();
 }
 
+// POST /v1/review/{id}/undo (the coder's own last decision, within review::kUndoMinutes and
+// before an export) and /v1/review/{id}/reopen (methodologist or admin: any item); matches[2]
+// is "undo" or "reopen".
+core::Status ReopenReviewItem(RouteContext& ctx, const HttpRequest& req, HttpResponse& res,
+                              const store::UserRow& user) {
+  int64_t id = 0;
+  const std::string id_text = req.matches[1];
+  const auto parsed = std::from_chars(id_text.data(), id_text.data() + id_text.size(), id);
+  if (parsed.ec != std::errc() || parsed.ptr != id_text.data() + id_text.size()) {
+    return core::NotFound("review item '" + id_text + "' does not exist");
+  }
+  const auto now = std::chrono::system_clock::now();
+  review::ReopenRequest r{
+      .undo = req.matches[2] == "undo",
+      .user = user.name,
+      .supervisor = IsSupervisor(user),
+      .time = workspace::UtcNow(),
+      .undo_after = core::UtcTime(now - std::chrono::minutes(review::kUndoMinutes))};
+  ASSIGN_OR_RETURN(std::unique_ptr<workspace::Workspace> ws, ctx.OpenWorkspace(user.name));
+  bool denied = false;
+  core::Result<review::DecisionOutcome> o = review::ReopenItem(*ws, id, r, &denied);
+  if (!o.ok() && denied) {
+    SendError(res, 403, "permission_denied",
+              "user " + user.name + " (role " + user.role + "): " + o.status().message());
+    return core::Status::Ok();
+  }
+  if (!o.ok()) return o.status();
+  CurrentRequest().records = 1;
+  SendJson(res, {{"id", o->item.id}, {"status", o->item.status}, {"decision_id", o->decision_id}});
+  return core::Status::Ok();
+}
+
 core::Status ReviewStatsRoute(RouteContext& ctx, HttpResponse& res, const store::UserRow& user) {
   ASSIGN_OR_RETURN(std::unique_ptr<workspace::Workspace> ws, ctx.OpenWorkspace(user.name));
   ASSIGN_OR_RETURN(

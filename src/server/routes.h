@@ -82,6 +82,9 @@ core::Status NextReviewItem(RouteContext& ctx, const HttpRequest& req, HttpRespo
                             const store::UserRow& user);
 core::Status DecideReviewItem(RouteContext& ctx, const HttpRequest& req, HttpResponse& res,
                               const store::UserRow& user);
+// matches[1] the item id, matches[2] "undo" or "reopen".
+core::Status ReopenReviewItem(RouteContext& ctx, const HttpRequest& req, HttpResponse& res,
+                              const store::UserRow& user);
 core::Status ReviewStatsRoute(RouteContext& ctx, HttpResponse& res, const store::UserRow& user);
 
 }  // namespace statcoder::server

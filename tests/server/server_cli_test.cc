@@ -721,5 +721,112 @@ TEST_F(ServerCliTest, ApiTrafficIsMonitoredInWindows) {
   EXPECT_EQ(status["batches"][1]["source"], "api");
 }
 
+// Undo and reopen (docs/server.md, "Review queue"): a coder undoes their own decision, not
+// another's; the undone decision is no longer exported; a supervisor reopens any decided item;
+// an exported decision can no longer be undone by its coder. Each is a new decision, audited.
+TEST_F(ServerCliTest, ReviewUndoAndReopen) {
+  const std::string training = Ingest(train_);
+  const std::string version = Train(training);
+  ASSERT_FALSE(version.empty());
+  const std::string admin = AddUser("root", "admin");
+  const std::string meg = AddUser("meg", "methodologist");
+  const std::string cod = AddUser("cod", "coder");
+  const std::string cid = AddUser("cid", "coder");
+  ServeProcess server({ws_, "--auth-failures-per-minute", "100000"}, dir_);
+  ASSERT_GT(server.port(), 0);
+  Reply r = Send(server, "POST", "/v1/models/" + version + "/promote", admin,
+                 R"({"force": true, "reason": "test"})");
+  ASSERT_EQ(r.status, 200) << r;
+  json records = json::array();
+  const Table t = ParseTsv(ReadFile(other_));
+  for (size_t i = 1; i <= 20; ++i) records.push_back({{"id", t[i][0]}, {"title", t[i][1]}});
+  r = Send(server, "POST", "/v1/code", cod, json({{"records", records}}).dump());
+  ASSERT_EQ(r.status, 200) << r;
+  json item;
+  for (int i = 0; i < 100 && item.is_null(); ++i) {
+    r = Send(server, "GET", "/v1/review/next", cod);
+    ASSERT_EQ(r.status, 200) << r;
+    item = r.j["item"];
+    if (item.is_null()) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  ASSERT_FALSE(item.is_null()) << "no review item appeared";
+  ASSERT_FALSE(item["suggestions"].empty()) << item;
+  const std::string path = "/v1/review/" + std::to_string(item["id"].get<int64_t>());
+  const std::string code_it =
+      json({{"action", "code"}, {"code", item["suggestions"][0]["code"]}}).dump();
+  EXPECT_EQ(Send(server, "POST", path + "/undo", cod).status, 409);  // open: nothing to undo
+  r = Send(server, "POST", path + "/decision", cod, code_it);
+  ASSERT_EQ(r.status, 200) << r;
+  EXPECT_EQ(r.j["status"], "decided");
+  // Another coder may not undo it, nor may a coder reopen.
+  EXPECT_EQ(Send(server, "POST", path + "/undo", cid).status, 403);
+  EXPECT_EQ(Send(server, "POST", path + "/reopen", cod).status, 403);
+  EXPECT_EQ(Send(server, "POST", "/v1/review/999999/undo", cod).status, 404);
+  r = Send(server, "POST", path + "/undo", cod);
+  ASSERT_EQ(r.status, 200) << r;
+  EXPECT_EQ(r.j["status"], "open");
+  EXPECT_GT(r.j["decision_id"].get<int64_t>(), 0);
+  EXPECT_EQ(Send(server, "POST", path + "/undo", cod).status, 409);  // already open
+  // Open again: the coder takes it again (the oldest open item).
+  r = Send(server, "GET", "/v1/review/next", cod);
+  ASSERT_EQ(r.status, 200) << r;
+  ASSERT_EQ(r.j["item"]["id"], item["id"]) << r;
+  // The undone decision is not exported.
+  const RunResult none = Sc({"review", "export", ws_, "--json"});
+  EXPECT_NE(none.exit_code, 0) << none;
+
+  // Decided again, a supervisor reopens it; decided a third time, it is exported and can no
+  // longer be undone by its coder.
+  ASSERT_EQ(Send(server, "POST", path + "/decision", cod, code_it).status, 200);
+  r = Send(server, "POST", path + "/reopen", meg);
+  ASSERT_EQ(r.status, 200) << r;
+  EXPECT_EQ(r.j["status"], "open");
+  ASSERT_EQ(Send(server, "GET", "/v1/review/next", cod).j["item"]["id"], item["id"]);
+  ASSERT_EQ(Send(server, "POST", path + "/decision", cod, code_it).status, 200);
+  const json exported = Json(Sc({"review", "export", ws_, "--json"}));
+  EXPECT_EQ(exported.value("items", 0u), 1u) << exported;
+  r = Send(server, "POST", path + "/undo", cod);
+  EXPECT_EQ(r.status, 409) << r;
+  EXPECT_NE(r.body.find("exported"), std::string::npos) << r;
+  EXPECT_EQ(server.Stop(), 0);
+  const std::string audit = Sc({"audit", "list", ws_, "--json"}).out;
+  EXPECT_NE(audit.find("review_undo"), std::string::npos);
+  EXPECT_NE(audit.find("review_reopen"), std::string::npos);
+  EXPECT_EQ(Json(Sc({"audit", "verify", ws_, "--json"})).value("ok", false), true);
+}
+
+// The coding index search (docs/server.md): knowledge-base entries with their codes, ranked,
+// tolerant of word order and small typos, beside the code titles.
+TEST_F(ServerCliTest, CodelistSearchFindsIndexEntries) {
+  const RunResult add = Sc({"kb", "add", ws_, "--text", "dairy marketing manager", "--code",
+                            "11-2021", "--note", "index entry"});
+  ASSERT_EQ(add.exit_code, 0) << add;
+  const std::string viewer = AddUser("vic", "viewer");
+  ServeProcess server({ws_}, dir_);
+  ASSERT_GT(server.port(), 0);
+  for (const char* q : {"dairy%20manager", "manager%20dairy", "dairy%20managr", "dayry"}) {
+    const Reply r = Send(server, "GET", std::string("/v1/codelist/search?q=") + q, viewer);
+    ASSERT_EQ(r.status, 200) << r;
+    bool found = false;
+    for (const json& e : r.j["results"]) {
+      ASSERT_TRUE(e.contains("score") && e.contains("text") && e.contains("title")) << e;
+      if (e["source"] == "index" && e["code"] == "11-2021") {
+        found = true;
+        EXPECT_EQ(e["text"], "dairy marketing manager") << e;
+        EXPECT_EQ(e["title"], "Marketing Managers") << e;
+        EXPECT_GT(e["score"].get<double>(), 0.0) << e;
+      }
+    }
+    EXPECT_TRUE(found) << q << " " << r;
+  }
+  // Titles that contain the text still come first, marked as titles.
+  const Reply r = Send(server, "GET", "/v1/codelist/search?q=marketing%20manager", viewer);
+  ASSERT_EQ(r.status, 200) << r;
+  ASSERT_FALSE(r.j["results"].empty()) << r;
+  EXPECT_EQ(r.j["results"][0]["code"], "11-2021") << r;
+  EXPECT_EQ(r.j["results"][0]["source"], "title") << r;
+  EXPECT_EQ(server.Stop(), 0);
+}
+
 }  // namespace
 }  // namespace statcoder::cli
