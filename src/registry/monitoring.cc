@@ -237,6 +237,15 @@ json ShadowAgreement::ToJson() const {
           {"agree_top1", agree_top1}, {"both_auto", both_auto}, {"agree_auto", agree_auto}};
 }
 
+void ShadowAgreement::Merge(const ShadowAgreement& other) {
+  stats.Merge(other.stats);
+  compared += other.compared;
+  agree += other.agree;
+  agree_top1 += other.agree_top1;
+  both_auto += other.both_auto;
+  agree_auto += other.agree_auto;
+}
+
 ShadowAgreement CompareShadow(const model::Model& champion, const model::Model& challenger,
                               const data::Dataset& dataset,
                               std::span<const model::Prediction> champion_predictions,

@@ -60,6 +60,8 @@ struct ShadowAgreement {
   int64_t agree_auto = 0;     // ... with the same code
 
   nlohmann::json ToJson() const;  // {"stats", "compared", "agree", "agree_top1", ...}
+  // Adds another batch's agreement (the server's requests of one traffic window).
+  void Merge(const ShadowAgreement& other);
 };
 ShadowAgreement CompareShadow(const model::Model& champion, const model::Model& challenger,
                               const data::Dataset& dataset,

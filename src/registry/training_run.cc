@@ -41,12 +41,12 @@ core::Result<Snapshots> LoadAll(workspace::Workspace& ws, const std::vector<std:
   for (const std::string& ref : refs) {
     ASSIGN_OR_RETURN(store::SnapshotRow row, lake::ResolveSnapshot(ws.store(), ref));
     if (!seen.insert(row.id).second) continue;
-    if (!lake::KindNeedsLabels(row.kind)) {
-      return core::InvalidArgument("snapshot " + row.id + " is a " + row.kind +
-                                   " snapshot (records to code, not coded records); it cannot be "
-                                   "used for " + what);
-    }
     ASSIGN_OR_RETURN(data::Schema have, lake::SnapshotSchema(row));
+    if (!lake::KindNeedsLabels(row.kind) && have.label_field.empty()) {
+      return core::InvalidArgument("snapshot " + row.id + " is a " + row.kind +
+                                   " snapshot without codes (records to code, not coded "
+                                   "records); it cannot be used for " + what);
+    }
     if (have.text_fields != want.text_fields ||
         have.categorical_fields != want.categorical_fields ||
         have.numeric_fields != want.numeric_fields || have.label_field.empty()) {
@@ -54,6 +54,19 @@ core::Result<Snapshots> LoadAll(workspace::Workspace& ws, const std::vector<std:
                                    " was ingested with another schema than statcoder.toml's");
     }
     ASSIGN_OR_RETURN(data::Dataset ds, lake::LoadSnapshot(ws, row));
+    // Snapshots are content-addressed: reviewed records exported as feedback are the batch
+    // snapshot they came from when that batch carried the same codes. A batch with a code on
+    // every record is coded records, whatever kind it was first ingested as.
+    if (!lake::KindNeedsLabels(row.kind)) {
+      const size_t uncoded = static_cast<size_t>(std::count_if(
+          ds.records.begin(), ds.records.end(), [](const data::Record& r) { return r.label.empty(); }));
+      if (uncoded > 0) {
+        return core::InvalidArgument("snapshot " + row.id + " is a " + row.kind + " snapshot and " +
+                                     std::to_string(uncoded) + " of its " +
+                                     std::to_string(ds.records.size()) +
+                                     " records have no code; it cannot be used for " + what);
+      }
+    }
     for (data::Record& r : ds.records) {
       if (want.group_field.empty() || have.group_field != want.group_field) r.group.clear();
       out.records.records.push_back(std::move(r));

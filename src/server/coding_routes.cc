@@ -1,11 +1,13 @@
 // POST /v1/code and POST /v1/explain (docs/server.md): coding exactly as `statcoder code WS`.
 #include <algorithm>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "kb/knowledge_base.h"
 #include "model/batch_coder.h"
 #include "model/explainer.h"
+#include "pipeline/workspace_coding.h"
 #include "registry/monitoring.h"
 #include "review/review_queue.h"
 #include "server/code_request.h"
@@ -79,7 +81,17 @@ core::Status CodeRecords(RouteContext& ctx, const HttpRequest& req, HttpResponse
   CurrentRequest().records = preds.size();
   const size_t n_queued = queued.size();
   ctx.writer.Queue(std::move(queued));
-  ctx.writer.ObserveTraffic(s->version, registry::ObserveBatch(*s->model, ds, preds), now);
+  // The shadow challenger codes the same records, as in `statcoder code WS`; its answers are
+  // only counted, and a failure there never fails the request.
+  std::optional<registry::ShadowAgreement> shadow;
+  if (s->shadow) {
+    core::Result<registry::ShadowAgreement> theirs =
+        pipeline::CodeAsShadow(*s->model, s->shadow, *s->kb, ctx.config.disagreement_probability,
+                               ds, preds, threads);
+    if (theirs.ok()) shadow = std::move(*theirs);
+  }
+  ctx.writer.ObserveTraffic(s->version, registry::ObserveBatch(*s->model, ds, preds), now,
+                            s->shadow_version, shadow ? &*shadow : nullptr);
   response.Finish(n_queued);
   res.status = 200;
   res.SetContent(std::move(body), "application/json");

@@ -99,10 +99,13 @@ struct HttpServer::Impl final : HttpHandler {
   std::mutex log_mu;
   ServedModel served{[this](const Served& next, const std::string& previous) {
     metrics.ModelLoaded(next.version, next.kb_version);
-    LogEvent({{"event", "model_loaded"},
-              {"model_version", next.version},
-              {"kb_version", next.kb_version},
-              {"previous", previous}});
+    json event = {{"event", "model_loaded"},
+                  {"model_version", next.version},
+                  {"kb_version", next.kb_version},
+                  {"previous", previous},
+                  {"shadow_version", next.shadow ? json(next.shadow_version) : json(nullptr)}};
+    if (!next.shadow_error.empty()) event["shadow_error"] = next.shadow_error;
+    LogEvent(std::move(event));
   }};
   std::unique_ptr<ReviewWriter> writer;
   std::unique_ptr<RouteContext> route_ctx;  // what the route handlers share

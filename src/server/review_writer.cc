@@ -22,11 +22,23 @@ void ReviewWriter::Queue(std::vector<store::ReviewItemRow> items) {
 }
 
 void ReviewWriter::ObserveTraffic(const std::string& model_version,
-                                  const monitor::BatchStats& stats, const std::string& now) {
+                                  const monitor::BatchStats& stats, const std::string& now,
+                                  const std::string& shadow_version,
+                                  const registry::ShadowAgreement* shadow) {
   std::lock_guard<std::mutex> lock(window_mu_);
-  if (window_ && window_->model_version != model_version) CloseWindowLocked();
-  if (!window_) window_ = TrafficWindow{model_version, {}, now, now, Clock::now()};
+  const std::string shadow_of = shadow != nullptr ? shadow_version : std::string();
+  if (window_ &&
+      (window_->model_version != model_version || window_->shadow_version != shadow_of)) {
+    CloseWindowLocked();
+  }
+  if (!window_) {
+    window_ = TrafficWindow{model_version, {}, shadow_of, std::nullopt, now, now, Clock::now()};
+  }
   window_->stats.Merge(stats);
+  if (shadow != nullptr) {
+    if (!window_->shadow) window_->shadow.emplace();
+    window_->shadow->Merge(*shadow);
+  }
   window_->end = now;
   if (window_->stats.records >= options_.window_records) CloseWindowLocked();
 }
@@ -51,7 +63,8 @@ void ReviewWriter::CloseWindowLocked() {
   row.model_version = window_->model_version;
   row.records = window_->stats.records;
   row.stats = window_->stats.ToJson();
-  row.shadow = nullptr;
+  row.shadow = window_->shadow ? window_->shadow->ToJson() : nlohmann::json(nullptr);
+  row.shadow_version = window_->shadow ? window_->shadow_version : std::string();
   row.actor = options_.actor;
   window_.reset();
   if (row.records == 0) return;

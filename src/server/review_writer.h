@@ -27,6 +27,7 @@
 #include <vector>
 
 #include "monitor/batch_stats.h"
+#include "registry/monitoring.h"
 #include "store/metadata_store.h"
 #include "workspace/workspace.h"
 
@@ -52,8 +53,11 @@ class ReviewWriter {
   void Queue(std::vector<store::ReviewItemRow> items);
   // Adds a request's records to the open traffic window, opening and closing windows as needed
   // (a window also closes when the model version changes).
+  // `shadow` is the shadow challenger's coding of the same records (null: shadow mode off); a
+  // window holds one challenger's, and closes when it changes.
   void ObserveTraffic(const std::string& model_version, const monitor::BatchStats& stats,
-                      const std::string& now);
+                      const std::string& now, const std::string& shadow_version = "",
+                      const registry::ShadowAgreement* shadow = nullptr);
   // Closes the open window when it is older than window_minutes, or whatever its age (`force`).
   void CloseWindowIfDue(bool force);
   // Closes the open window, commits everything queued and ends the thread.
@@ -64,6 +68,8 @@ class ReviewWriter {
   struct TrafficWindow {
     std::string model_version;
     monitor::BatchStats stats;
+    std::string shadow_version;                      // "" when shadow mode was off
+    std::optional<registry::ShadowAgreement> shadow;  // the challenger's, summed
     std::string start, end;  // first and last request's time
     Clock::time_point opened;
   };

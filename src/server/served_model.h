@@ -1,7 +1,7 @@
 // The model in service and its hot swap (docs/server.md, "The model in service and hot swaps"):
 // an immutable snapshot (model + knowledge base + explainer) behind a shared_ptr, and the user
-// directory beside it. Refresh re-reads the production alias, the knowledge-base version and the
-// users and swaps in what changed; requests in flight finish on the snapshot they started with.
+// directory beside it. Refresh re-reads the production alias, the shadow alias, the knowledge-base
+// version and the users and swaps in what changed; requests in flight finish on the snapshot they started with.
 //
 //   ServedModel slot([&](const Served& s, const std::string& previous) { log(...); });
 //   RETURN_IF_ERROR(slot.Refresh(ws));               // the poller, or a promote through the API
@@ -32,6 +32,11 @@ struct Served {
   std::shared_ptr<const model::Explainer> explainer;
   std::string version;
   int64_t kb_version = 0;
+  // The shadow challenger (docs/monitoring.md, "Shadow mode"): codes the same requests without
+  // changing an answer; null when shadow mode is off or the challenger could not be used.
+  std::shared_ptr<const model::Model> shadow;
+  std::string shadow_version;
+  std::string shadow_error;  // why the shadow model set in the workspace is not used
 };
 
 class ServedModel {

@@ -171,6 +171,28 @@ struct MonitorBatchRow {
   std::string actor;
 };
 
+// One production cycle (`statcoder cycle`, docs/cycle.md): a batch taken through ingest, coding,
+// monitoring and, when due, retraining and promotion. Its steps are journaled in `steps` as they
+// finish, with the hashes of their inputs, so a cycle killed part-way resumes where it stopped.
+// The batch snapshot is unique: the same records are one cycle.
+struct CycleRow {
+  int64_t id = 0;              // set by the store
+  std::string period;          // e.g. "2025-07"
+  std::string batch_snapshot;  // the batch's snapshot id
+  std::string batch_file;      // the file's name, as given
+  std::string state;           // running, waiting, done, failed
+  // [{"step", "state": done|skipped|started|waiting|failed, "inputs", "outputs", "at"}], in order.
+  nlohmann::json steps = nlohmann::json::array();
+  std::string model_version;   // the production model that coded the batch
+  int64_t coded_records = 0;
+  int64_t queued_items = 0;    // referred records and audit sample queued for review
+  std::string challenger;      // the model trained in this cycle; empty when none
+  bool promoted = false;
+  std::string actor;
+  std::string created_at;
+  std::string updated_at;
+};
+
 // One append-only audit entry. `seq`, `prev_hash` and `hash` are set by AppendAudit.
 struct AuditEntry {
   int64_t seq = 0;
@@ -269,6 +291,15 @@ class MetadataStore {
   // Batches of `classification` ("" all) created at or after `since` ("" all), by id.
   virtual core::Result<std::vector<MonitorBatchRow>> ListMonitorBatches(
       const std::string& classification, const std::string& since) = 0;
+
+  // ---- Production cycles ----
+  // Sets nothing in `row`; returns the new id. kAlreadyExists when the batch has a cycle.
+  virtual core::Result<int64_t> InsertCycle(const CycleRow& row) = 0;
+  // Stores every field but id and created_at of cycle row.id; kNotFound when missing.
+  virtual core::Status UpdateCycle(const CycleRow& row) = 0;
+  virtual core::Result<std::optional<CycleRow>> FindCycleByBatch(
+      const std::string& batch_snapshot) = 0;
+  virtual core::Result<std::vector<CycleRow>> ListCycles() = 0;  // by id
 
   // ---- Audit trail (append-only, hash-chained: audit_chain.h) ----
   // Sets seq = last + 1, prev_hash = the last entry's hash and hash; returns the stored entry.

@@ -387,11 +387,36 @@ ALTER TABLE review_items ADD COLUMN batch_id INTEGER NOT NULL DEFAULT 0;
 
 Status MigrateTo4(sqlite3* db) { return Exec(db, kSchemaV4, "create catalog schema 4"); }
 
+// Version 5: production cycles and their step journal (docs/formats/workspace_v1.md, "cycles").
+constexpr char kSchemaV5[] = R"sql(
+CREATE TABLE cycles (
+  id INTEGER PRIMARY KEY,
+  period TEXT NOT NULL,
+  batch_snapshot TEXT NOT NULL UNIQUE REFERENCES snapshots (id),
+  batch_file TEXT NOT NULL,
+  state TEXT NOT NULL CHECK (state IN ('running', 'waiting', 'done', 'failed')),
+  steps TEXT NOT NULL,
+  model_version TEXT NOT NULL,
+  coded_records INTEGER NOT NULL,
+  queued_items INTEGER NOT NULL,
+  challenger TEXT NOT NULL,
+  promoted INTEGER NOT NULL CHECK (promoted IN (0, 1)),
+  actor TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  updated_at TEXT NOT NULL
+);
+CREATE TRIGGER cycles_no_delete BEFORE DELETE ON cycles
+  BEGIN SELECT RAISE(ABORT, 'cycles are never deleted'); END;
+)sql";
+
+Status MigrateTo5(sqlite3* db) { return Exec(db, kSchemaV5, "create catalog schema 5"); }
+
 // kMigrations[v] turns schema version v into v + 1 (0 is an empty database). Adding a version:
 // write MigrateToN, append it here, bump kCatalogSchemaVersion and document it.
 using Migration = Status (*)(sqlite3*);
 constexpr std::array<Migration, kCatalogSchemaVersion> kMigrations = {&MigrateTo1, &MigrateTo2,
-                                                                      &MigrateTo3, &MigrateTo4};
+                                                                      &MigrateTo3, &MigrateTo4,
+                                                                      &MigrateTo5};
 
 // ---- Row codecs: the column lists and the readers/binders below go in the same order ----
 
@@ -581,6 +606,29 @@ Result<MonitorBatchRow> ReadMonitorBatch(const Stmt& s) {
   r.shadow_version = s.Text(10);
   ASSIGN_OR_RETURN(r.shadow, ParseJson(s.Text(11), "monitor_batches", key, "shadow"));
   r.actor = s.Text(12);
+  return r;
+}
+
+constexpr char kCycleColumns[] =
+    "id, period, batch_snapshot, batch_file, state, steps, model_version, coded_records, "
+    "queued_items, challenger, promoted, actor, created_at, updated_at";
+
+Result<CycleRow> ReadCycle(const Stmt& s) {
+  CycleRow r;
+  r.id = s.Int(0);
+  r.period = s.Text(1);
+  r.batch_snapshot = s.Text(2);
+  r.batch_file = s.Text(3);
+  r.state = s.Text(4);
+  ASSIGN_OR_RETURN(r.steps, ParseJson(s.Text(5), "cycles", std::to_string(r.id), "steps"));
+  r.model_version = s.Text(6);
+  r.coded_records = s.Int(7);
+  r.queued_items = s.Int(8);
+  r.challenger = s.Text(9);
+  r.promoted = s.Int(10) != 0;
+  r.actor = s.Text(11);
+  r.created_at = s.Text(12);
+  r.updated_at = s.Text(13);
   return r;
 }
 
@@ -1056,6 +1104,51 @@ class SqliteStore final : public MetadataStore {
                " ORDER BY id");
     s.Bind(classification).Bind(since);
     return ReadAll<MonitorBatchRow>(s, ReadMonitorBatch);
+  }
+
+  Result<int64_t> InsertCycle(const CycleRow& r) override {
+    ASSIGN_OR_RETURN(std::string steps, Dump(r.steps, "cycle steps"));
+    Stmt s(db_, "insert cycle of batch " + r.batch_snapshot,
+           InsertSql("cycles", std::string_view(kCycleColumns).substr(4)));
+    s.Bind(r.period).Bind(r.batch_snapshot).Bind(r.batch_file).Bind(r.state).Bind(steps);
+    s.Bind(r.model_version).Bind(r.coded_records).Bind(r.queued_items).Bind(r.challenger);
+    s.Bind(int64_t{r.promoted}).Bind(r.actor).Bind(r.created_at).Bind(r.updated_at);
+    Status st = s.Run();
+    if (s.rc() == SQLITE_CONSTRAINT_UNIQUE) {
+      return core::AlreadyExists("batch snapshot " + r.batch_snapshot + " already has a cycle");
+    }
+    RETURN_IF_ERROR(st);
+    return sqlite3_last_insert_rowid(db_);
+  }
+
+  Status UpdateCycle(const CycleRow& r) override {
+    ASSIGN_OR_RETURN(std::string steps, Dump(r.steps, "cycle steps"));
+    Stmt s(db_, "update cycle " + std::to_string(r.id),
+           "UPDATE cycles SET period = ?, batch_snapshot = ?, batch_file = ?, state = ?, "
+           "steps = ?, model_version = ?, coded_records = ?, queued_items = ?, challenger = ?, "
+           "promoted = ?, actor = ?, updated_at = ? WHERE id = ?");
+    s.Bind(r.period).Bind(r.batch_snapshot).Bind(r.batch_file).Bind(r.state).Bind(steps);
+    s.Bind(r.model_version).Bind(r.coded_records).Bind(r.queued_items).Bind(r.challenger);
+    s.Bind(int64_t{r.promoted}).Bind(r.actor).Bind(r.updated_at).Bind(r.id);
+    RETURN_IF_ERROR(s.Run());
+    if (sqlite3_changes(db_) == 0) {
+      return core::NotFound("cycle " + std::to_string(r.id) + " does not exist");
+    }
+    return Status();
+  }
+
+  Result<std::optional<CycleRow>> FindCycleByBatch(const std::string& batch) override {
+    Stmt s(db_, "find cycle of batch " + batch,
+           std::string("SELECT ") + kCycleColumns + " FROM cycles WHERE batch_snapshot = ?");
+    s.Bind(batch);
+    ASSIGN_OR_RETURN(std::vector<CycleRow> rows, ReadAll<CycleRow>(s, ReadCycle));
+    if (rows.empty()) return std::optional<CycleRow>();
+    return std::optional<CycleRow>(std::move(rows.front()));
+  }
+
+  Result<std::vector<CycleRow>> ListCycles() override {
+    Stmt s(db_, "list cycles", std::string("SELECT ") + kCycleColumns + " FROM cycles ORDER BY id");
+    return ReadAll<CycleRow>(s, ReadCycle);
   }
 
   Result<std::vector<ReviewItemRow>> ListReviewItems() override {

@@ -18,7 +18,7 @@
 namespace statcoder::store {
 
 // The catalog schema version this build writes; older databases are migrated on open.
-inline constexpr int kCatalogSchemaVersion = 4;
+inline constexpr int kCatalogSchemaVersion = 5;
 
 struct SqliteStoreOptions {
   bool create = false;         // create the file when missing (else kNotFound)

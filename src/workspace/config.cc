@@ -469,6 +469,50 @@ const std::vector<Section>& Sections() {
            return Status::Ok();
          },
          [](const WorkspaceConfig& c) { return std::optional(FormatDouble(c.monitor.alpha)); }}}},
+      {"cycle",
+       "`statcoder cycle`: when a production cycle retrains (docs/cycle.md).",
+       {{"retrain",
+         "\"auto\" (when the monitor recommends it, retrain_every or min_new_reviewed say so), "
+         "\"always\" or \"never\".",
+         [](const Value& v, WorkspaceConfig* c) -> Status {
+           ASSIGN_OR_RETURN(std::string x, Get<std::string>(v));
+           if (x != "auto" && x != "always" && x != "never") {
+             return Invalid(v, "must be \"auto\", \"always\" or \"never\"");
+           }
+           c->cycle.retrain = x;
+           return Status::Ok();
+         },
+         [](const WorkspaceConfig& c) { return std::optional(FormatString(c.cycle.retrain)); }},
+        {"retrain_every",
+         "Retrain once the production model has coded this many cycles; 0: no schedule; "
+         "0..1000.",
+         [](const Value& v, WorkspaceConfig* c) -> Status {
+           ASSIGN_OR_RETURN(int64_t x, Get<int64_t>(v));
+           if (x < 0 || x > 1000) return Invalid(v, "must be in 0..1000");
+           c->cycle.retrain_every = x;
+           return Status::Ok();
+         },
+         [](const WorkspaceConfig& c) { return std::optional(Format(c.cycle.retrain_every)); }},
+        {"min_new_reviewed",
+         "Retrain when at least this many reviewed records are not yet learned from; 0: off; "
+         "0..100000000.",
+         [](const Value& v, WorkspaceConfig* c) -> Status {
+           ASSIGN_OR_RETURN(int64_t x, Get<int64_t>(v));
+           if (x < 0 || x > 100'000'000) return Invalid(v, "must be in 0..100000000");
+           c->cycle.min_new_reviewed = x;
+           return Status::Ok();
+         },
+         [](const WorkspaceConfig& c) { return std::optional(Format(c.cycle.min_new_reviewed)); }},
+        {"evaluation_snapshot",
+         "Frozen labelled snapshot (id or prefix) champion and challenger are compared on; "
+         "\"\": the production model's evaluation snapshot.",
+         [](const Value& v, WorkspaceConfig* c) -> Status {
+           ASSIGN_OR_RETURN(c->cycle.evaluation_snapshot, Get<std::string>(v));
+           return Status::Ok();
+         },
+         [](const WorkspaceConfig& c) {
+           return std::optional(FormatString(c.cycle.evaluation_snapshot));
+         }}}},
   };
   return kSections;
 }

@@ -79,6 +79,17 @@ struct MonitorConfig {
   double alpha = 0.01;
 };
 
+// A production cycle (`statcoder cycle`, docs/cycle.md): when it retrains, and where champion
+// and challenger are compared.
+struct CycleConfig {
+  // "auto": when the monitor recommends it, the schedule says so or enough reviewed records
+  // are new; "always"; "never".
+  std::string retrain = "auto";
+  int64_t retrain_every = 0;       // retrain after the production model coded N cycles; 0: off
+  int64_t min_new_reviewed = 500;  // retrain when this many reviewed records are new; 0: off
+  std::string evaluation_snapshot;  // frozen labelled snapshot; "": the production model's
+};
+
 struct WorkspaceConfig {
   int format_version = kConfigFormatVersion;
   std::string classification;          // names the production slot; default: the label field
@@ -91,6 +102,7 @@ struct WorkspaceConfig {
   IngestConfig ingest;
   ReviewConfig review;
   MonitorConfig monitor;
+  CycleConfig cycle;
 };
 
 // Parses statcoder.toml text; `path` names it in messages ("statcoder.toml:12: unknown key

@@ -721,6 +721,50 @@ TEST_F(ServerCliTest, ApiTrafficIsMonitoredInWindows) {
   EXPECT_EQ(status["batches"][1]["source"], "api");
 }
 
+// Shadow mode covers API traffic as it covers `statcoder code WS` (docs/monitoring.md): the
+// challenger codes every request alongside production, answers stay production's, and each
+// traffic window keeps the challenger's agreement.
+TEST_F(ServerCliTest, ShadowChallengerCodesApiTrafficToo) {
+  const std::string champion = TrainOn(train_);
+  const std::string challenger = TrainOn(other_);
+  ASSERT_NE(champion, challenger);
+  ASSERT_EQ(Sc({"models", "promote", ws_, champion, "--force", "--reason", "test"}).exit_code, 0);
+  ASSERT_EQ(Sc({"shadow", ws_, "on", "--challenger", challenger}).exit_code, 0);
+  const std::string coder = AddUser("cod", "coder");
+  const Table test = ParseTsv(ReadFile(kOnet / "test.tsv"));
+  json batch = json::array();
+  for (size_t i = 1; i <= 40; ++i) batch.push_back({{"title", test[i][1]}});
+  const std::string body = json{{"records", batch}}.dump();
+  Reply first;
+  {
+    ServeProcess server({ws_}, dir_);
+    first = Send(server, "POST", "/v1/code", coder, body);
+    ASSERT_EQ(first.status, 200) << first;
+    EXPECT_EQ(first.j["model_version"], champion);
+    EXPECT_EQ(server.Stop(), 0);
+  }
+  json status = Json(Sc({"monitor", ws_, "--json"}));
+  ASSERT_EQ(status["batches"].size(), 1u) << status;
+  const json& shadow = status["batches"][0]["shadow"];
+  ASSERT_TRUE(shadow.is_object()) << status["batches"][0];
+  EXPECT_EQ(shadow["version"], challenger);
+  EXPECT_EQ(shadow["records"], 40) << shadow;
+  EXPECT_GT(shadow["agreement"].get<double>(), 0.2);
+
+  // Without shadow mode the same request gets the same answer; the window has no shadow.
+  ASSERT_EQ(Sc({"shadow", ws_, "off"}).exit_code, 0);
+  {
+    ServeProcess server({ws_}, dir_);
+    const Reply again = Send(server, "POST", "/v1/code", coder, body);
+    ASSERT_EQ(again.status, 200) << again;
+    EXPECT_EQ(again.j["results"], first.j["results"]);
+    EXPECT_EQ(server.Stop(), 0);
+  }
+  status = Json(Sc({"monitor", ws_, "--json"}));
+  ASSERT_EQ(status["batches"].size(), 2u) << status;
+  EXPECT_TRUE(status["batches"][1]["shadow"].is_null()) << status["batches"][1];
+}
+
 // Undo and reopen (docs/server.md, "Review queue"): a coder undoes their own decision, not
 // another's; the undone decision is no longer exported; a supervisor reopens any decided item;
 // an exported decision can no longer be undone by its coder. Each is a new decision, audited.

@@ -388,17 +388,60 @@ TEST_F(SqliteStoreTest, Version1CatalogIsMigratedKeepingItsRows) {
   // What statcoder 0.2 wrote: schema version 1, no users table, no review queue.
   ASSERT_EQ(RawExec(path_,
                     "DROP TABLE users; DROP TABLE review_decisions; DROP TABLE review_items; "
-                    "DROP TABLE monitor_batches; "
+                    "DROP TABLE monitor_batches; DROP TABLE cycles; "
                     "UPDATE meta SET value = 1 WHERE key = 'schema_version'"),
             SQLITE_OK);
   auto store = Open(false);
   ASSERT_NE(store, nullptr);
-  EXPECT_EQ(store->SchemaVersion(), 4);
+  EXPECT_EQ(store->SchemaVersion(), kCatalogSchemaVersion);
   EXPECT_TRUE(store->ListMonitorBatches("", "")->empty());
+  EXPECT_TRUE(store->ListCycles()->empty());
   EXPECT_TRUE(store->ListReviewItems()->empty());
   EXPECT_EQ(Fields(**store->FindSnapshot("s1")), Fields(Snapshot("s1")));
   EXPECT_TRUE(store->ListUsers()->empty());
   EXPECT_TRUE(store->InsertUser(User("ann", "t1")).ok());
+}
+
+// Production cycles (schema version 5): one row per batch snapshot, updated as the cycle goes,
+// never deleted.
+TEST_F(SqliteStoreTest, CyclesAreFoundByTheirBatchUpdatedAndNeverDeleted) {
+  auto store = Open();
+  ASSERT_TRUE(store->InsertSnapshot(Snapshot("b1")).ok());
+  CycleRow c{.period = "2025-07",
+             .batch_snapshot = "b1",
+             .batch_file = "wave7.tsv",
+             .state = "running",
+             .steps = nlohmann::json::array({{{"step", "ingest"}, {"state", "done"}}}),
+             .actor = "ann",
+             .created_at = "2026-12-01T10:00:00Z",
+             .updated_at = "2026-12-01T10:00:00Z"};
+  const core::Result<int64_t> id = store->InsertCycle(c);
+  ASSERT_TRUE(id.ok()) << id.status().message();
+  c.id = *id;
+  EXPECT_EQ(c.id, 1);
+  EXPECT_FALSE(store->InsertCycle(c).ok()) << "a second cycle of the same batch";
+  EXPECT_FALSE(store->FindCycleByBatch("b2")->has_value());
+  c.state = "done";
+  c.coded_records = 120;
+  c.queued_items = 40;
+  c.challenger = "v2";
+  c.promoted = true;
+  c.steps.push_back({{"step", "code"}, {"state", "done"}, {"outputs", {{"records", 120}}}});
+  ASSERT_TRUE(store->UpdateCycle(c).ok());
+  const std::optional<CycleRow> found = *store->FindCycleByBatch("b1");
+  ASSERT_TRUE(found.has_value());
+  EXPECT_EQ(found->state, "done");
+  EXPECT_EQ(found->steps, c.steps);
+  EXPECT_EQ(found->coded_records, 120);
+  EXPECT_EQ(found->queued_items, 40);
+  EXPECT_EQ(found->challenger, "v2");
+  EXPECT_TRUE(found->promoted);
+  EXPECT_EQ(found->period, "2025-07");
+  EXPECT_EQ(store->ListCycles()->size(), 1u);
+  c.state = "sleeping";
+  EXPECT_FALSE(store->UpdateCycle(c).ok()) << "not a state";
+  EXPECT_NE(RawExec(path_, "DELETE FROM cycles"), SQLITE_OK);
+  EXPECT_EQ(store->ListCycles()->size(), 1u);
 }
 
 auto Fields(const ReviewItemRow& r) {

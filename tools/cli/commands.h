@@ -34,5 +34,7 @@ Command AddShadowCommand(CLI::App& app);
 Command AddUsersCommand(CLI::App& app);
 Command AddServeCommand(CLI::App& app);
 Command AddReviewCommand(CLI::App& app);
+// The production workflow (docs/cycle.md).
+Command AddCycleCommand(CLI::App& app);
 
 }  // namespace statcoder::cli

@@ -28,6 +28,7 @@ int main(int argc, char** argv) {
   commands.push_back(AddUsersCommand(app));
   commands.push_back(AddReviewCommand(app));
   commands.push_back(AddServeCommand(app));
+  commands.push_back(AddCycleCommand(app));
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
