@@ -11,9 +11,9 @@ step "Dependencies (Debian packages)"
 ./scripts/install-deps.sh
 
 jobs=${JOBS:-$(nproc)}
-step "Build (cmake --preset release, $jobs jobs)"
+step "Build the statcoder binary (cmake --preset release, $jobs jobs; the tests are built by test.sh)"
 cmake --preset release
-cmake --build --preset release -j "$jobs"
+cmake --build --preset release -j "$jobs" --target statcoder
 
 statcoder=build/bin/statcoder
 [[ -x "$statcoder" ]] || { echo "demo: $statcoder was not built" >&2; exit 1; }
@@ -55,6 +55,10 @@ STATCODER_ACTOR=ethics-lead "$statcoder" ethics approve "$ws" --model candidate 
 "$statcoder" kb add "$ws" --text "Dairy Department Manager" --code 41-1011 --note "coding manual"
 "$statcoder" code "$ws" --data examples/onet/new.tsv --out demo-out/ws-coded.tsv
 "$statcoder" monitor "$ws"
+# One production cycle of a new batch (docs/cycle.md): ingest, code, refer, monitor, and retrain
+# when due; a rerun of the same batch does nothing (exit 9).
+"$statcoder" cycle "$ws" --batch examples/onet/new.tsv --period 2026-01
+"$statcoder" cycle status "$ws"
 "$statcoder" audit verify "$ws"
 # ---- End of the workspace job. ---------------------------------------------------------------
 

@@ -28,6 +28,14 @@ void AppendCsvField(const std::string& s, std::string* out) {
   out->push_back('"');
 }
 
+// The decided code's title in the model's code list, so a person can read the output without
+// joining it back; empty without a code list or titles.
+std::string CodeTitle(const model::Model& m, const std::string& code) {
+  if (!m.code_list() || code.empty()) return "";
+  const int32_t i = m.code_list()->Find(code);
+  return i < 0 ? std::string() : m.code_list()->node(i).title;
+}
+
 }  // namespace
 
 void CodedWriter::Header(std::string* out) const {
@@ -40,6 +48,7 @@ void CodedWriter::Header(std::string* out) const {
   cols.push_back("model_version");
   cols.push_back("reason");
   if (kb_column_) cols.push_back("kb_entry");
+  cols.push_back("code_title");  // last: columns are only ever added at the end
   Row(cols, out);
 }
 
@@ -61,7 +70,8 @@ void CodedWriter::Record(const model::Model& m, const std::string& id, const mod
                         {"level_name", level_name},
                         {"top", alts},
                         {"model_version", m.version_id()},
-                        {"reason", std::string(p.reason)}};
+                        {"reason", std::string(p.reason)},
+                        {"code_title", CodeTitle(m, p.code)}};
     if (kb_column_) j["kb_entry"] = kb_entry ? nlohmann::json(kb_entry) : nlohmann::json(nullptr);
     out->append(j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
     out->push_back('\n');
@@ -85,6 +95,7 @@ void CodedWriter::Record(const model::Model& m, const std::string& id, const mod
   cols.push_back(m.version_id());
   cols.push_back(std::string(p.reason));
   if (kb_column_) cols.push_back(kb_entry ? std::to_string(kb_entry) : "");
+  cols.push_back(CodeTitle(m, p.code));
   Row(cols, out);
 }
 

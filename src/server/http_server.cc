@@ -18,6 +18,7 @@
 #include "core/random.h"
 #include "server/auth.h"
 #include "server/http_engine.h"
+#include "core/utc_time.h"
 #include "server/metrics.h"
 #include "server/review_writer.h"
 #include "server/route_support.h"
@@ -123,6 +124,27 @@ struct HttpServer::Impl final : HttpHandler {
     std::lock_guard<std::mutex> lock(log_mu);
     std::fwrite(line.data(), 1, line.size(), log);
     std::fflush(log);
+  }
+
+  // The review queue's gauges, read from the catalog for each scrape. A catalog that cannot be
+  // read shows as statcoder_review_queue_up 0 (and in the log), never as a failed scrape.
+  std::string ReviewQueueMetrics() {
+    const core::Result<std::string> text = [&]() -> core::Result<std::string> {
+      ASSIGN_OR_RETURN(std::unique_ptr<workspace::Workspace> ws, route_ctx->OpenWorkspace(""));
+      ASSIGN_OR_RETURN(auto items, ws->store().CountReviewItems());
+      const std::string hour_ago =
+          core::UtcTime(std::chrono::system_clock::now() - std::chrono::hours(1));
+      ASSIGN_OR_RETURN(auto decisions, ws->store().CountReviewDecisionsSince(hour_ago));
+      return RenderReviewQueueMetrics(ws->config().classification, items, decisions);
+    }();
+    std::string up =
+        "# HELP statcoder_review_queue_up 1 when the review queue could be read for this "
+        "scrape.\n# TYPE statcoder_review_queue_up gauge\nstatcoder_review_queue_up ";
+    if (text.ok()) return up + "1\n" + *text;
+    LogEvent({{"event", "metrics_queue_failed"},
+              {"error", std::string(core::StatusCodeName(text.status().code()))},
+              {"message", text.status().message()}});
+    return up + "0\n";
   }
 
   void Poll() {
@@ -361,7 +383,7 @@ struct HttpServer::Impl final : HttpHandler {
           [this](R req, W res, U) { return MonitorStatus(*route_ctx, req, res); });
     Route("GET", "/metrics", "/metrics", Role::kViewer, [this](R, W res, U) {
       res.status = 200;
-      res.SetContent(metrics.Render(), "text/plain; version=0.0.4");
+      res.SetContent(metrics.Render() + ReviewQueueMetrics(), "text/plain; version=0.0.4");
       return core::Status::Ok();
     });
     // Who the token belongs to: the review page shows the supervisor view by role.

@@ -54,6 +54,44 @@ void Metrics::ModelLoaded(const std::string& version, int64_t kb_version) {
   kb_version_ = kb_version;
 }
 
+std::string RenderReviewQueueMetrics(
+    const std::string& classification,
+    const std::map<std::pair<std::string, std::string>, int64_t>& items,
+    const std::map<std::string, int64_t>& decisions_last_hour) {
+  // Zeros for what review_queue.h can write, so that series exist before the first item.
+  std::map<std::pair<std::string, std::string>, int64_t> depth;
+  for (const char* kind : {"referred", "audit_sample"}) {
+    for (const char* status : {"open", "escalated", "adjudication", "decided", "closed"}) {
+      depth[{kind, status}] = 0;
+    }
+  }
+  for (const auto& [key, n] : items) depth[key] = n;
+  std::map<std::string, int64_t> decisions;
+  for (const char* action : {"code", "uncodable", "skip", "escalate", "adjudicate", "undo",
+                             "reopen"}) {
+    decisions[action] = 0;
+  }
+  for (const auto& [action, n] : decisions_last_hour) decisions[action] = n;
+  const std::string c = "classification=\"" + Escape(classification) + "\"";
+  std::string out =
+      "# HELP statcoder_review_queue_items Review items by kind and status (open: waiting for a "
+      "coder; escalated and adjudication: waiting for a supervisor).\n"
+      "# TYPE statcoder_review_queue_items gauge\n";
+  for (const auto& [key, n] : depth) {
+    out += "statcoder_review_queue_items{" + c + ",kind=\"" + Escape(key.first) +
+           "\",status=\"" + Escape(key.second) + "\"} " + std::to_string(n) + "\n";
+  }
+  out +=
+      "# HELP statcoder_review_decisions_last_hour Coder and supervisor actions on review items "
+      "in the last hour, by action.\n"
+      "# TYPE statcoder_review_decisions_last_hour gauge\n";
+  for (const auto& [action, n] : decisions) {
+    out += "statcoder_review_decisions_last_hour{" + c + ",action=\"" + Escape(action) + "\"} " +
+           std::to_string(n) + "\n";
+  }
+  return out;
+}
+
 std::string Metrics::Render() const {
   std::lock_guard<std::mutex> lock(mu_);
   std::string out;

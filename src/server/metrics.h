@@ -14,8 +14,19 @@
 #include <mutex>
 #include <string>
 #include <tuple>
+#include <utility>
 
 namespace statcoder::server {
+
+// The review queue as Prometheus gauges, read from the catalog at each scrape:
+// statcoder_review_queue_items{classification, kind, status} (open items wait for a coder,
+// escalated ones for a supervisor) and statcoder_review_decisions_last_hour{classification,
+// action}. Every status and action named in review_queue.h is written, 0 when there is none,
+// so a dashboard's series never disappear.
+std::string RenderReviewQueueMetrics(
+    const std::string& classification,
+    const std::map<std::pair<std::string, std::string>, int64_t>& items,
+    const std::map<std::string, int64_t>& decisions_last_hour);
 
 class Metrics {
  public:

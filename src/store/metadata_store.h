@@ -19,10 +19,12 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/result.h"
@@ -281,6 +283,12 @@ class MetadataStore {
                                         const std::string& assigned_to,
                                         const std::string& assigned_at) = 0;
   virtual core::Result<std::vector<ReviewItemRow>> ListReviewItems() = 0;  // by id
+  // Items per (kind, status), counted without reading them (for /metrics).
+  virtual core::Result<std::map<std::pair<std::string, std::string>, int64_t>>
+  CountReviewItems() = 0;
+  // Decisions made at or after `since` (UTC, ISO 8601), per action.
+  virtual core::Result<std::map<std::string, int64_t>> CountReviewDecisionsSince(
+      const std::string& since) = 0;
   // kNotFound when the item does not exist.
   virtual core::Result<int64_t> InsertReviewDecision(const ReviewDecisionRow& row) = 0;
   // Decisions on `item_id`, or all with item_id < 0; by id.

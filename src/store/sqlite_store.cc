@@ -1157,6 +1157,30 @@ class SqliteStore final : public MetadataStore {
     return ReadAll<ReviewItemRow>(s, ReadReviewItem);
   }
 
+  Result<std::map<std::pair<std::string, std::string>, int64_t>> CountReviewItems() override {
+    Stmt s(db_, "count review items",
+           "SELECT kind, status, count(*) FROM review_items GROUP BY kind, status");
+    std::map<std::pair<std::string, std::string>, int64_t> out;
+    while (true) {
+      ASSIGN_OR_RETURN(bool row, s.Step());
+      if (!row) return out;
+      out[{s.Text(0), s.Text(1)}] = s.Int(2);
+    }
+  }
+
+  Result<std::map<std::string, int64_t>> CountReviewDecisionsSince(
+      const std::string& since) override {
+    Stmt s(db_, "count review decisions",
+           "SELECT action, count(*) FROM review_decisions WHERE time >= ? GROUP BY action");
+    s.Bind(since);
+    std::map<std::string, int64_t> out;
+    while (true) {
+      ASSIGN_OR_RETURN(bool row, s.Step());
+      if (!row) return out;
+      out[s.Text(0)] = s.Int(1);
+    }
+  }
+
   Result<int64_t> InsertReviewDecision(const ReviewDecisionRow& r) override {
     ASSIGN_OR_RETURN(std::string shown, Dump(r.suggestions_shown, "review decision suggestions"));
     Stmt s(db_, "insert review decision on item " + std::to_string(r.item_id),

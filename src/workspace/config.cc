@@ -385,10 +385,14 @@ const std::vector<Section>& Sections() {
       {"gates",
        "What `promote` requires of a model's quality report and review. A commented-out gate "
        "is not checked.",
-       {OptionalProbability("min_accuracy", "Lowest top-1 accuracy at the finest level; [0, 1].",
+       {OptionalProbability("min_accuracy",
+                            "Lowest top-1 accuracy at the finest level; [0, 1]. init writes "
+                            "0.5, a floor, not a target: raise it to what the office needs.",
                             "0.80", SC_REF(gates.min_accuracy)),
         OptionalProbability("min_auto_rate",
-                            "Lowest auto-coding rate at gates.target_precision; [0, 1].", "0.50",
+                            "Lowest auto-coding rate at gates.target_precision; [0, 1]. Off "
+                            "by default: what share is worth it depends on the data (5-40 % on "
+                            "the shared indexes at 0.95).", "0.50",
                             SC_REF(gates.min_auto_rate)),
         {"target_precision", "Precision the auto-coding rate is read at: 0.90, 0.95, 0.97, 0.99.",
          [](const Value& v, WorkspaceConfig* c) -> Status {
@@ -402,7 +406,10 @@ const std::vector<Section>& Sections() {
          [](const WorkspaceConfig& c) {
            return std::optional(FormatDouble(c.gates.target_precision));
          }},
-        OptionalProbability("max_ece", "Highest expected calibration error; [0, 1].", "0.05",
+        OptionalProbability("max_ece",
+                            "Highest expected calibration error after calibration; [0, 1]. "
+                            "init writes 0.1: above it, thresholds on confidence mean little.",
+                            "0.05",
                             SC_REF(gates.max_ece)),
         Plain<bool>("allow_flagged_subgroups",
                     "false: a subgroup the quality report flags blocks promotion.",
@@ -719,6 +726,13 @@ std::string Comment(std::string_view text) {
 }
 
 }  // namespace
+
+GateConfig RecommendedGates() {
+  GateConfig g;
+  g.min_accuracy = 0.50;
+  g.max_ece = 0.10;
+  return g;
+}
 
 std::string RenderConfig(const WorkspaceConfig& config) {
   WorkspaceConfig c = config;

@@ -475,7 +475,8 @@ TEST_F(CliTest, CodeOutputFormatFollowsTheOutExtension) {
   const Table tsv = ParseTsv(to_stdout.out);
   ASSERT_EQ(tsv.size(), 4u) << to_stdout;
   EXPECT_EQ(tsv[0], (Row{"id", "code", "confidence", "decision", "level", "level_name", "top1_code",
-                         "top1_prob", "top2_code", "top2_prob", "model_version", "reason"}));
+                         "top1_prob", "top2_code", "top2_prob", "model_version", "reason",
+                         "code_title"}));
   EXPECT_EQ(tsv[1][0], "r,1");
   EXPECT_EQ(tsv[2][0], "r\"2\"");
   EXPECT_EQ(tsv[3][0], "r 3");
@@ -578,6 +579,31 @@ std::map<std::string, std::pair<std::string, std::string>> OnetCodeList() {
   return codes;
 }
 
+// Output a person can read without joining files back: the decided code's title, and the
+// records' own ids without --id when the file has an id column.
+TEST_F(OnetExampleTest, CodeOutputCarriesTitlesAndTheIdColumnByDefault) {
+  const std::string input = (kOnet / "new.tsv").string();
+  const RunResult r = Code(input, {"--out", "coded.tsv"});
+  ASSERT_EQ(r.exit_code, 0) << r;
+  const Table in = ParseTsv(ReadFile(input));
+  const Table out = ParseTsv(Read("coded.tsv"));
+  ASSERT_EQ(out.size(), in.size());
+  std::map<std::string, std::string> titles;
+  const Table codelist = ParseTsv(ReadFile(kOnet / "soc2018_codelist.tsv"));
+  for (size_t i = 1; i < codelist.size(); ++i) {
+    titles[codelist[i][ColumnOf(codelist, "code")]] = codelist[i][ColumnOf(codelist, "title")];
+  }
+  const size_t title = ColumnOf(out, "code_title");
+  ASSERT_EQ(title, out[0].size() - 1);
+  size_t with_title = 0;
+  for (size_t i = 1; i < out.size(); ++i) {
+    EXPECT_EQ(out[i][0], in[i][ColumnOf(in, "id")]) << "row " << i;
+    EXPECT_EQ(out[i][title], titles[out[i][1]]) << "row " << i;  // some groups have none
+    with_title += !out[i][title].empty();
+  }
+  EXPECT_GT(with_title, out.size() / 2);
+}
+
 TEST_F(OnetExampleTest, TrainReportsTheModelVersionAndCounts) {
   const json j = ParseJson(train_->out);
   const std::string version = j.value("model_version", "");
@@ -603,6 +629,7 @@ TEST_F(OnetExampleTest, CodeWritesOneWellFormedRowPerInputRecordInInputOrder) {
   }
   header.push_back("model_version");
   header.push_back("reason");
+  header.push_back("code_title");
   EXPECT_EQ(out[0], header);
 
   const std::string version = ParseJson(train_->out).value("model_version", "?");

@@ -232,6 +232,9 @@ class CycleRetrainTest : public CycleCliTest {
   void Configure(bool require_ethics = false) {
     SetConfig("retrain = \"auto\"", "retrain = \"always\"");
     if (!require_ethics) SetConfig("require_ethics = true", "require_ethics = false");
+    // The quality gates stay on, at floors these small models (5 epochs, ~100 held-out
+    // records, so a noisy calibration error) clear: the tests are about the workflow.
+    SetConfig("max_ece = 0.1", "max_ece = 0.3");
     const std::string frozen = Ingest(Batch("frozen.tsv", 240, 600));
     ASSERT_FALSE(frozen.empty());
     SetConfig("evaluation_snapshot = \"\"", "evaluation_snapshot = \"" + frozen + "\"");
@@ -272,6 +275,29 @@ TEST_F(CycleRetrainTest, ReviewedRecordsTrainAChallengerThatIsPromotedOrWaitsFor
   EXPECT_EQ(Production(), challenger);
   EXPECT_EQ(Count(), waiting);
   EXPECT_EQ(Cycle(batch_b_).exit_code, 9);
+}
+
+TEST_F(CycleRetrainTest, AChallengerTheQualityGatesRefuseStaysACandidate) {
+  Prepare((dir_ / "ws").string());
+  Configure();
+  SetConfig("min_accuracy = 0.5", "min_accuracy = 0.999");
+  const std::string champion = Production();
+  ASSERT_EQ(Cycle(batch_a_).exit_code, 0);
+  DecideAll();
+  const RunResult r = Cycle(batch_b_);
+  ASSERT_EQ(r.exit_code, 0) << r;
+  const json c = ParseJson(r.out);
+  EXPECT_EQ(c["state"], "done");
+  EXPECT_EQ(c["promoted"], false);
+  ASSERT_TRUE(c["challenger"].is_string()) << c;
+  EXPECT_EQ(Production(), champion);
+  // What a person may do, in the message and the journal.
+  const std::string message = c["message"];
+  EXPECT_NE(message.find("stays a candidate"), std::string::npos) << message;
+  EXPECT_NE(message.find("min_accuracy"), std::string::npos) << message;
+  EXPECT_EQ(c["steps"][5]["state"], "done");  // compared on the frozen snapshot
+  EXPECT_TRUE(c["steps"][5]["outputs"]["verdict"].is_string()) << c["steps"][5];
+  EXPECT_EQ(c["steps"][6]["outputs"]["promoted"], false) << c["steps"][6];
 }
 
 TEST_F(CycleRetrainTest, ACycleKilledAtAnyStepResumesToTheSameEndAsOneNeverInterrupted) {

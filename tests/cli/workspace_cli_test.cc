@@ -2,6 +2,7 @@
 // train in a workspace, models (gates, promotion, rollback, archive), ethics, kb, code with the
 // knowledge base, and audit (including tampering with the database through the sqlite3 shell).
 #include <cstdlib>
+#include <map>
 #include <set>
 #include <string>
 #include <vector>
@@ -63,6 +64,25 @@ TEST_F(WorkspaceCliTest, InitWritesTheLayoutAndRefusesAFolderInUse) {
   ASSERT_EQ(audit.size(), 1u);
   EXPECT_EQ(audit[0]["action"], "init");
   EXPECT_EQ(audit[0]["actor"], "alice");
+}
+
+// A new workspace checks quality before a promotion, not only ethics (docs/formats/
+// statcoder_toml.md, "[gates]"): init writes the accuracy and calibration floors active.
+TEST_F(WorkspaceCliTest, NewWorkspacesStartWithQualityGatesOn) {
+  Init();
+  const std::string toml = ReadFile(fs::path(ws_) / "statcoder.toml");
+  EXPECT_NE(toml.find("\nmin_accuracy = 0.5\n"), std::string::npos) << toml;
+  EXPECT_NE(toml.find("\nmax_ece = 0.1\n"), std::string::npos) << toml;
+  EXPECT_NE(toml.find("\n# min_auto_rate = "), std::string::npos) << toml;
+  SetConfig("require_ethics = true", "require_ethics = false");
+  const std::string v = Train(Ingest(train_));
+  const RunResult r = Sc({"models", "promote", ws_, v, "--json"});
+  const json verdict = ParseJson(r.out);
+  std::map<std::string, bool> checked;
+  for (const json& c : verdict["gates"]["checks"]) checked[c["gate"]] = c["passed"];
+  ASSERT_TRUE(checked.count("min_accuracy")) << verdict.dump(2);
+  ASSERT_TRUE(checked.count("max_ece")) << verdict.dump(2);
+  EXPECT_EQ(r.exit_code, checked["min_accuracy"] && checked["max_ece"] ? 0 : 5) << r;
 }
 
 TEST_F(WorkspaceCliTest, MalformedOrUnknownConfigKeysAreClearErrors) {
@@ -200,7 +220,7 @@ TEST_F(WorkspaceCliTest, PromotionIsGatedByQualityAndEthics) {
   EXPECT_EQ(CountAudit("promote_refused"), 1u);
   ApproveEthics(v);
   // A quality gate the model cannot meet.
-  SetConfig("# min_accuracy = ", "min_accuracy = 0.999 #");
+  SetConfig("min_accuracy = 0.5", "min_accuracy = 0.999");
   r = Sc({"models", "promote", ws_, v, "--json"});
   EXPECT_EQ(r.exit_code, 5) << r;
   const json refused = ParseJson(r.out);
@@ -220,7 +240,8 @@ TEST_F(WorkspaceCliTest, PromotionIsGatedByQualityAndEthics) {
   EXPECT_EQ(audit.back()["action"], "promote_forced");
   EXPECT_EQ(audit.back()["details"]["reason"], "accuracy gate under review");
   // Gates met: a plain promotion of another model passes.
-  SetConfig("min_accuracy = 0.999 #", "min_accuracy = 0.3 #");
+  SetConfig("min_accuracy = 0.999", "min_accuracy = 0.3");
+  SetConfig("max_ece = 0.1", "max_ece = 0.3");  // ~100 held-out records: a noisy ECE
   SetConfig("seed = 1", "seed = 7");
   const std::string v2 = Train(Ingest(train_));
   r = Sc({"models", "promote", ws_, v2});  // ethics carries over: same data sources

@@ -627,6 +627,18 @@ class Fixture:
         onet = os.path.join(self.src, "examples", "onet")
         sc.must(["init", ws, "--codelist", os.path.join(onet, "soc2018_codelist.tsv"),
                  "--schema", "text=title;label=soc2018;id=id"])
+        # The gates stay on, at floors the small models of this test clear (a few hundred
+        # records, a noisy calibration error): it is about crash safety, not quality.
+        toml_path = os.path.join(ws, "statcoder.toml")
+        with open(toml_path, encoding="utf-8") as f:
+            toml = f.read()
+        for old, new in (("min_accuracy = 0.5\n", "min_accuracy = 0.05\n"),
+                         ("max_ece = 0.1\n", "max_ece = 0.9\n")):
+            if old not in toml:
+                raise SetupError("statcoder.toml has no '%s'" % old.strip())
+            toml = toml.replace(old, new, 1)
+        with open(toml_path, "w", encoding="utf-8") as f:
+            f.write(toml)
         snap = {}
         for name, source in (("a", "onet"), ("b", "other"), ("c", "onet"), ("d", "onet"),
                              ("e", "onet")):

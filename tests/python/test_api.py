@@ -68,7 +68,8 @@ def test_code_matches_the_cli_row_by_row(model, model_path, onet_test, cli, tmp_
     ours = model.code(onet_test.set_index("id"), top_k=5)
     assert len(from_cli) == len(ours) == len(onet_test)
     assert list(from_cli["id"]) == list(ours.index)
-    assert list(from_cli.columns) == ["id"] + expected_columns(5)
+    # The CLI adds the decided code's title, for people reading the file.
+    assert list(from_cli.columns) == ["id"] + expected_columns(5) + ["code_title"]
     for col in ["code", "decision", "level_name", "model_version", "reason"] + [
             f"top{k}_code" for k in range(1, 6)]:
         assert list(from_cli[col]) == list(ours[col]), col

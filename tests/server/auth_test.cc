@@ -111,6 +111,23 @@ TEST(FailedAuthLimiterTest, LocksAnAddressOutUntilItsMinuteEnds) {
   EXPECT_EQ(limiter.RetryAfter("10.0.0.1", t0 + std::chrono::seconds(61)), 0);
 }
 
+TEST(MetricsTest, ReviewQueueGaugesHaveEveryStatusAndAction) {
+  const std::string text = RenderReviewQueueMetrics(
+      "soc\"2018", {{{"referred", "open"}, 12}, {{"audit_sample", "adjudication"}, 2}},
+      {{"code", 30}, {"escalate", 1}});
+  for (const char* needle :
+       {"# TYPE statcoder_review_queue_items gauge",
+        "statcoder_review_queue_items{classification=\"soc\\\"2018\",kind=\"referred\","
+        "status=\"open\"} 12\n",
+        "statcoder_review_queue_items{classification=\"soc\\\"2018\",kind=\"referred\","
+        "status=\"escalated\"} 0\n",
+        "kind=\"audit_sample\",status=\"adjudication\"} 2\n",
+        "statcoder_review_decisions_last_hour{classification=\"soc\\\"2018\",action=\"code\"} 30\n",
+        "action=\"escalate\"} 1\n", "action=\"undo\"} 0\n"}) {
+    EXPECT_NE(text.find(needle), std::string::npos) << needle << "\n" << text;
+  }
+}
+
 TEST(MetricsTest, RendersPrometheusText) {
   Metrics m;
   m.ObserveRequest("/v1/code", "POST", 200, 0.003);

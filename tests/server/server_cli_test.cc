@@ -304,7 +304,10 @@ TEST_F(ServerCliTest, ServesCodesWithAuthLimitsMetricsAndHotModelSwap) {
         "statcoder_http_requests_total{route=\"/v1/code\",method=\"POST\",status=\"401\"}",
         "statcoder_http_request_duration_seconds_bucket{route=\"/v1/code\",le=\"+Inf\"}",
         "statcoder_records_coded_total{decision=\"auto\"}", "statcoder_models_loaded_total 3",
-        "statcoder_auth_failures_total"}) {
+        "statcoder_auth_failures_total", "statcoder_review_queue_up 1",
+        "statcoder_review_queue_items{classification=\"soc2018\",kind=\"referred\","
+        "status=\"open\"}",
+        "statcoder_review_decisions_last_hour{classification=\"soc2018\",action=\"code\"} 0"}) {
     EXPECT_NE(r.body.find(needle), std::string::npos) << needle << "\n" << r.body;
   }
 

@@ -407,14 +407,15 @@ TEST_F(SqliteStoreTest, Version1CatalogIsMigratedKeepingItsRows) {
 TEST_F(SqliteStoreTest, CyclesAreFoundByTheirBatchUpdatedAndNeverDeleted) {
   auto store = Open();
   ASSERT_TRUE(store->InsertSnapshot(Snapshot("b1")).ok());
-  CycleRow c{.period = "2025-07",
-             .batch_snapshot = "b1",
-             .batch_file = "wave7.tsv",
-             .state = "running",
-             .steps = nlohmann::json::array({{{"step", "ingest"}, {"state", "done"}}}),
-             .actor = "ann",
-             .created_at = "2026-12-01T10:00:00Z",
-             .updated_at = "2026-12-01T10:00:00Z"};
+  CycleRow c;
+  c.period = "2025-07";
+  c.batch_snapshot = "b1";
+  c.batch_file = "wave7.tsv";
+  c.state = "running";
+  c.steps = nlohmann::json::array({{{"step", "ingest"}, {"state", "done"}}});
+  c.actor = "ann";
+  c.created_at = "2026-12-01T10:00:00Z";
+  c.updated_at = c.created_at;
   const core::Result<int64_t> id = store->InsertCycle(c);
   ASSERT_TRUE(id.ok()) << id.status().message();
   c.id = *id;

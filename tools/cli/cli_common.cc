@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdio>
 
+#include "data/record_reader.h"
 #include "model/batch_coder.h"
 #include "model/model_io.h"
 #include "quality/coding_summary.h"
@@ -136,7 +137,8 @@ void CodingOptions::AddTo(CLI::App* app, const std::string& data_help, bool mode
   CLI::Option* model = app->add_option("--model", model_path, "Model file (.stc)");
   if (model_required) model->required();
   app->add_option("--data", data_path, data_help)->required();
-  app->add_option("--id", id, "Id column; default: the record number");
+  app->add_option("--id", id,
+                  "Id column; default: a column named id, else the record number");
   app->add_option("--top-k", top_k, "Codes listed per record (1..100)")->capture_default_str();
   app->add_option("--threads", threads, "Coding threads (1..256)")->capture_default_str();
   input.AddTo(app);
@@ -154,10 +156,26 @@ core::Result<CodedBatch> LoadAndCode(const CodingOptions& options, const std::st
   }
   CodedBatch batch;
   ASSIGN_OR_RETURN(batch.model, model::LoadModel(options.model_path));
-  data::Schema schema = model::SchemaFor(*batch.model, options.id, label_field);
-  schema.group_field = group_field;
   data::LoadOptions load;
   ASSIGN_OR_RETURN(load.reader, options.input.ToReaderOptions());
+  std::string id = options.id;
+  if (id.empty()) {
+    // Without --id, a column named "id" that the model does not read is the records' id.
+    ASSIGN_OR_RETURN(std::unique_ptr<data::RecordReader> reader,
+                     data::RecordReader::Open(options.data_path, load.reader));
+    const std::vector<std::string>& header = reader->header();
+    const data::Schema reads = model::SchemaFor(*batch.model, "", "");
+    const auto has = [](const std::vector<std::string>& v, const std::string& x) {
+      return std::find(v.begin(), v.end(), x) != v.end();
+    };
+    if (has(header, "id") && !has(reads.text_fields, "id") &&
+        !has(reads.categorical_fields, "id") && !has(reads.numeric_fields, "id") &&
+        label_field != "id" && group_field != "id") {
+      id = "id";
+    }
+  }
+  data::Schema schema = model::SchemaFor(*batch.model, id, label_field);
+  schema.group_field = group_field;
   // With a code list, a true code outside it is an input error (rejected); a valid code the
   // model never saw is a miss for evaluation, not an error.
   const data::CodeList* codes = label_field.empty() ? nullptr : batch.model->code_list();

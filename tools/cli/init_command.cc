@@ -21,6 +21,8 @@ core::Status RunInit(InitFlags& f) {
   options.config.classification =
       f.classification.empty() ? options.config.schema.label_field : f.classification;
   options.config.codelist = f.codelist_options;
+  // Gates on from the start: a new workspace never promotes on ethics alone.
+  options.config.gates = workspace::RecommendedGates();
   // Featurizer fields follow the schema, as statcoder.toml's reader sets them.
   ASSIGN_OR_RETURN(options.config,
                    workspace::ParseConfig(workspace::RenderConfig(options.config), "statcoder.toml"));
