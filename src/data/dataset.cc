@@ -61,6 +61,7 @@ std::string RoleName(std::string_view role) {
   if (role == "numeric_fields") return "a numeric column, --numeric";
   if (role == "label_field") return "the label column, --label";
   if (role == "group_field") return "the group column, --group";
+  if (role == "kept_fields") return "a column to keep, --keep";
   return std::string(role);
 }
 
@@ -113,6 +114,16 @@ Status Schema::Validate() const {
   for (const auto& f : numeric_fields) named.emplace_back(f, "numeric_fields");
   if (!label_field.empty()) named.emplace_back(label_field, "label_field");
   if (!group_field.empty()) named.emplace_back(group_field, "group_field");
+  for (size_t i = 0; i < kept_fields.size(); ++i) {
+    if (kept_fields[i].empty()) {
+      return core::InvalidArgument("empty column name given for " + RoleName("kept_fields"));
+    }
+    for (size_t j = 0; j < i; ++j) {
+      if (kept_fields[j] == kept_fields[i]) {
+        return core::InvalidArgument("column '" + kept_fields[i] + "' is kept twice (--keep)");
+      }
+    }
+  }
   for (size_t i = 0; i < named.size(); ++i) {
     if (named[i].first.empty()) {
       return core::InvalidArgument("empty column name given for " + RoleName(named[i].second));
@@ -134,9 +145,13 @@ Result<Dataset> LoadDataset(const std::string& path, const Schema& schema,
   ASSIGN_OR_RETURN(std::unique_ptr<RecordReader> reader, RecordReader::Open(path, options.reader));
 
   std::optional<size_t> id_col, label_col, group_col;
-  std::vector<size_t> text_cols, cat_cols, num_cols;
+  std::vector<size_t> text_cols, cat_cols, num_cols, kept_cols;
   if (!schema.id_field.empty()) {
     ASSIGN_OR_RETURN(id_col, Resolve(*reader, schema.id_field, "id_field"));
+  }
+  for (const auto& f : schema.kept_fields) {
+    ASSIGN_OR_RETURN(const size_t c, Resolve(*reader, f, "kept_fields"));
+    kept_cols.push_back(c);
   }
   for (const auto& f : schema.text_fields) {
     ASSIGN_OR_RETURN(const size_t c, Resolve(*reader, f, "text_fields"));
@@ -218,6 +233,9 @@ Result<Dataset> LoadDataset(const std::string& path, const Schema& schema,
       r.label = label;
     }
     if (group_col) r.group = rec.fields[*group_col];
+    // Copied before the fields are moved out below: a kept column may also be a text.
+    r.kept.reserve(kept_cols.size());
+    for (const size_t c : kept_cols) r.kept.push_back(rec.fields[c]);
 
     // Moved out: the reader reallocates them on the next record either way.
     r.texts.reserve(text_cols.size());

@@ -33,6 +33,9 @@ struct Schema {
   std::string label_field;  // empty when coding unlabelled data
   // A column for subgroup quality (region, survey mode...): read as is, never a feature.
   std::string group_field;
+  // Columns copied through to the output as they are (`code --keep`), never features; they may
+  // be columns with another role too (the text itself, the id).
+  std::vector<std::string> kept_fields;
 
   // kInvalidArgument unless there is at least one text field, no name is empty and no column
   // has two roles.
@@ -47,6 +50,7 @@ struct Record {
   std::vector<double> numerics;           // matches Schema::numeric_fields; NaN = missing
   std::string label;                      // empty when the schema has no label
   std::string group;                      // empty when the schema has no group column
+  std::vector<std::string> kept;          // matches Schema::kept_fields
 };
 
 struct Rejection {

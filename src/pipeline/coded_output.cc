@@ -1,5 +1,6 @@
 #include "pipeline/coded_output.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <nlohmann/json.hpp>
@@ -38,8 +39,7 @@ std::string CodeTitle(const model::Model& m, const std::string& code) {
 
 }  // namespace
 
-void CodedWriter::Header(std::string* out) const {
-  if (format_ == data::FileFormat::kJsonl) return;
+std::vector<std::string> CodedWriter::Columns() const {
   std::vector<std::string> cols = {"id", "code", "confidence", "decision", "level", "level_name"};
   for (int k = 1; k <= top_k_; ++k) {
     cols.push_back("top" + std::to_string(k) + "_code");
@@ -48,12 +48,34 @@ void CodedWriter::Header(std::string* out) const {
   cols.push_back("model_version");
   cols.push_back("reason");
   if (kb_column_) cols.push_back("kb_entry");
-  cols.push_back("code_title");  // last: columns are only ever added at the end
+  cols.push_back("code_title");  // columns are only ever added at the end
+  // JSON Lines has "top" instead of the topK columns.
+  if (format_ == data::FileFormat::kJsonl) cols.push_back("top");
+  return cols;
+}
+
+core::Status CodedWriter::CheckKeptNames() const {
+  const std::vector<std::string> own = Columns();
+  for (const std::string& k : kept_) {
+    if (std::find(own.begin(), own.end(), k) != own.end()) {
+      return core::InvalidArgument("--keep column '" + k +
+                                   "' has the name of an output column; rename it in the input "
+                                   "or leave it out");
+    }
+  }
+  return core::Status::Ok();
+}
+
+void CodedWriter::Header(std::string* out) const {
+  if (format_ == data::FileFormat::kJsonl) return;
+  std::vector<std::string> cols = Columns();
+  cols.insert(cols.end(), kept_.begin(), kept_.end());
   Row(cols, out);
 }
 
 void CodedWriter::Record(const model::Model& m, const std::string& id, const model::Prediction& p,
-                         int64_t kb_entry, std::string* out) const {
+                         int64_t kb_entry, std::string* out,
+                         const std::vector<std::string>& kept) const {
   const std::string level_name =
       m.code_list() ? m.code_list()->LevelName(p.level) : std::string("code");
   if (format_ == data::FileFormat::kJsonl) {
@@ -73,6 +95,7 @@ void CodedWriter::Record(const model::Model& m, const std::string& id, const mod
                         {"reason", std::string(p.reason)},
                         {"code_title", CodeTitle(m, p.code)}};
     if (kb_column_) j["kb_entry"] = kb_entry ? nlohmann::json(kb_entry) : nlohmann::json(nullptr);
+    for (size_t i = 0; i < kept_.size(); ++i) j[kept_[i]] = i < kept.size() ? kept[i] : "";
     out->append(j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
     out->push_back('\n');
     return;
@@ -96,6 +119,7 @@ void CodedWriter::Record(const model::Model& m, const std::string& id, const mod
   cols.push_back(std::string(p.reason));
   if (kb_column_) cols.push_back(kb_entry ? std::to_string(kb_entry) : "");
   cols.push_back(CodeTitle(m, p.code));
+  for (size_t i = 0; i < kept_.size(); ++i) cols.push_back(i < kept.size() ? kept[i] : "");
   Row(cols, out);
 }
 

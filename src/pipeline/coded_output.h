@@ -14,8 +14,10 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
+#include "core/status.h"
 #include "data/record_reader.h"
 #include "model/model.h"
 #include "model/predictor.h"
@@ -24,22 +26,31 @@ namespace statcoder::pipeline {
 
 class CodedWriter {
  public:
-  // With `kb_column`, a last column `kb_entry` names the knowledge-base entry used (or empty).
-  CodedWriter(data::FileFormat format, int top_k, bool kb_column)
-      : format_(format), top_k_(top_k), kb_column_(kb_column) {}
+  // With `kb_column`, a column `kb_entry` names the knowledge-base entry used (or empty).
+  // `kept` names input columns written last, as they are (Record's `kept` values, same order).
+  CodedWriter(data::FileFormat format, int top_k, bool kb_column,
+              std::vector<std::string> kept = {})
+      : format_(format), top_k_(top_k), kb_column_(kb_column), kept_(std::move(kept)) {}
+
+  // The output's own column names: a kept column may not take one (kInvalidArgument).
+  core::Status CheckKeptNames() const;
 
   // The header row (nothing for JSON Lines).
   void Header(std::string* out) const;
   // One coded record; `kb_entry` 0 when no knowledge-base entry decided it.
   void Record(const model::Model& m, const std::string& id, const model::Prediction& p,
-              int64_t kb_entry, std::string* out) const;
+              int64_t kb_entry, std::string* out,
+              const std::vector<std::string>& kept = {}) const;
 
  private:
   void Row(const std::vector<std::string>& cols, std::string* out) const;
 
+  std::vector<std::string> Columns() const;
+
   data::FileFormat format_;
   int top_k_;
   bool kb_column_;
+  std::vector<std::string> kept_;
 };
 
 }  // namespace statcoder::pipeline

@@ -604,6 +604,53 @@ TEST_F(OnetExampleTest, CodeOutputCarriesTitlesAndTheIdColumnByDefault) {
   EXPECT_GT(with_title, out.size() / 2);
 }
 
+// --keep copies input columns (the text itself included) after the coded columns, in TSV, CSV
+// and JSON Lines; a kept column may not take an output column's name, nor be missing.
+TEST_F(OnetExampleTest, KeepCopiesInputColumnsToTheOutput) {
+  const std::string input = (kOnet / "new.tsv").string();
+  const Table in = ParseTsv(ReadFile(input));
+  Table with_region = {{"id", "title", "region"}};
+  for (size_t i = 1; i < in.size(); ++i) {
+    with_region.push_back({in[i][0], in[i][1], "r" + std::to_string(i % 3)});
+  }
+  Write("regions.tsv", ToTsv(with_region));
+  RunResult r = Code("regions.tsv", {"--keep", "region,title", "--out", "coded.tsv"});
+  ASSERT_EQ(r.exit_code, 0) << r;
+  const Table out = ParseTsv(Read("coded.tsv"));
+  ASSERT_EQ(out.size(), in.size());
+  const size_t n = out[0].size();
+  ASSERT_GE(n, 3u);
+  EXPECT_EQ(out[0][n - 3], "code_title");
+  EXPECT_EQ(out[0][n - 2], "region");
+  EXPECT_EQ(out[0][n - 1], "title");
+  for (size_t i = 1; i < out.size(); ++i) {
+    EXPECT_EQ(out[i][0], in[i][0]) << "row " << i;
+    EXPECT_EQ(out[i][n - 2], with_region[i][2]) << "row " << i;
+    EXPECT_EQ(out[i][n - 1], in[i][1]) << "row " << i;
+  }
+  r = Code(input, {"--keep", "title", "--out", "coded.jsonl"});
+  ASSERT_EQ(r.exit_code, 0) << r;
+  const std::vector<std::string> lines = Lines(Read("coded.jsonl"));
+  ASSERT_EQ(lines.size(), in.size() - 1);
+  EXPECT_EQ(ParseJson(lines[0]).value("title", ""), in[1][ColumnOf(in, "title")]);
+  r = Code(input, {"--keep", "title", "--out", "coded.csv"});
+  ASSERT_EQ(r.exit_code, 0) << r;
+  EXPECT_EQ(ParseCsv(Read("coded.csv"))[0].back(), "title");
+
+  r = Code(input, {"--keep", "nope", "--out", "coded.tsv"});
+  EXPECT_EQ(r.exit_code, 4) << r;
+  EXPECT_NE(r.err.find("nope"), std::string::npos) << r;
+  EXPECT_NE(r.err.find("--keep"), std::string::npos) << r;
+  Write("clash.tsv", "id\ttitle\tcode\n1\tcashier\tx\n");
+  r = Code("clash.tsv", {"--keep", "code", "--out", "coded.tsv"});
+  EXPECT_EQ(r.exit_code, 2) << r;
+  EXPECT_NE(r.err.find("output column"), std::string::npos) << r;
+  r = Code(input, {"--keep", "title,title", "--out", "coded.tsv"});
+  EXPECT_EQ(r.exit_code, 2) << r;
+  r = Code(input, {"--keep", "id", "--out", "coded.tsv"});  // the output's own id column
+  EXPECT_EQ(r.exit_code, 2) << r;
+}
+
 TEST_F(OnetExampleTest, TrainReportsTheModelVersionAndCounts) {
   const json j = ParseJson(train_->out);
   const std::string version = j.value("model_version", "");

@@ -65,6 +65,29 @@ TEST(DatasetTest, MapsColumnsOntoTheSchema) {
   EXPECT_EQ(ds->records[1].texts[1], "");
 }
 
+// Kept columns (`code --keep`) come through as they are, also when they have another role.
+TEST(DatasetTest, KeptColumnsAreCopiedEvenWhenTheyAreAlsoText) {
+  const std::string path = WriteTestFile("k.tsv",
+                                         "id\ttitle\tnote\tcode\n"
+                                         "r1\tcorn grower\t  as typed \t111150\n");
+  Schema schema = TextAndCode();
+  schema.text_fields = {"title"};
+  schema.kept_fields = {"note", "title", "id"};
+  auto ds = Load(path, schema);
+  ASSERT_TRUE(ds.ok()) << ds.status().ToString();
+  ASSERT_EQ(ds->records.size(), 1u);
+  EXPECT_EQ(ds->records[0].kept,
+            (std::vector<std::string>{"  as typed ", "corn grower", "r1"}));
+  EXPECT_EQ(ds->records[0].texts, (std::vector<std::string>{"corn grower"}));
+  schema.kept_fields = {"missing"};
+  auto missing = Load(path, schema);
+  ASSERT_FALSE(missing.ok());
+  EXPECT_NE(missing.status().message().find("--keep"), std::string::npos)
+      << missing.status().message();
+  schema.kept_fields = {"note", "note"};
+  EXPECT_EQ(Load(path, schema).status().code(), StatusCode::kInvalidArgument);
+}
+
 TEST(DatasetTest, IdIsTheDataRowNumberCountingRejectedRows) {
   const std::string path =
       WriteTestFile("d.tsv", "text\tcode\ncorn\t111110\nbad row\n\nsaw\t321113\n");

@@ -176,6 +176,7 @@ core::Result<CodedBatch> LoadAndCode(const CodingOptions& options, const std::st
   }
   data::Schema schema = model::SchemaFor(*batch.model, id, label_field);
   schema.group_field = group_field;
+  schema.kept_fields = options.keep;
   // With a code list, a true code outside it is an input error (rejected); a valid code the
   // model never saw is a miss for evaluation, not an error.
   const data::CodeList* codes = label_field.empty() ? nullptr : batch.model->code_list();

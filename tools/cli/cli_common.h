@@ -75,6 +75,7 @@ core::Status HandleRejects(const data::Dataset& ds, const InputOptions& input,
 // Flags shared by the verbs that code records with a model (code, evaluate).
 struct CodingOptions {
   std::string model_path, data_path, id;
+  std::vector<std::string> keep;  // input columns copied to the output (code --keep)
   int top_k = 5;
   int threads = 1;
   InputOptions input;

@@ -55,6 +55,10 @@ core::Status RunCode(CodeFlags& f) {
     ASSIGN_OR_RETURN(wc, OpenWorkspaceCoding(f));
   }
   if (f.coding.data_path.empty()) return core::InvalidArgument("--data is required");
+  const data::FileFormat out_format =
+      f.out_path == "-" ? data::FileFormat::kTsv : data::FormatFromPath(f.out_path);
+  pipeline::CodedWriter writer(out_format, f.coding.top_k, wc.has_value(), f.coding.keep);
+  RETURN_IF_ERROR(writer.CheckKeptNames());
   const std::string base = f.out_path == "-" ? f.coding.data_path : f.out_path;
   ASSIGN_OR_RETURN(CodedBatch batch, LoadAndCode(f.coding, "", base + ".rejects.tsv",
                                                  MakeProgressBar(f.quiet || f.json)));
@@ -69,15 +73,13 @@ core::Status RunCode(CodeFlags& f) {
     wc->kb_version = k.kb_version;
   }
 
-  const data::FileFormat out_format =
-      f.out_path == "-" ? data::FileFormat::kTsv : data::FormatFromPath(f.out_path);
-  pipeline::CodedWriter writer(out_format, f.coding.top_k, wc.has_value());
   std::string out;
   out.reserve(ds.records.size() * (64 + static_cast<size_t>(f.coding.top_k) * 20));
   writer.Header(&out);
   uint64_t auto_count = 0, kb_count = 0;
   for (size_t i = 0; i < preds.size(); ++i) {
-    writer.Record(*m, ds.records[i].id, preds[i], wc ? wc->applied.entry_ids[i] : 0, &out);
+    writer.Record(*m, ds.records[i].id, preds[i], wc ? wc->applied.entry_ids[i] : 0, &out,
+                  ds.records[i].kept);
     auto_count += preds[i].decision == model::Decision::kAuto;
     kb_count += preds[i].decision == model::Decision::kKb;
   }
@@ -138,6 +140,9 @@ Command AddCodeCommand(CLI::App& app) {
   flags->coding.AddTo(sub, "Records to code (TSV, CSV or JSON Lines)", /*model_required=*/false);
   // In a workspace: its production model and knowledge base, instead of --model.
   sub->add_option("workspace", flags->ws.positionals, "Workspace (instead of --model)");
+  sub->add_option("--keep", flags->coding.keep,
+                  "Input columns to copy to the output, after the coded columns (comma-separated)")
+      ->delimiter(',');
   sub->add_option("--workspace", flags->ws.workspace, "Workspace folder");
   sub->add_option("--actor", flags->ws.actor, "Who is acting (workspace)");
   sub->add_option("--model-version", flags->model_version,
