@@ -34,6 +34,9 @@ json ItemJson(const store::ReviewItemRow& item, bool supervisor_view,
   if (supervisor_view) {
     j["model"] = item.suggestions;
   }
+  // Why the model referred it (below_threshold, margin, refer_code, kb_conflict, ...); never for
+  // a blind audit sample, whose coder must not learn what the model thought.
+  j["reason"] = j["blind"].get<bool>() ? "" : item.suggestions.value("reason", "");
   return j;
 }
 

@@ -27,6 +27,16 @@
     seq: 0,           // bumps with every item, so late answers for an old one are dropped
     titles: new Map(),
     emptyTimer: 0,
+    last: null,       // the coder's last decision, which Undo (key z) takes back
+  };
+
+  // Why the model referred a record, in words (review_queue.h's reasons).
+  const REASONS = {
+    below_threshold: 'below the confidence threshold',
+    margin: 'too close to the runner-up',
+    refer_code: 'a code always reviewed',
+    no_auto_code: 'no code may be auto-coded',
+    kb_conflict: 'knowledge base and model disagree',
   };
 
   // ---- Small DOM helpers: text only, never HTML ----
@@ -87,7 +97,18 @@
   function signOut(message) {
     state.token = '';
     state.item = null;
+    state.chosen = '';
+    state.last = null;
+    state.titles = new Map();
     clearTimeout(state.emptyTimer);
+    // Nothing of the previous user's work stays on the page for the next one.
+    $('search').value = '';
+    clear($('search-results'));
+    $('search-note').textContent = '';
+    $('comment').value = '';
+    $('chosen-text').textContent = 'No code chosen. Pick one from the search or the tree.';
+    showUndo();
+    setStatus('');
     page.showSignIn(message, ['work', 'views', 'who', 'progress', 'keys']);
   }
 
@@ -146,10 +167,11 @@
     const supervisor = state.view === 'supervisor';
     $('record-empty').hidden = true;
     $('record').dataset.itemId = String(item.id);
-    $('record-id').textContent = item.record_id ? '“' + item.record_id + '”' : '#' + item.id;
+    $('record-id').textContent = item.record_id ? item.record_id : '#' + item.id;
+    const reason = item.reason ? ' · ' + (REASONS[item.reason] || item.reason.replace(/_/g, ' ')) : '';
     $('record-kind').textContent =
         (item.kind === 'audit_sample' ? (item.blind ? 'audit sample · blind' : 'audit sample')
-                                      : item.kind) + (supervisor ? ' · ' + item.status : '');
+                                      : item.kind) + reason + (supervisor ? ' · ' + item.status : '');
     $('suggestions-heading').textContent = supervisor ? 'The model’s codes' : 'Suggestions';
     renderFields(item.record, null);
     $('comment').value = '';
@@ -320,6 +342,10 @@
       const r = await api('POST', '/v1/review/' + item.id + '/decision', body);
       const saved = 'Saved: ' + action + (code ? ' ' + code : '') + ' (record ' +
                     (item.record_id || item.id) + ', now ' + r.status + ').';
+      // A skip leaves the item open: nothing to undo. Supervisors reopen instead.
+      state.last = action === 'skip' || state.view === 'supervisor' ? null
+          : { id: item.id, label: item.record_id || '#' + item.id, action, code };
+      showUndo();
       state.chosen = '';
       $('chosen-text').textContent = 'No code chosen. Pick one from the search or the tree.';
       // Still busy until the next record shows: a key pressed meanwhile must not hit the old one.
@@ -335,6 +361,36 @@
       // The lease was lost (expired and taken, or decided elsewhere): move on.
       if (e.status === 409 || e.status === 404) await nextItem();
     }
+  }
+
+  function showUndo() {
+    const last = state.last;
+    $('undo').hidden = !last;
+    $('undo-text').textContent = last ? 'Undo ' + last.action + (last.code ? ' ' + last.code : '') +
+                                        ' of ' + last.label : '';
+  }
+
+  // Takes the coder's last decision back (POST /v1/review/{id}/undo): the record is open again
+  // and, the oldest open one being leased first, it comes back on screen to be coded anew.
+  async function undo() {
+    const last = state.last;
+    if (!last || state.busy) return;
+    state.busy = true;
+    setStatus('Undoing…');
+    try {
+      await api('POST', '/v1/review/' + last.id + '/undo', {});
+    } catch (e) {
+      state.busy = false;
+      if (!state.token) return;
+      setStatus('Not undone: ' + e.message, true);
+      return;
+    }
+    state.last = null;
+    showUndo();
+    await nextItem();
+    state.busy = false;
+    setStatus('Undone: ' + last.action + (last.code ? ' ' + last.code : '') + ' of record ' +
+              last.label + '; it is open again.');
   }
 
   function choose(code, title) {
@@ -463,6 +519,9 @@
       case 'u':
         if (!supervisor) decide('uncodable');
         break;
+      case 'z':
+        if (!supervisor) undo();
+        break;
       default:
         return;
     }
@@ -491,6 +550,7 @@
     for (const id of ['act-skip', 'act-escalate', 'act-uncodable']) {
       $(id).addEventListener('click', () => decide($(id).dataset.action));
     }
+    $('undo-button').addEventListener('click', () => undo());
     $('use-chosen').addEventListener('click', () => {
       if (state.chosen) decide(state.view === 'supervisor' ? 'adjudicate' : 'code', state.chosen);
     });

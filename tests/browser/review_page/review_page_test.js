@@ -122,7 +122,9 @@ async function main() {
                                String(referred.length));
 
     // The HTML record is shown as text, also once the explanation marks its words.
-    assert.equal(await page.textContent('#record-id'), '“x1”');
+    assert.equal(await page.textContent('#record-id'), 'x1');  // the id as it is, no quotes
+    // Why it was referred, in words.
+    assert.match(await page.textContent('#record-kind'), /^referred · \S/);
     await page.waitForFunction(() => document.getElementById('why').textContent !== '');
     const title = page.locator('#record-fields dd[data-field="title"]');
     assert.equal(await title.textContent(), XSS_TEXT);
@@ -147,6 +149,30 @@ async function main() {
     assert.ok(marked > 0, 'no word was highlighted on any of the three records');
     assert.equal(decided[0].record_id, 'x1');
 
+    // Undo (key z, or the button) takes the last decision back: the record is open again and,
+    // the oldest open one, back on screen; coded anew with key 1.
+    assert.ok(await page.isVisible('#undo'), 'no undo offered after a decision');
+    assert.match(await page.textContent('#undo-text'), new RegExp('Undo code ' + decided[2].code));
+    await page.keyboard.press('z');
+    await page.waitForFunction((id) => document.body.dataset.state === 'ready' &&
+                                       document.getElementById('record-id').textContent === id &&
+                                       /^Undone/.test(document.getElementById('status').textContent),
+                               decided[2].record_id);
+    assert.ok(await page.isHidden('#undo'), 'undo still offered after undoing');
+    await page.waitForFunction(() => document.getElementById('why').textContent !== '');
+    decided[2].code = await page.textContent('#suggestions li:nth-child(1) .code');
+    await pressAndWait(page, '1');
+    assert.match(await page.textContent('#status'), new RegExp('Saved: code ' + decided[2].code));
+
+    // At 1024 px wide nothing needs a horizontal scroll, and titles are not cut.
+    await page.setViewportSize({ width: 1024, height: 768 });
+    assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= 1024),
+              'the page is wider than 1024 px');
+    const cut = await page.evaluate(() => [...document.querySelectorAll('#suggestions .title')]
+        .filter((e) => e.scrollWidth > e.clientWidth + 1).length);
+    assert.equal(cut, 0, 'suggestion titles are cut off');
+    if (SCREENSHOTS) await page.screenshot({ path: path.join(SCREENSHOTS, 'coder-1024.png'), fullPage: true });
+
     // A comment and an escalation, still by keyboard.
     const escalatedId = (await page.textContent('#record-id')).replace(/[“”]/g, '');
     await page.keyboard.press('c');
@@ -154,7 +180,8 @@ async function main() {
     await page.keyboard.type('title too vague');
     await page.keyboard.press('Escape');
     await pressAndWait(page, 'e');
-    await page.waitForFunction(() => document.getElementById('today').textContent === '4');
+    // Today: 3 codes, the undo, the code anew and the escalation.
+    await page.waitForFunction(() => document.getElementById('today').textContent === '6');
     assert.equal(await page.textContent('#queue-size'), String(referred.length - 4));
 
     // "/" focuses the search; the code list answers and the tree opens.
@@ -166,6 +193,13 @@ async function main() {
     await page.click('#tree > li:first-child > button.toggle');
     await page.waitForSelector('#tree > li:first-child > ul > li .pick');
     assert.deepEqual(problems, [], 'the coder page reported problems');
+
+    // Signing out leaves nothing of this coder's work on the page for the next user.
+    await page.click('#sign-out');
+    await page.waitForSelector('#sign-in-form');
+    assert.equal(await page.inputValue('#search'), '');
+    assert.equal(await page.locator('#search-results li').count(), 0);
+    assert.equal(await page.inputValue('#comment'), '');
 
     // The supervisor: a fresh tab, the escalation with the earlier decision, adjudicated by key.
     const context = await browser.newContext();
@@ -194,7 +228,8 @@ async function main() {
 
     // The workspace holds the decisions with the coder's name.
     const stats = scJson(['review', 'stats', ws, '--json']);
-    assert.equal(stats.decisions_by_coder.ann.code, 3, JSON.stringify(stats));
+    assert.equal(stats.decisions_by_coder.ann.code, 4, JSON.stringify(stats));
+    assert.equal(stats.decisions_by_coder.ann.undo, 1, JSON.stringify(stats));
     assert.equal(stats.decisions_by_coder.ann.escalate, 1, JSON.stringify(stats));
     assert.equal(stats.decisions_by_coder.meg.adjudicate, 1, JSON.stringify(stats));
     const rows = JSON.parse(execFileSync('sqlite3', ['-readonly', '-json', path.join(ws, 'statcoder.db'),
@@ -210,7 +245,7 @@ async function main() {
     assert.ok(rows.some((r) => r.action === 'escalate' && r.comment === 'title too vague'));
     const exported = scJson(['review', 'export', ws, '--json']);
     assert.equal(exported.items, 4, JSON.stringify(exported));
-    console.log('review_page_test: ok (3 keyboard decisions, 1 escalation adjudicated, HTML record inert)');
+    console.log('review_page_test: ok (3 keyboard decisions, 1 undone and coded anew, 1 escalation adjudicated, HTML record inert)');
   } finally {
     if (browser) await browser.close().catch(() => {});
     if (child.exitCode === null) child.kill('SIGTERM');
