@@ -402,9 +402,15 @@
 
   // ---- Code list: search and tree ----
   function codeRow(node) {
-    const b = el('button', { type: 'button', className: 'pick', dataset: { code: node.code } },
-                 el('span', { className: 'code', text: node.code }),
-                 el('span', { className: 'title', text: node.title || '' }));
+    // An index entry (the knowledge base: how people actually write it) shows its text under
+    // the code's title.
+    const title = el('span', { className: 'title', text: node.title || '' });
+    if (node.source === 'index' && node.text) {
+      title.append(el('span', { className: 'entry', text: 'index: ' + node.text }));
+    }
+    const b = el('button', { type: 'button', className: 'pick',
+                             dataset: { code: node.code, source: node.source || 'title' } },
+                 el('span', { className: 'code', text: node.code }), title);
     b.addEventListener('click', () => choose(node.code, node.title));
     return b;
   }
@@ -428,7 +434,7 @@
     if ($('search').value.trim() !== q) return;  // a later search is on its way
     clear(ol);
     for (const n of r.results) ol.append(el('li', null, codeRow(n)));
-    $('search-note').textContent = r.results.length === 0 ? 'No code or title contains “' + q + '”.'
+    $('search-note').textContent = r.results.length === 0 ? 'No code, title or index entry matches “' + q + '”.'
         : r.truncated ? 'First ' + r.results.length + ' matches; type more to narrow.' : '';
   }
 

@@ -8,6 +8,9 @@
 //     comment and escalates a fourth with the keyboard;
 //   - a record whose text is HTML (<img onerror>, <script>) shows as text: no dialog, no
 //     injected element, no script run, no console error (a CSP violation logs one);
+//   - the last decision is undone with the key z and the record coded anew; the page holds at
+//     1024 px with full titles; the search finds an index entry ("manger dairy"); signing out
+//     clears the page;
 //   - the methodologist sees the escalation with the earlier decision and adjudicates it (key 1);
 //   - `statcoder review stats --json`, `review export --json` and the catalog hold the decisions
 //     with the coder's name and the codes that were on screen.
@@ -37,6 +40,8 @@ function makeWorkspace() {
   const lines = h.makeWorkspace(t, [['epochs = 20', 'epochs = 5'], ['audit_rate = 0.02', 'audit_rate = 0.0']]);
   const coder = scJson(['users', 'add', ws, 'ann', '--role', 'coder', '--json']).token;
   const supervisor = scJson(['users', 'add', ws, 'meg', '--role', 'methodologist', '--json']).token;
+  // An index entry, as coders write it, for the search.
+  scJson(['kb', 'add', ws, '--text', 'Dairy Department Manager', '--code', '41-1011', '--json']);
   // Unseen titles (after the training rows) are mostly referred by so small a model.
   const unseen = lines.slice(901, 913).map((l) => l.split('\t'));
   return { coder, supervisor, unseen };
@@ -189,6 +194,11 @@ async function main() {
     assert.equal(await page.evaluate(() => document.activeElement.id), 'search');
     await page.keyboard.type('marketing');
     await page.waitForSelector('#search-results .pick[data-code="11-2021"]');
+    // The coding index: words in any order, a small typo; the entry with its code and text.
+    await page.fill('#search', 'manger dairy');
+    await page.waitForSelector('#search-results .pick[data-code="41-1011"][data-source="index"]');
+    assert.match(await page.textContent('#search-results .pick[data-source="index"] .entry'),
+                 /dairy department manager/i);
     await page.keyboard.press('Escape');
     await page.click('#tree > li:first-child > button.toggle');
     await page.waitForSelector('#tree > li:first-child > ul > li .pick');
