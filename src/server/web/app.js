@@ -73,6 +73,7 @@
     $('user-role').textContent = me.role;
     const supervisor = me.role === 'methodologist' || me.role === 'admin';
     $('view-supervisor').hidden = !supervisor;
+    $('reopen').hidden = !supervisor;
     // Supervisors start in their own queue: opening the coding queue leases a record (for
     // --review-lease-minutes) that other coders then cannot take.
     state.view = supervisor ? 'supervisor' : 'coder';
@@ -103,6 +104,8 @@
     clearTimeout(state.emptyTimer);
     // Nothing of the previous user's work stays on the page for the next one.
     $('search').value = '';
+    $('reopen-id').value = '';
+    $('reopen').hidden = true;
     clear($('search-results'));
     $('search-note').textContent = '';
     $('comment').value = '';
@@ -171,7 +174,8 @@
     const reason = item.reason ? ' · ' + (REASONS[item.reason] || item.reason.replace(/_/g, ' ')) : '';
     $('record-kind').textContent =
         (item.kind === 'audit_sample' ? (item.blind ? 'audit sample · blind' : 'audit sample')
-                                      : item.kind) + reason + (supervisor ? ' · ' + item.status : '');
+                                      : item.kind) + reason + (supervisor ? ' · ' + item.status : '') +
+        ' · item ' + item.id;
     $('suggestions-heading').textContent = supervisor ? 'The model’s codes' : 'Suggestions';
     renderFields(item.record, null);
     $('comment').value = '';
@@ -393,6 +397,24 @@
               last.label + '; it is open again.');
   }
 
+  // A supervisor sends a decided (or closed) item back to the coding queue
+  // (POST /v1/review/{id}/reopen); the decisions stay, the reopening is one more.
+  async function reopen() {
+    const id = $('reopen-id').value.trim();
+    if (!/^[0-9]+$/.test(id)) {
+      setStatus('Give the item number to reopen (shown on the record line).', true);
+      return;
+    }
+    try {
+      const r = await api('POST', '/v1/review/' + id + '/reopen', {});
+      $('reopen-id').value = '';
+      setStatus('Reopened item ' + r.id + ' (now ' + r.status + ').');
+      refreshStats();
+    } catch (e) {
+      if (state.token) setStatus('Not reopened: ' + e.message, true);
+    }
+  }
+
   function choose(code, title) {
     state.chosen = code;
     $('chosen-text').textContent = 'Chosen: ' + code + (title ? ' — ' + title : '');
@@ -557,6 +579,10 @@
       $(id).addEventListener('click', () => decide($(id).dataset.action));
     }
     $('undo-button').addEventListener('click', () => undo());
+    $('reopen-form').addEventListener('submit', (ev) => {
+      ev.preventDefault();
+      reopen();
+    });
     $('use-chosen').addEventListener('click', () => {
       if (state.chosen) decide(state.view === 'supervisor' ? 'adjudicate' : 'code', state.chosen);
     });

@@ -11,6 +11,7 @@
 //   - the last decision is undone with the key z and the record coded anew; the page holds at
 //     1024 px with full titles; the search finds an index entry ("manger dairy"); signing out
 //     clears the page;
+//   - the methodologist reopens a decided item by its number (a coder is not offered to);
 //   - the methodologist sees the escalation with the earlier decision and adjudicates it (key 1);
 //   - `statcoder review stats --json`, `review export --json` and the catalog hold the decisions
 //     with the coder's name and the codes that were on screen.
@@ -123,6 +124,7 @@ async function main() {
     assert.equal(await page.evaluate(() => sessionStorage.getItem('statcoder.token')), coder);
     assert.equal(await page.textContent('#user-name'), 'ann');
     assert.ok(await page.isHidden('#view-supervisor'), 'a coder sees the supervisor view');
+    assert.ok(await page.isHidden('#reopen'), 'a coder is offered to reopen items');
     await page.waitForFunction((n) => document.getElementById('queue-size').textContent === n,
                                String(referred.length));
 
@@ -229,6 +231,14 @@ async function main() {
     if (SCREENSHOTS) await sup.screenshot({ path: path.join(SCREENSHOTS, 'supervisor.png'), fullPage: true });
     await pressAndWait(sup, '1');
     await sup.waitForSelector('body[data-state="empty"]');
+    // The supervisor reopens the first record the coder decided: back in the coding queue.
+    const x1Item = execFileSync('sqlite3', ['-readonly', path.join(ws, 'statcoder.db'),
+        "SELECT id FROM review_items WHERE record_id = 'x1'"], { encoding: 'utf8' }).trim();
+    assert.ok(await sup.isVisible('#reopen'), 'no reopen for a methodologist');
+    await sup.fill('#reopen-id', x1Item);
+    await sup.click('#reopen-form button[type="submit"]');
+    await sup.waitForFunction(() => /^Reopened item/.test(document.getElementById('status').textContent));
+    assert.match(await sup.textContent('#status'), new RegExp('Reopened item ' + x1Item + ' \\(now open\\)'));
     assert.deepEqual(problems, [], 'the supervisor page reported problems');
     await browser.close();
     browser = null;
@@ -242,6 +252,7 @@ async function main() {
     assert.equal(stats.decisions_by_coder.ann.undo, 1, JSON.stringify(stats));
     assert.equal(stats.decisions_by_coder.ann.escalate, 1, JSON.stringify(stats));
     assert.equal(stats.decisions_by_coder.meg.adjudicate, 1, JSON.stringify(stats));
+    assert.equal(stats.decisions_by_coder.meg.reopen, 1, JSON.stringify(stats));
     const rows = JSON.parse(execFileSync('sqlite3', ['-readonly', '-json', path.join(ws, 'statcoder.db'),
         "SELECT i.record_id, d.coder, d.action, d.code, d.comment FROM review_decisions d " +
         "JOIN review_items i ON i.id = d.item_id ORDER BY d.id"], { encoding: 'utf8' }));
@@ -254,8 +265,8 @@ async function main() {
                                r.code === adjudicated));
     assert.ok(rows.some((r) => r.action === 'escalate' && r.comment === 'title too vague'));
     const exported = scJson(['review', 'export', ws, '--json']);
-    assert.equal(exported.items, 4, JSON.stringify(exported));
-    console.log('review_page_test: ok (3 keyboard decisions, 1 undone and coded anew, 1 escalation adjudicated, HTML record inert)');
+    assert.equal(exported.items, 3, JSON.stringify(exported));  // x1 was reopened
+    console.log('review_page_test: ok (3 keyboard decisions, 1 undone and coded anew, 1 escalation adjudicated, 1 reopened, HTML record inert)');
   } finally {
     if (browser) await browser.close().catch(() => {});
     if (child.exitCode === null) child.kill('SIGTERM');
