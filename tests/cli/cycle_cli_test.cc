@@ -3,7 +3,10 @@
 // finished cycle changes nothing, and a cycle killed (SIGKILL) at any step resumes where it
 // stopped, with the same outputs, queue items, batches and models as a run never interrupted.
 #include <gtest/gtest.h>
+#include <fcntl.h>
 #include <sqlite3.h>
+#include <sys/file.h>
+#include <unistd.h>
 
 #include <cstdlib>
 #include <map>
@@ -221,6 +224,15 @@ TEST_F(CycleCliTest, ClearErrorsWithoutAProductionModelOrABatch) {
   r = Sc({"cycle", ws_});
   EXPECT_EQ(r.exit_code, 2) << r;
   EXPECT_NE(r.err.find("--batch"), std::string::npos) << r;
+  // Another cycle holds the workspace: retry later (11), nothing touched.
+  const int fd = ::open((fs::path(ws_) / "cycle.lock").c_str(), O_RDWR | O_CREAT, 0644);
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(::flock(fd, LOCK_EX | LOCK_NB), 0);
+  r = Sc({"cycle", ws_, "--batch", batch_b_, "--json"});
+  EXPECT_EQ(r.exit_code, 11) << r;
+  EXPECT_NE(r.err.find("another 'statcoder cycle' is running"), std::string::npos) << r;
+  ::close(fd);
+  EXPECT_EQ(Json(Sc({"cycle", "status", ws_, "--json"}))["cycles"].size(), 1u);
 }
 
 // The production sequence of the next two tests: cycle 1 codes batch A (nothing to retrain on),
