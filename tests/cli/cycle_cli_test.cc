@@ -2,8 +2,8 @@
 // refer, monitor and, when due, retrain, compare and promote, journaled step by step; a rerun of a
 // finished cycle changes nothing, and a cycle killed (SIGKILL) at any step resumes where it
 // stopped, with the same outputs, queue items, batches and models as a run never interrupted.
-#include <gtest/gtest.h>
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <sqlite3.h>
 #include <sys/file.h>
 #include <unistd.h>
