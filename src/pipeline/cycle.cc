@@ -245,11 +245,25 @@ class CycleRun {
                             {"message", e.value("message", "")}});
       }
     }
-    const size_t batches = status.value("batches", json::array()).size();
+    const json all = status.value("batches", json::array());
+    // This cycle's batch as the monitor saw it, kept in the journal: after a promotion the
+    // monitor follows the new model, and the batch's estimate would be out of its view.
+    json batch = nullptr;
+    const int64_t batch_id = Outputs(c_, "code").value("monitor_batch", int64_t{0});
+    for (const json& b : all) {
+      if (b.value("id", std::string()) == std::to_string(batch_id)) {  // ids are strings there
+        batch = {{"id", batch_id},
+                 {"estimated_accuracy", b.value("estimated_accuracy", json(nullptr))},
+                 {"estimated_auto_precision", b.value("estimated_auto_precision", json(nullptr))},
+                 {"alarms", b.value("alarms", json::array())}};
+      }
+    }
     KillPoint("monitor");
     return Journal(ws_, c_, "monitor", "done",
-                   {{"model_version", c_.model_version}, {"batches", batches}},
-                   {{"status", status.value("status", "no_data")}, {"evidence", evidence}});
+                   {{"model_version", c_.model_version}, {"batches", all.size()}},
+                   {{"status", status.value("status", "no_data")},
+                    {"evidence", evidence},
+                    {"batch", batch}});
   }
 
   core::Status Feedback() {

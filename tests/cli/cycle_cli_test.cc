@@ -154,6 +154,11 @@ TEST_F(CycleCliTest, CodesRefersAndMonitorsABatchAndARerunChangesNothing) {
   for (const json& s : c["steps"]) steps.push_back(s["step"].get<std::string>());
   EXPECT_EQ(steps, (std::vector<std::string>{"ingest", "code", "monitor", "feedback", "train",
                                              "compare", "promote"}));
+  // The monitor's view of this very batch is journaled (a promotion later moves the monitor on).
+  const json& seen = c["steps"][2]["outputs"]["batch"];
+  ASSERT_TRUE(seen.is_object()) << c["steps"][2];
+  EXPECT_EQ(seen["id"], c["steps"][1]["outputs"]["monitor_batch"]);
+  EXPECT_TRUE(seen["estimated_accuracy"]["value"].is_number()) << seen;
   // Not due: too few reviewed records, the monitor has not asked for it, no schedule.
   EXPECT_EQ(c["steps"][4]["state"], "skipped") << c["steps"][4];
   EXPECT_EQ(c["steps"][5]["state"], "skipped");
