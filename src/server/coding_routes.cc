@@ -82,13 +82,17 @@ core::Status CodeRecords(RouteContext& ctx, const HttpRequest& req, HttpResponse
   const size_t n_queued = queued.size();
   ctx.writer.Queue(std::move(queued));
   // The shadow challenger codes the same records, as in `statcoder code WS`; its answers are
-  // only counted, and a failure there never fails the request.
+  // only counted, and a failure there never fails the request (it is counted in /metrics).
   std::optional<registry::ShadowAgreement> shadow;
   if (s->shadow) {
     core::Result<registry::ShadowAgreement> theirs =
         pipeline::CodeAsShadow(*s->model, s->shadow, *s->kb, ctx.config.disagreement_probability,
                                ds, preds, threads);
-    if (theirs.ok()) shadow = std::move(*theirs);
+    if (theirs.ok()) {
+      shadow = std::move(*theirs);
+    } else {
+      ctx.metrics.CountShadowFailure();
+    }
   }
   ctx.writer.ObserveTraffic(s->version, registry::ObserveBatch(*s->model, ds, preds), now,
                             s->shadow_version, shadow ? &*shadow : nullptr);

@@ -47,6 +47,11 @@ void Metrics::CountAuthFailure() {
   ++auth_failures_;
 }
 
+void Metrics::CountShadowFailure() {
+  std::lock_guard<std::mutex> lock(mu_);
+  ++shadow_failures_;
+}
+
 void Metrics::ModelLoaded(const std::string& version, int64_t kb_version) {
   std::lock_guard<std::mutex> lock(mu_);
   ++model_loads_;
@@ -133,6 +138,12 @@ std::string Metrics::Render() const {
       "# TYPE statcoder_auth_failures_total counter\n"
       "statcoder_auth_failures_total " +
       std::to_string(auth_failures_) + "\n";
+  out +=
+      "# HELP statcoder_shadow_failures_total Requests the shadow challenger could not code "
+      "(answered by production as always).\n"
+      "# TYPE statcoder_shadow_failures_total counter\n"
+      "statcoder_shadow_failures_total " +
+      std::to_string(shadow_failures_) + "\n";
   out +=
       "# HELP statcoder_models_loaded_total Production models (with knowledge base) loaded.\n"
       "# TYPE statcoder_models_loaded_total counter\n"

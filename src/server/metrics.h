@@ -38,6 +38,8 @@ class Metrics {
                       double seconds);
   void CountRecords(const std::string& decision, uint64_t n);
   void CountAuthFailure();
+  // A request the shadow challenger could not code (the answer was production's as always).
+  void CountShadowFailure();
   void ModelLoaded(const std::string& version, int64_t kb_version);
 
   std::string Render() const;
@@ -53,6 +55,7 @@ class Metrics {
   std::map<std::string, Histogram> latency_;
   std::map<std::string, uint64_t> records_;
   uint64_t auth_failures_ = 0;
+  uint64_t shadow_failures_ = 0;
   uint64_t model_loads_ = 0;
   std::string model_version_;
   int64_t kb_version_ = -1;

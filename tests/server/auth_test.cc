@@ -145,6 +145,9 @@ TEST(MetricsTest, RendersPrometheusText) {
   EXPECT_NE(text.find("le=\"+Inf\"} 2"), std::string::npos) << text;
   EXPECT_NE(text.find("statcoder_records_coded_total{decision=\"auto\"} 7"), std::string::npos);
   EXPECT_NE(text.find("statcoder_records_coded_total{decision=\"kb\"} 0"), std::string::npos);
+  EXPECT_NE(text.find("statcoder_shadow_failures_total 0"), std::string::npos) << text;
+  m.CountShadowFailure();
+  EXPECT_NE(m.Render().find("statcoder_shadow_failures_total 1"), std::string::npos);
 }
 
 }  // namespace
