@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "cli_harness.h"
+#include "review_decisions.h"
 
 namespace statcoder::cli {
 namespace {
@@ -113,15 +114,7 @@ class CycleCliTest : public WorkspaceTest {
     }
     sqlite3_finalize(st);
     ASSERT_FALSE(items.empty()) << "nothing was queued for review";
-    for (const auto& [id, record] : items) {
-      const std::string decide =
-          "INSERT INTO review_decisions (item_id, coder, time, action, code, comment, "
-          "suggestions_shown, blind) VALUES (" +
-          std::to_string(id) + ", 'ann', '2026-11-29T12:00:00Z', 'code', '" + truth[record] +
-          "', '', '[]', 0); UPDATE review_items SET status = 'decided' WHERE id = " +
-          std::to_string(id);
-      ASSERT_EQ(sqlite3_exec(db, decide.c_str(), nullptr, nullptr, nullptr), SQLITE_OK) << decide;
-    }
+    for (const auto& [id, record] : items) DecideReviewItem(db, id, truth[record]);
     sqlite3_close(db);
   }
   std::string Production() {

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "cli_harness.h"
+#include "review_decisions.h"
 
 namespace statcoder::cli {
 namespace {
@@ -165,15 +166,7 @@ TEST_F(MonitorCliTest, ReviewedRecordsOfABatchGiveMeasuredAccuracy) {
                        reinterpret_cast<const char*>(sqlite3_column_text(st, 1)));
   }
   sqlite3_finalize(st);
-  for (const auto& [id, record] : items) {
-    const std::string sql =
-        "INSERT INTO review_decisions (item_id, coder, time, action, code, comment, "
-        "suggestions_shown, blind) VALUES (" +
-        std::to_string(id) + ", 'ann', '2026-11-29T12:00:00Z', 'code', '" + truth[record] +
-        "', '', '[]', 0); UPDATE review_items SET status = 'decided' WHERE id = " +
-        std::to_string(id);
-    ASSERT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr), SQLITE_OK) << sql;
-  }
+  for (const auto& [id, record] : items) DecideReviewItem(db, id, truth[record]);
   sqlite3_close(db);
   const json status = Json(Sc({"monitor", ws_, "--json"}));
   ASSERT_EQ(status["batches"].size(), 1u);
