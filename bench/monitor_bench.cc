@@ -2,7 +2,8 @@
 // drift scenarios built from real data (docs/monitoring.md, "Evaluation: drift scenarios").
 //
 //   build/bench/monitor_bench [--data-dir ../shared/data] [--out bench/out/monitor_bench.json]
-//       [--seed 1] [--repeats 5] [--free-batches 200] [--sequences 20] [--threads 2] [--quick]
+//       [--seed 1] [--repeats 5] [--free-batches 200] [--sequences 20] [--threads 2]
+//       [--withheld-group 24] [--quick]
 //
 // Per repeat (its own seed): the ONS SOC 2020 coding index is split into train / reference
 // held-out / a pool for drift-free batches, with one sub-major group withheld from all three
@@ -39,6 +40,7 @@
 #include "monitor/batch_stats.h"
 #include "monitor/drift.h"
 #include "monitor/estimates.h"
+#include "monitor/new_codes.h"
 #include "monitor/reference.h"
 #include "monitor/sequential.h"
 
@@ -64,6 +66,8 @@ struct BenchOptions {
   std::string withheld_group = "24";
   double train_share = 0.5;      // of the non-withheld records
   double reference_share = 0.2;  // the rest is the drift-free pool
+  double audit_rate = 0.02;      // simulated review: as [review] audit_rate's default
+  double coder_error = 0.05;     // a coder's code is another of the same sub-major group
 };
 
 // ---------------------------------------------------------------------------------- data
@@ -227,6 +231,11 @@ struct Prepared {
   Sources src;
   std::vector<monitor::RecordObservation> obs;  // views into *model
   monitor::Reference reference;
+  // Simulated clerical review: the final code a coder gives each record that the coding policy
+  // refers or the audit sample draws ("" for records nobody reviews), and whether that code is new
+  // to the model (monitor/new_codes.h).
+  std::vector<std::string> reviewed_code;
+  std::vector<uint8_t> reviewed_untrained;
   double train_seconds = 0, code_seconds = 0;
   size_t train_records = 0;
 };
@@ -302,6 +311,44 @@ core::Result<Prepared> Prepare(const BenchOptions& opt, const SocData& soc,
   for (size_t i : p.src.reference)
     ref_builder.Add(p.obs[i], p.coded.correct[i], decided_correct[i]);
   p.reference = std::move(ref_builder).Finish();
+  std::set<std::string> trained_codes;
+  for (const data::Record& r : train.records) trained_codes.insert(r.label);
+  p.reference.trained_codes.assign(trained_codes.begin(), trained_codes.end());
+  for (size_t i : p.src.reference) {
+    p.reference.heldout_untrained += !trained_codes.contains(all.records[i].label);
+  }
+
+  // Coders review every referred record and the audit sample (opt.audit_rate of the auto-coded
+  // ones, as [review] audit_rate); they give the true code, except with opt.coder_error a
+  // random other code of the same sub-major group (coders err towards near codes).
+  std::map<std::string, std::vector<std::string>> by_group;  // sub-major group → unit groups
+  for (size_t i = 0; i < codes.size(); ++i) {
+    const data::CodeNode& node = codes.node(static_cast<int32_t>(i));
+    if (node.depth == 4 && node.code.size() >= 2)
+      by_group[node.code.substr(0, 2)].push_back(node.code);
+  }
+  const monitor::TrainedCodes known(p.reference, &codes);
+  core::Random review_rng(core::DeriveSeed(seed, 3));
+  p.reviewed_code.assign(all.records.size(), "");
+  p.reviewed_untrained.assign(all.records.size(), 0);
+  for (size_t i = 0; i < all.records.size(); ++i) {
+    const double audit_draw = review_rng.UniformDouble();
+    const double error_draw = review_rng.UniformDouble();
+    const model::Decision d = p.coded.predictions[i].decision;
+    const bool reviewed = d == model::Decision::kReview ||
+                          (d == model::Decision::kAuto && audit_draw < opt.audit_rate);
+    if (!reviewed) continue;
+    std::string code = all.records[i].label;
+    const auto group = by_group.find(code.substr(0, 2));
+    if (error_draw < opt.coder_error && group != by_group.end() && group->second.size() > 1) {
+      const std::vector<std::string>& siblings = group->second;
+      std::string other = code;
+      while (other == code) other = siblings[review_rng.Uniform(siblings.size())];
+      code = other;
+    }
+    p.reviewed_untrained[i] = !known.Knows(code);
+    p.reviewed_code[i] = std::move(code);
+  }
   return p;
 }
 
@@ -309,6 +356,14 @@ monitor::BatchStats StatsOf(const Prepared& p, const std::vector<size_t>& batch)
   monitor::BatchStatsBuilder builder;
   for (size_t i : batch) builder.Add(p.obs[i]);
   return std::move(builder).Finish();
+}
+
+// Share of `records` the coding policy referred to coders.
+double ReferredShare(const Prepared& p, const std::vector<size_t>& records) {
+  size_t referred = 0;
+  for (size_t i : records) referred += p.coded.predictions[i].decision == model::Decision::kReview;
+  return records.empty() ? 0.0
+                         : static_cast<double>(referred) / static_cast<double>(records.size());
 }
 
 double TrueAccuracy(const Prepared& p, const std::vector<size_t>& batch) {
@@ -525,6 +580,10 @@ constexpr const char* kTestDrift = "test_drift";
 constexpr const char* kPsiAll = "psi_0.1_all";
 constexpr const char* kPsiLevel1 = "psi_0.1_level1";
 constexpr const char* kPageHinkley = "page_hinkley_estimate";
+constexpr const char* kNewCodes = "reviewed_new_codes";  // TestNewCodes on the simulated reviews
+constexpr const char* kMonitor = "monitor";  // what `statcoder monitor` alarms on: either one
+constexpr const char* kDetectors[] = {kTestDrift,   kPsiAll,   kPsiLevel1,
+                                      kPageHinkley, kNewCodes, kMonitor};
 
 struct Cell {
   std::map<std::string, DetectorTally> detectors;
@@ -554,6 +613,15 @@ BatchOutcome Evaluate(const Prepared& p, const std::vector<size_t>& batch) {
   };
   monitor::DriftReport report = monitor::TestDrift(p.reference, stats, {});
   out.alarms[kTestDrift] = collect(report);
+  monitor::ReviewedCodes reviewed;
+  for (size_t i : batch) {
+    if (!p.reviewed_code[i].empty()) reviewed.Add(p.reviewed_code[i], p.reviewed_untrained[i]);
+  }
+  const monitor::NewCodeFinding found = monitor::TestNewCodes(p.reference, reviewed, {});
+  out.alarms[kNewCodes] =
+      found.alarm ? std::vector<std::string>{"reviewed_codes"} : std::vector<std::string>{};
+  out.alarms[kMonitor] = out.alarms[kTestDrift];
+  if (found.alarm) out.alarms[kMonitor].push_back("reviewed_codes");
   out.test_drift = std::move(report.tests);
   out.alarms[kPsiAll] = collect(monitor::FixedPsiRule(p.reference, stats, {}));
   monitor::FixedPsiOptions level1;
@@ -638,7 +706,7 @@ void RunBatchSize(const BenchOptions& opt, const Prepared& p,
         }
       }
       cell.detectors[kPageHinkley].warmup_batches += opt.warmup_batches;
-      for (const char* name : {kTestDrift, kPsiAll, kPsiLevel1, kPageHinkley}) {
+      for (const char* name : kDetectors) {
         DetectorTally& t = cell.detectors[name];
         ++t.sequences;
         const auto it = first.find(name);
@@ -692,14 +760,15 @@ std::string MarkdownTables(const BenchOptions& opt, const std::vector<Scenario>&
       std::to_string(opt.max_drift_batches + 1) + ".\n\n";
   md +=
       "| batch | scenario | TestDrift (defaults) | PSI ≥ 0.1, all distributions | "
-      "PSI ≥ 0.1, major groups only | Page–Hinkley on estimated accuracy |\n";
-  md += "|---:|---|---:|---:|---:|---:|\n";
+      "PSI ≥ 0.1, major groups only | Page–Hinkley on estimated accuracy | "
+      "reviewed codes new to the model | monitor (TestDrift or new codes) |\n";
+  md += "|---:|---|---:|---:|---:|---:|---:|---:|\n";
   for (const auto& [size, cells] : results) {
     auto row = [&](const std::string& key, const std::string& label, bool drift) {
       const auto it = cells.find(key);
       if (it == cells.end()) return;
       md += "| " + std::to_string(size) + " | " + label;
-      for (const char* d : {kTestDrift, kPsiAll, kPsiLevel1, kPageHinkley}) {
+      for (const char* d : kDetectors) {
         const auto dt = it->second.detectors.find(d);
         md += " | " + (dt == it->second.detectors.end()
                            ? std::string("–")
@@ -830,6 +899,32 @@ json Targets(const std::vector<Scenario>& scenarios,
                           Fixed(t.sum_delay / static_cast<double>(t.sequences), 2)},
          {"met", t.within_one == t.sequences}});
   }
+  // New codes (issue 15): the monitor as a whole — drift tests and the coders' codes of the
+  // batch's reviewed records — at most 1 false alarm per 100 drift-free batches and the 10% case
+  // detected within one batch in at least 95% of sequences.
+  {
+    const DetectorTally& f = cells.at("none").detectors.at(kMonitor);
+    const double per100 =
+        100.0 * static_cast<double>(f.free_alarms) / static_cast<double>(f.free_batches);
+    targets.push_back(
+        {{"target",
+          "monitor (TestDrift or reviewed new codes): <= 1 false alarm per 100 "
+          "drift-free batches"},
+         {"measured", Fixed(per100, 2) + " per 100 (" + std::to_string(f.free_alarms) + " of " +
+                          std::to_string(f.free_batches) + ")"},
+         {"met", per100 <= 1.0}});
+    for (const auto& sc : scenarios) {
+      if (!sc.concept_drift) continue;
+      const DetectorTally& t = cells.at(sc.name).detectors.at(kMonitor);
+      const double share = static_cast<double>(t.within_one) / static_cast<double>(t.sequences);
+      targets.push_back(
+          {{"target", "monitor detects '" + sc.name + "' within one batch in >= 95% of sequences"},
+           {"measured", std::to_string(t.within_one) + " of " + std::to_string(t.sequences) +
+                            " sequences in the first drifted batch, mean delay " +
+                            Fixed(t.sum_delay / static_cast<double>(t.sequences), 2)},
+           {"met", share >= 0.95}});
+    }
+  }
   std::vector<std::pair<std::string, bool>> no_concept = {{"none", false}};
   for (const auto& sc : scenarios) no_concept.emplace_back(sc.name, sc.concept_drift);
   for (const auto& [name, concept_drift] : no_concept) {
@@ -890,6 +985,15 @@ core::Status ParseArgs(int argc, char** argv, BenchOptions* opt) {
     } else if (a == "--threads") {
       ASSIGN_OR_RETURN(int64_t n, number("--threads", 1, 256));
       opt->threads = static_cast<int>(n);
+    } else if (a == "--withheld-group") {
+      ASSIGN_OR_RETURN(opt->withheld_group, value("--withheld-group"));
+      if (opt->withheld_group.size() != 2 ||
+          !std::all_of(opt->withheld_group.begin(), opt->withheld_group.end(),
+                       [](char c) { return c >= '1' && c <= '9'; })) {
+        return core::InvalidArgument(
+            "--withheld-group must be a SOC 2020 sub-major group (two digits 1-9), got '" +
+            opt->withheld_group + "'");
+      }
     } else if (a == "--quick") {
       opt->repeats = 1;
       opt->free_batches = 20;
@@ -898,7 +1002,7 @@ core::Status ParseArgs(int argc, char** argv, BenchOptions* opt) {
       std::printf(
           "monitor_bench [--data-dir ../shared/data] [--out bench/out/monitor_bench.json]\n"
           "    [--seed 1] [--repeats 5] [--free-batches 200] [--sequences 20] [--threads 2]\n"
-          "    [--quick]\n");
+          "    [--withheld-group 24] [--quick]\n");
       std::exit(0);
     } else {
       return core::InvalidArgument("unknown argument '" + std::string(a) + "'; see --help");
@@ -935,6 +1039,8 @@ core::Status Run(int argc, char** argv) {
                        {"reference_records", p.src.reference.size()},
                        {"pool_records", p.src.pool.size()},
                        {"new_code_records", p.src.new_codes.size()},
+                       {"new_code_referred_share", ReferredShare(p, p.src.new_codes)},
+                       {"pool_referred_share", ReferredShare(p, p.src.pool)},
                        {"esco_records", p.src.esco.size()},
                        {"heldout_accuracy", p.reference.HeldoutAccuracy()},
                        {"heldout_mean_confidence", p.reference.stats.MeanTop1()},
@@ -972,7 +1078,14 @@ core::Status Run(int argc, char** argv) {
                       {kPsiLevel1, "FixedPsiRule threshold 0.1 on codes.level1 only"},
                       {kPageHinkley,
                        "PageHinkleyDecrease (defaults) on the series of EstimateAccuracy "
-                       "values, restarted after each alarm"}}}};
+                       "values, restarted after each alarm"},
+                      {kNewCodes,
+                       "TestNewCodes (defaults) on the batch's simulated reviews: every referred "
+                       "record and the audit sample, coded right except for coder_error"},
+                      {kMonitor, "test_drift or reviewed_new_codes"}}},
+                    {"audit_rate", opt.audit_rate},
+                    {"coder_error", opt.coder_error},
+                    {"withheld_group", opt.withheld_group}};
   out["data"] = {
       {"soc_index", opt.data_dir + kSocFile},      {"soc_records", soc.index.records.size()},
       {"code_list", opt.data_dir + kSocStructure}, {"esco", opt.data_dir + kEscoFile},

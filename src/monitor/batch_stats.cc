@@ -89,6 +89,52 @@ int64_t Sum(const CountMap& m) {
   return s;
 }
 
+// The optional "confidence_by_code": at most kConfidenceByCodeLevels levels, each code's
+// histogram of kConfidenceBins counts summing to that code's count in codes_by_level.
+core::Status ConfidenceByCodeFromJson(const nlohmann::json& j,
+                                      const std::vector<CountMap>& codes_by_level,
+                                      std::vector<ConfidenceByCode>* out) {
+  const nlohmann::json* f = json_util::Field(j, "confidence_by_code");
+  if (f == nullptr) return core::Status::Ok();  // written before it was kept
+  const std::string where = std::string(kFormat) + ".confidence_by_code";
+  if (!f->is_array() || f->size() > static_cast<size_t>(kConfidenceByCodeLevels) ||
+      f->size() > codes_by_level.size()) {
+    return core::InvalidInput(
+        where + ": expected an array of at most " +
+        std::to_string(std::min<size_t>(kConfidenceByCodeLevels, codes_by_level.size())) +
+        " levels");
+  }
+  for (size_t d = 0; d < f->size(); ++d) {
+    const std::string lwhere = where + "[" + std::to_string(d) + "]";
+    if (!(*f)[d].is_object()) return core::InvalidInput(lwhere + ": expected an object");
+    ConfidenceByCode level;
+    for (const auto& [code, hist] : (*f)[d].items()) {
+      const std::string cwhere = lwhere + "['" + code + "']";
+      if (!hist.is_array() || hist.size() != static_cast<size_t>(kConfidenceBins)) {
+        return core::InvalidInput(cwhere + ": expected an array of " +
+                                  std::to_string(kConfidenceBins) + " counts");
+      }
+      ConfidenceHist counts{};
+      int64_t total = 0;
+      for (size_t i = 0; i < counts.size(); ++i) {
+        RETURN_IF_ERROR(
+            json_util::CountOf(hist[i], cwhere + "[" + std::to_string(i) + "]", &counts[i]));
+        total += counts[i];
+      }
+      const auto known = codes_by_level[d].find(code);
+      if (total != (known == codes_by_level[d].end() ? 0 : known->second)) {
+        return core::InvalidInput(cwhere +
+                                  ": counts must sum to the code's count in "
+                                  "codes_by_level[" +
+                                  std::to_string(d) + "]");
+      }
+      level.emplace(code, counts);
+    }
+    out->push_back(std::move(level));
+  }
+  return core::Status::Ok();
+}
+
 }  // namespace
 
 int ConfidenceBin(double probability) {
@@ -168,6 +214,15 @@ void BatchStats::Merge(const BatchStats& other) {
   for (size_t i = 0; i < text_length_hist.size(); ++i) {
     text_length_hist[i] += other.text_length_hist[i];
   }
+  if (confidence_by_code.size() < other.confidence_by_code.size()) {
+    confidence_by_code.resize(other.confidence_by_code.size());
+  }
+  for (size_t d = 0; d < other.confidence_by_code.size(); ++d) {
+    for (const auto& [code, hist] : other.confidence_by_code[d]) {
+      ConfidenceHist& mine = confidence_by_code[d][code];
+      for (size_t i = 0; i < hist.size(); ++i) mine[i] += hist[i];
+    }
+  }
   for (const auto& [field, values] : other.categorical) {
     CountMap& mine = categorical[field];
     AddCounts(values, &mine);
@@ -180,6 +235,12 @@ nlohmann::json BatchStats::ToJson() const {
   for (const CountMap& level : codes_by_level) levels.push_back(CountsToJson(level));
   nlohmann::json cats = nlohmann::json::object();
   for (const auto& [field, values] : categorical) cats[field] = CountsToJson(values);
+  nlohmann::json by_code = nlohmann::json::array();
+  for (const ConfidenceByCode& level : confidence_by_code) {
+    nlohmann::json codes = nlohmann::json::object();
+    for (const auto& [code, hist] : level) codes[code] = hist;
+    by_code.push_back(std::move(codes));
+  }
   return {
       {"format", kFormat},
       {"version", kBatchStatsVersion},
@@ -199,6 +260,7 @@ nlohmann::json BatchStats::ToJson() const {
         {"no_known_feature", no_known_feature_records}}},
       {"text_length_hist", text_length_hist},
       {"categorical", std::move(cats)},
+      {"confidence_by_code", std::move(by_code)},
   };
 }
 
@@ -255,6 +317,7 @@ core::Result<BatchStats> BatchStats::FromJson(const nlohmann::json& j) {
     }
     s.categorical.emplace(field, std::move(m));
   }
+  RETURN_IF_ERROR(ConfidenceByCodeFromJson(j, s.codes_by_level, &s.confidence_by_code));
 
   // Consistency: every record has exactly one decision, one confidence bin, one length bin.
   int64_t conf = 0, len = 0;
@@ -291,7 +354,18 @@ void BatchStatsBuilder::Add(const RecordObservation& obs) {
     ++it->second;
   }
   const double p = Clamp01(obs.top1_probability);
-  ++s.confidence_hist[static_cast<size_t>(ConfidenceBin(p))];
+  const size_t bin = static_cast<size_t>(ConfidenceBin(p));
+  ++s.confidence_hist[bin];
+  const size_t joint_levels =
+      std::min(obs.code_path.size(), static_cast<size_t>(kConfidenceByCodeLevels));
+  if (s.confidence_by_code.size() < joint_levels) s.confidence_by_code.resize(joint_levels);
+  for (size_t d = 0; d < joint_levels; ++d) {
+    ConfidenceByCode& level = s.confidence_by_code[d];
+    auto it = level.find(obs.code_path[d]);
+    if (it == level.end())
+      it = level.emplace(std::string(obs.code_path[d]), ConfidenceHist{}).first;
+    ++it->second[bin];
+  }
   s.sum_top1 += p;
   s.sum_top1_var += p * (1 - p);
   switch (obs.decision) {

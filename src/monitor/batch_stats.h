@@ -24,7 +24,9 @@
 //    auto-coded records "features": {"sum_features": n, "sum_unseen": n, "sum_unseen_fraction": x,
 //                 "sum_unseen_fraction_sq": x, "no_known_feature": n},
 //    "text_length_hist": [kTextLengthBins counts],        // edges kTextLengthEdges
-//    "categorical": {"<field>": {"<value>": count, ...}, ...}}
+//    "categorical": {"<field>": {"<value>": count, ...}, ...},
+//    "confidence_by_code": [{"<code>": [20 counts], ...}, ...]}  // levels 1..2; optional (absent
+//                                                                // in summaries written before it)
 // Readers refuse a newer version (kUnsupportedVersion) and malformed content (kInvalidInput).
 //
 // Thread-safety: BatchStats is a value; BatchStatsBuilder is not thread-safe (use one per thread
@@ -64,8 +66,17 @@ inline constexpr int kTextLengthBins = static_cast<int>(kTextLengthEdges.size())
 inline constexpr size_t kMaxCategoricalValues = 200;
 inline constexpr std::string_view kOtherValue = "(other)";
 
+// The confidence histogram is also kept per predicted code at the top kConfidenceByCodeLevels
+// levels, for the drift test that scans for a code with an excess of low-confidence records
+// (drift.h, "low_confidence_by_code"): a shift that lands in a few codes shows there before it
+// moves the marginal distributions. Deeper levels would multiply the stored size for little.
+inline constexpr int kConfidenceByCodeLevels = 2;
+
 // value → count, with heterogeneous lookup (string_view keys find without allocating).
 using CountMap = std::map<std::string, int64_t, std::less<>>;
+using ConfidenceHist = std::array<int64_t, kConfidenceBins>;
+// code → its records' confidence histogram.
+using ConfidenceByCode = std::map<std::string, ConfidenceHist, std::less<>>;
 
 // One coded record, as the monitor sees it. Views must stay valid until Add returns.
 struct RecordObservation {
@@ -108,6 +119,9 @@ struct BatchStats {
   int64_t no_known_feature_records = 0;  // records with known_features == 0 (or no features)
   std::array<int64_t, kTextLengthBins> text_length_hist{};
   std::map<std::string, CountMap, std::less<>> categorical;  // field → value → count
+  // confidence_hist per predicted code at depths 1..kConfidenceByCodeLevels (index depth-1): the
+  // counts of a code sum to its count in codes_by_level. Empty in summaries written before it.
+  std::vector<ConfidenceByCode> confidence_by_code;
 
   // Derived shares; 0 for an empty batch.
   double MeanTop1() const;

@@ -218,6 +218,82 @@ int64_t CountBelow(const BatchStats& s, int bins) {
   return std::accumulate(s.confidence_hist.begin(), s.confidence_hist.begin() + bins, int64_t{0});
 }
 
+int64_t CountBelow(const ConfidenceHist& hist, int bins) {
+  return std::accumulate(hist.begin(), hist.begin() + bins, int64_t{0});
+}
+
+// "low_confidence_by_code": is there a predicted code (at any level kept in confidence_by_code)
+// whose records below the low-confidence cutoff make up a larger share of the batch than of the
+// reference? One one-sided two-proportion test per code (Fisher's exact test when sparse), the
+// smallest p-value times the number of codes tested (Bonferroni, so the scan is one test in the
+// Holm family); the effect is that code's share difference. An excess of unsure records in one
+// code (unfamiliar wording, or a new code family, when it lands in one place) is diluted over
+// all cells by the marginal code and confidence tests; this names the code. Measured
+// (docs/monitoring.md): it helps on mild vocabulary shifts; records of a new code family
+// spread over several codes too evenly for it, which is what new_codes.h is for.
+DriftTest LowConfidenceByCodeTest(const BatchStats& batch, const BatchStats& ref, int bins,
+                                  const DriftOptions& options) {
+  const char* name = "low_confidence_by_code";
+  const size_t levels = std::min(batch.confidence_by_code.size(), ref.confidence_by_code.size());
+  if (levels == 0) {
+    return Untested(name, "two_proportion_z_greater", batch.records, ref.records,
+                    "per-code confidence not kept in " +
+                        std::string(ref.confidence_by_code.empty()
+                                        ? "the reference (a model trained before it was kept)"
+                                        : "this batch's summary"));
+  }
+  static const ConfidenceHist kNone{};
+  DriftTest best;
+  std::string best_code;
+  size_t best_level = 0;
+  int64_t scanned = 0;
+  for (size_t d = 0; d < levels; ++d) {
+    const ConfidenceByCode& b = batch.confidence_by_code[d];
+    const ConfidenceByCode& r = ref.confidence_by_code[d];
+    std::vector<std::string_view> codes;
+    for (const auto& [code, hist] : b) codes.push_back(code);
+    for (const auto& [code, hist] : r) {
+      if (!b.contains(code)) codes.push_back(code);
+    }
+    for (std::string_view code : codes) {
+      const auto bi = b.find(code);
+      const auto ri = r.find(code);
+      const int64_t xb = CountBelow(bi == b.end() ? kNone : bi->second, bins);
+      const int64_t xr = CountBelow(ri == r.end() ? kNone : ri->second, bins);
+      if (xb + xr == 0) continue;
+      ++scanned;
+      DriftTest t =
+          ProportionTest(name, xb, batch.records, xr, ref.records, Side::kGreater, options);
+      if (!t.tested) {
+        if (!t.note.empty() && best.statistic.empty()) best = t;  // too few records
+        continue;
+      }
+      if (!best.tested || t.p_value < best.p_value) {
+        best = std::move(t);
+        best_code = std::string(code);
+        best_level = d + 1;
+      }
+    }
+  }
+  if (!best.tested) {
+    if (best.statistic.empty()) {
+      best = Untested(name, "two_proportion_z_greater", batch.records, ref.records,
+                      "no record below the low-confidence cutoff");
+    }
+    return best;
+  }
+  best.p_value = std::min(1.0, best.p_value * static_cast<double>(scanned));
+  char note[200];
+  std::snprintf(note, sizeof note,
+                "code %s (level %zu): %.1f%% of the batch below %.2f, reference %.1f%%; "
+                "most significant of %lld codes (Bonferroni)",
+                best_code.c_str(), best_level, 100 * best.batch_value.value_or(0),
+                bins * 1.0 / kConfidenceBins, 100 * best.reference_value.value_or(0),
+                static_cast<long long>(scanned));
+  best.note = note;
+  return best;
+}
+
 Aligned Decisions(const BatchStats& b, const BatchStats& r) {
   return {{b.auto_records, b.kb_records, b.review_records},
           {r.auto_records, r.kb_records, r.review_records}};
@@ -513,6 +589,7 @@ DriftReport TestDrift(const Reference& reference, const BatchStats& batch,
                   bins * 1.0 / kConfidenceBins);
     if (t.note.empty()) t.note = cutoff;
     report.tests.push_back(std::move(t));
+    report.tests.push_back(LowConfidenceByCodeTest(batch, ref, bins, options));
   }
   const Aligned decisions = Decisions(batch, ref);
   report.tests.push_back(

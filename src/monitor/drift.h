@@ -15,6 +15,10 @@
 //   "confidence"              top-1 probability histogram (20 bins)      chi-square 2×k
 //   "low_confidence_share"    records with top-1 probability below the   two-proportion z, one-
 //                             reference's 20% quantile (bin edge)        sided: batch > reference
+//   "low_confidence_by_code"  the same records, per predicted code at     two-proportion z (Fisher
+//                             levels 1-2: the code with the largest      if sparse) per code, one-
+//                             excess (named in the note)                 sided; Bonferroni over
+//                             codes
 //   "decisions"               auto / kb / review                         chi-square 2×3
 //   "no_known_feature_share"  records with no known feature              two-proportion z, one-
 //                                                                        sided (Fisher if sparse)
@@ -25,7 +29,8 @@
 // One-sided tests are used where only one direction means trouble (more records the model is
 // unsure of or knows nothing about); their test names end in "_greater", and a shift the other
 // way gives a p-value near 1. Records of codes the model never saw get low confidence, which the
-// low-confidence share picks up more directly than the 20-bin histogram test.
+// low-confidence share picks up more directly than the 20-bin histogram test, and the scan per
+// code more directly still: such records land in the few codes nearest to them.
 // Chi-square tables first pool every cell whose expected count (under homogeneity, in the
 // smaller row) is below min_expected into one cell. Effect sizes of distributions: Cohen's w
 // computed from the pooled table with sample-size-free proportions (sqrt Σ (p_b-p_r)²/p̄, the

@@ -89,6 +89,7 @@ core::Status RecommendationOptions::Validate() const {
   if (!(large_unseen_increase >= 0)) {
     return core::InvalidArgument("recommendation large_unseen_increase must be >= 0");
   }
+  RETURN_IF_ERROR(new_codes.Validate());
   RETURN_IF_ERROR(page_hinkley.Validate());
   return measured_page_hinkley.Validate();
 }
@@ -235,6 +236,33 @@ Recommendation Recommend(const Reference& reference, std::span<const BatchSummar
       e.message = t.statistic + " differs from the reference (" + t.effect_name +
                   Fmt(" %.3f, adjusted p %.2g)", t.effect, t.adjusted_p);
       watch.push_back(std::move(e));
+    }
+  }
+
+  // R6: codes new to the model among the coders' decisions, in any batch of the history.
+  {
+    int first = -1, latest = -1;
+    NewCodeFinding latest_finding;
+    for (size_t k = 0; k < history.size(); ++k) {
+      if (!history[k].reviewed_codes) continue;
+      NewCodeFinding f = TestNewCodes(reference, *history[k].reviewed_codes, options.new_codes);
+      if (!f.alarm) continue;
+      if (first < 0) first = static_cast<int>(k);
+      latest = static_cast<int>(k);
+      latest_finding = std::move(f);
+    }
+    if (latest >= 0) {
+      Evidence e;
+      e.rule = "new_codes";
+      e.severity = "retrain";
+      e.statistic = "reviewed_codes";
+      e.since_batch = first;
+      e.since_batch_id = id_of(first);
+      e.effect_name = "untrained_share_difference";
+      e.effect = latest_finding.share - latest_finding.reference_share;
+      e.message = latest_finding.message + " (batch '" + id_of(latest) +
+                  "'): train on their decisions ('statcoder review export')";
+      retrain.push_back(std::move(e));
     }
   }
 

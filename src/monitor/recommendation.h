@@ -18,7 +18,9 @@
 //   R4 "code_drift": a drift alarm on a code distribution (any level) in at least
 //      consecutive_code_alarms consecutive batches ending with the latest;
 //   R5 "unseen_features": a drift alarm on the unseen-feature share in the latest batch with an
-//      increase of at least large_unseen_increase.
+//      increase of at least large_unseen_increase;
+//   R6 "new_codes": coders gave reviewed records of a batch codes the model has no training
+//      records for (new_codes.h), in any batch of the history (since = the first such batch).
 //  watch when no retrain rule fires and any of
 //   W1 "drift_alarm": any drift alarm in the latest batch;
 //   W2 "page_hinkley_warning": a Page–Hinkley warning on either series.
@@ -43,6 +45,7 @@
 #include "monitor/batch_stats.h"
 #include "monitor/drift.h"
 #include "monitor/estimates.h"
+#include "monitor/new_codes.h"
 #include "monitor/reference.h"
 #include "monitor/sequential.h"
 
@@ -63,6 +66,9 @@ struct BatchSummary {
   DriftReport drift;
   AccuracyEstimate estimated_accuracy;
   std::optional<MeasuredCounts> measured;
+  // The final codes of the batch's reviewed records, sorted into known and new to the model
+  // (new_codes.h); absent when the caller has no reviews to give.
+  std::optional<ReviewedCodes> reviewed_codes;
 };
 
 // Computes drift and the accuracy estimate of one batch.
@@ -74,6 +80,7 @@ struct RecommendationOptions {
   double accuracy_tolerance = 0.0;      // R1/R2: drop (points, 0-1) below held-out accuracy
   int consecutive_code_alarms = 2;      // R4
   double large_unseen_increase = 0.10;  // R5: mean unseen-feature fraction increase
+  NewCodeOptions new_codes;             // R6
   PageHinkleyOptions page_hinkley;      // R3/W2 on the estimated accuracy series
   // R3/W2 on the measured accuracy series (noisier: larger lambda by default).
   PageHinkleyOptions measured_page_hinkley{.delta = 0.0075,

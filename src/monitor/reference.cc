@@ -24,7 +24,9 @@ nlohmann::json Reference::ToJson() const {
           {"heldout_n", heldout_n},
           {"heldout_correct", heldout_correct},
           {"auto_n", auto_n},
-          {"auto_correct", auto_correct}};
+          {"auto_correct", auto_correct},
+          {"trained_codes", trained_codes},
+          {"heldout_untrained", heldout_untrained}};
 }
 
 core::Result<Reference> Reference::FromJson(const nlohmann::json& j) {
@@ -42,6 +44,28 @@ core::Result<Reference> Reference::FromJson(const nlohmann::json& j) {
   RETURN_IF_ERROR(json_util::GetCount(j, "auto_correct", where, &r.auto_correct));
   if (r.heldout_correct > r.heldout_n || r.auto_correct > r.auto_n) {
     return core::InvalidInput(where + ": a 'correct' count exceeds its n");
+  }
+  // Written since new-code detection (optional before).
+  if (const nlohmann::json* codes = json_util::Field(j, "trained_codes"); codes != nullptr) {
+    if (!codes->is_array()) return core::InvalidInput(where + ".trained_codes: expected an array");
+    for (size_t i = 0; i < codes->size(); ++i) {
+      const nlohmann::json& c = (*codes)[i];
+      if (!c.is_string() || c.get_ref<const std::string&>().empty()) {
+        return core::InvalidInput(where + ".trained_codes[" + std::to_string(i) +
+                                  "]: expected a non-empty code");
+      }
+      if (!r.trained_codes.empty() && !(r.trained_codes.back() < c.get_ref<const std::string&>())) {
+        return core::InvalidInput(where + ".trained_codes[" + std::to_string(i) +
+                                  "]: codes must be sorted and unique");
+      }
+      r.trained_codes.push_back(c.get<std::string>());
+    }
+  }
+  if (json_util::Field(j, "heldout_untrained") != nullptr) {
+    RETURN_IF_ERROR(json_util::GetCount(j, "heldout_untrained", where, &r.heldout_untrained));
+    if (r.heldout_untrained > r.heldout_n) {
+      return core::InvalidInput(where + ": 'heldout_untrained' exceeds 'heldout_n'");
+    }
   }
   return r;
 }

@@ -14,12 +14,16 @@
 //   nlohmann::json j = ref.ToJson();
 //
 // JSON schema: {"format": "statcoder.monitor_reference", "version": 1, "stats": <BatchStats>,
-//   "heldout_n": n, "heldout_correct": n, "auto_n": n, "auto_correct": n}
+//   "heldout_n": n, "heldout_correct": n, "auto_n": n, "auto_correct": n,
+//   "trained_codes": ["<code>", ...], "heldout_untrained": n}   // last two optional (absent in
+//                                                               // references written before)
 // Thread-safety: Reference is a value; ReferenceBuilder is not thread-safe.
 #pragma once
 
 #include <cstdint>
 #include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
 
 #include "core/result.h"
 #include "monitor/batch_stats.h"
@@ -34,6 +38,11 @@ struct Reference {
   int64_t heldout_correct = 0;  // of which the top-1 code was right
   int64_t auto_n = 0;           // held-out records the policy auto-coded (stats.auto_records)
   int64_t auto_correct = 0;     // of which the decided code was right
+  // The codes the model learned from training records (code-list titles alone do not count),
+  // sorted and unique: a reviewed record whose code is outside them and their ancestors is a
+  // code new to the model (new_codes.h). Empty: not recorded (a reference written before).
+  std::vector<std::string> trained_codes;
+  int64_t heldout_untrained = 0;  // held-out records whose true code is not a trained code
 
   double HeldoutAccuracy() const;  // heldout_correct / heldout_n; 0 when n == 0
   double AutoPrecision() const;    // auto_correct / auto_n; 0 when n == 0

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <filesystem>
 #include <map>
+#include <set>
 #include <utility>
 #include <vector>
 
@@ -68,6 +69,7 @@ double Share(int64_t part, int64_t whole) {
 struct ReviewedCounts {
   int64_t audit_n = 0, audit_top1 = 0, audit_decided = 0;
   int64_t referred_n = 0, referred_top1 = 0;
+  monitor::ReviewedCodes codes;  // every reviewed record's final code, known or new to the model
 };
 
 // Measured accuracy of the batch's top-1 codes, stratified by decision: auto-coded records
@@ -113,7 +115,7 @@ std::optional<MeasuredAccuracy> Stratified(const monitor::BatchStats& stats,
 // span holds their creation time.
 core::Result<std::map<int64_t, ReviewedCounts>> CountReviews(
     store::MetadataStore& store, const std::vector<store::MonitorBatchRow>& batches,
-    const data::CodeList* codes) {
+    const data::CodeList* codes, const monitor::TrainedCodes& known) {
   ASSIGN_OR_RETURN(std::vector<store::ReviewItemRow> items, store.ListReviewItems());
   ASSIGN_OR_RETURN(std::vector<store::ReviewDecisionRow> all, store.ListReviewDecisions(-1));
   std::map<int64_t, std::vector<store::ReviewDecisionRow>> by_item;
@@ -140,6 +142,7 @@ core::Result<std::map<int64_t, ReviewedCounts>> CountReviews(
     }
     const bool top1_right = top1 == final_code;
     ReviewedCounts& c = counts[batch];
+    c.codes.Add(final_code, known.recorded() && !known.Knows(final_code));
     if (item.kind == review::kAuditSample) {
       ++c.audit_n;
       c.audit_top1 += top1_right;
@@ -203,7 +206,8 @@ monitor::BatchStats ObserveBatch(const model::Model& model, const data::Dataset&
 }
 
 monitor::Reference BuildReference(const model::Model& model, const data::Dataset& heldout,
-                                  std::span<const model::Prediction> predictions) {
+                                  std::span<const model::Prediction> predictions,
+                                  const data::Dataset& training) {
   const std::vector<std::string> categorical =
       model::SchemaFor(model, "", "").categorical_fields;
   monitor::ReferenceBuilder builder;
@@ -217,7 +221,16 @@ monitor::Reference BuildReference(const model::Model& model, const data::Dataset
         !p.top.empty() && model.label(static_cast<size_t>(p.top[0].label)) == r.label;
     builder.Add(obs, top1, SameOrAncestor(model.code_list(), p.code, r.label));
   }
-  return std::move(builder).Finish();
+  monitor::Reference reference = std::move(builder).Finish();
+  std::set<std::string> trained;
+  for (const data::Record& r : training.records) {
+    if (!r.label.empty()) trained.insert(r.label);
+  }
+  reference.trained_codes.assign(trained.begin(), trained.end());
+  for (size_t i = 0; i < n; ++i) {
+    reference.heldout_untrained += !trained.contains(heldout.records[i].label);
+  }
+  return reference;
 }
 
 core::Result<std::optional<monitor::Reference>> LoadReference(const workspace::Workspace& ws,
@@ -396,7 +409,8 @@ core::Result<json> MonitorStatus(workspace::Workspace& ws, const MonitorOptions&
   }
 
   ASSIGN_OR_RETURN(std::shared_ptr<const data::CodeList> codes, ws.CodeList());
-  ASSIGN_OR_RETURN(auto reviewed, CountReviews(ws.store(), batches, codes.get()));
+  const monitor::TrainedCodes known(*reference, codes.get());
+  ASSIGN_OR_RETURN(auto reviewed, CountReviews(ws.store(), batches, codes.get(), known));
   monitor::DriftOptions drift;
   drift.alpha = ws.config().monitor.alpha;
   std::vector<monitor::BatchSummary> history;
@@ -411,6 +425,9 @@ core::Result<json> MonitorStatus(workspace::Workspace& ws, const MonitorOptions&
         std::to_string(b.id), b.created_at, *reference, std::move(stats).value(), drift);
     const ReviewedCounts counts = reviewed.count(b.id) ? reviewed[b.id] : ReviewedCounts{};
     const std::optional<MeasuredAccuracy> measured = Stratified(summary.stats, counts);
+    summary.reviewed_codes = counts.codes;
+    const monitor::NewCodeFinding new_codes =
+        monitor::TestNewCodes(*reference, counts.codes, monitor::NewCodeOptions{});
     if (measured) {
       const auto n = static_cast<uint64_t>(std::llround(measured->effective_n));
       summary.measured = monitor::MeasuredCounts{
@@ -480,6 +497,7 @@ core::Result<json> MonitorStatus(workspace::Workspace& ws, const MonitorOptions&
                     {"no_known_feature_share", s.NoKnownFeatureShare()},
                     {"alarms", alarms},
                     {"drift", summary.drift.ToJson()},
+                    {"new_codes", new_codes.ToJson()},
                     {"shadow", shadow}});
     history.push_back(std::move(summary));
   }

@@ -41,9 +41,12 @@ monitor::BatchStats ObserveBatch(const model::Model& model, const data::Dataset&
 
 // The reference of a model: ObserveBatch of its labelled held-out records, plus how many of them
 // it coded right (top-1 code = label) and how precise its auto-coded decisions were (the decided
-// code is the label or one of its ancestors).
+// code is the label or one of its ancestors), and the codes of its training records (with how
+// many held-out records have a code outside them), against which coders' decisions are checked
+// for codes new to the model (monitor/new_codes.h).
 monitor::Reference BuildReference(const model::Model& model, const data::Dataset& heldout,
-                                  std::span<const model::Prediction> predictions);
+                                  std::span<const model::Prediction> predictions,
+                                  const data::Dataset& training);
 
 // The model's stored reference; empty for a model trained before references were kept.
 core::Result<std::optional<monitor::Reference>> LoadReference(const workspace::Workspace& ws,

@@ -206,7 +206,7 @@ core::Result<TrainingRun> TrainAndRegister(workspace::Workspace& ws,
   // of the held-out records, with their measured accuracy.
   RETURN_IF_ERROR(core::WriteFileAtomic(
       staging + "/reference.json",
-      BuildReference(*model, test_set, predictions).ToJson().dump(1) + "\n"));
+      BuildReference(*model, test_set, predictions, train_set).ToJson().dump(1) + "\n"));
   RETURN_IF_ERROR(core::SyncDirectory(staging));
   RETURN_IF_ERROR(ws.PlaceIfAbsent(staging, dir).status());
   ASSIGN_OR_RETURN(const std::string report_text, core::ReadFile(ws.Path(dir + "/report.json")));

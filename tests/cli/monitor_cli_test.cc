@@ -181,6 +181,76 @@ TEST_F(MonitorCliTest, ReviewedRecordsOfABatchGiveMeasuredAccuracy) {
             coded["audit_sample"].get<int>() > 0);
 }
 
+// A code family the model never learned from records (military occupations, 55-, are left out
+// of its training file; the code list still gives their titles) reaches the coders through the
+// referrals and the audit sample: their decisions name the new codes, and `monitor` says retrain.
+TEST_F(MonitorCliTest, CodersDecisionsRevealCodesNewToTheModel) {
+  const Table all = ParseTsv(ReadFile(train_));
+  Table without = {all[0]};
+  for (size_t i = 1; i < all.size(); ++i) {
+    if (all[i][ColumnOf(all, "soc2018")].rfind("55-", 0) != 0) without.push_back(all[i]);
+  }
+  const std::string train_file = (dir_ / "train_without_55.tsv").string();
+  WriteFile(train_file, ToTsv(without));
+  const std::string version = TrainAndPromote(train_file);
+  const json reference =
+      json::parse(ReadFile(fs::path(ws_) / "reports" / version / "reference.json"));
+  ASSERT_TRUE(reference["trained_codes"].is_array());
+  for (const json& c : reference["trained_codes"]) {
+    EXPECT_NE(c.get<std::string>().rfind("55-", 0), 0u) << c;
+  }
+  SetConfig("audit_rate = 0.02", "audit_rate = 1.0");
+  const std::string batch = Subset("batch.tsv", {"55-", "51-"}, 60);
+  const json coded = Code(batch);
+  // Before any decision: nothing to say about new codes yet.
+  json status = Json(Sc({"monitor", ws_, "--json"}));
+  ASSERT_EQ(status["batches"].size(), 1u);
+  EXPECT_FALSE(status["batches"][0]["new_codes"]["tested"].get<bool>());
+  // A coder decides every item with the true code.
+  const Table rows = ParseTsv(ReadFile(batch));
+  std::map<std::string, std::string> truth;
+  int military = 0;
+  for (size_t i = 1; i < rows.size(); ++i) {
+    truth[rows[i][0]] = rows[i][ColumnOf(rows, "soc2018")];
+    military += truth[rows[i][0]].rfind("55-", 0) == 0;
+  }
+  ASSERT_GE(military, 5);
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open((fs::path(ws_) / "statcoder.db").c_str(), &db), SQLITE_OK);
+  sqlite3_stmt* st = nullptr;
+  ASSERT_EQ(sqlite3_prepare_v2(db, "SELECT id, record_id FROM review_items", -1, &st, nullptr),
+            SQLITE_OK);
+  std::vector<std::pair<int64_t, std::string>> items;
+  while (sqlite3_step(st) == SQLITE_ROW) {
+    items.emplace_back(sqlite3_column_int64(st, 0),
+                       reinterpret_cast<const char*>(sqlite3_column_text(st, 1)));
+  }
+  sqlite3_finalize(st);
+  ASSERT_EQ(items.size(), rows.size() - 1) << coded;
+  for (const auto& [id, record] : items) DecideReviewItem(db, id, truth[record]);
+  sqlite3_close(db);
+  status = Json(Sc({"monitor", ws_, "--json"}));
+  const json& found = status["batches"][0]["new_codes"];
+  EXPECT_TRUE(found["tested"].get<bool>()) << found;
+  EXPECT_TRUE(found["alarm"].get<bool>()) << found;
+  EXPECT_EQ(found["reviewed"], rows.size() - 1);
+  EXPECT_EQ(found["untrained"], military);
+  ASSERT_FALSE(found["codes"].empty());
+  EXPECT_EQ(found["codes"][0]["code"].get<std::string>().rfind("55-", 0), 0u) << found;
+  EXPECT_EQ(status["status"], "retrain") << status["recommendation"];
+  bool named = false;
+  for (const json& e : status["recommendation"]["evidence"]) {
+    if (e["rule"] == "new_codes") {
+      named = true;
+      EXPECT_NE(e["message"].get<std::string>().find("55-"), std::string::npos) << e;
+    }
+  }
+  EXPECT_TRUE(named) << status["recommendation"];
+  // The text output says it too.
+  const RunResult text = Sc({"monitor", ws_});
+  EXPECT_NE(text.out.find("no training records for"), std::string::npos) << text.out;
+}
+
 TEST_F(MonitorCliTest, ShadowChallengerCodesAlongsideWithoutChangingOutputs) {
   const std::string champion = TrainAndPromote(train_);
   const std::string challenger = Train(Ingest(other_));

@@ -150,7 +150,48 @@ TEST(BatchStatsTest, FromJsonRejectsMalformedDocuments) {
   j = good;
   j["sum_top1"] = "x";
   expect_invalid(j, core::StatusCode::kInvalidInput);
+  // Per-code confidence: each code's histogram must sum to its count in codes_by_level.
+  const std::string code = good["confidence_by_code"][1].begin().key();
+  j = good;
+  j["confidence_by_code"][1][code][0] = j["confidence_by_code"][1][code][0].get<int64_t>() + 1;
+  expect_invalid(j, core::StatusCode::kInvalidInput);
+  j = good;
+  j["confidence_by_code"][0]["ZZ"] = std::vector<int64_t>(kConfidenceBins, 0);
+  j["confidence_by_code"][0]["ZZ"][3] = 1;
+  expect_invalid(j, core::StatusCode::kInvalidInput);
+  j = good;
+  j["confidence_by_code"][1][code].erase(0);
+  expect_invalid(j, core::StatusCode::kInvalidInput);
+  j = good;
+  j["confidence_by_code"].push_back(nlohmann::json::object());
+  expect_invalid(j, core::StatusCode::kInvalidInput);
   expect_invalid(nlohmann::json::array(), core::StatusCode::kInvalidInput);
+}
+
+TEST(BatchStatsTest, ConfidenceByCodeIsKeptForTheTopTwoLevelsAndOptionalInJson) {
+  BatchStatsBuilder builder;
+  RecordObservation obs;
+  obs.code_path = {"2", "21", "213", "2134"};
+  obs.top1_probability = 0.12;
+  builder.Add(obs);
+  obs.top1_probability = 0.97;
+  builder.Add(obs);
+  obs.code_path = {"3", "31", "311", "3111"};
+  builder.Add(obs);
+  BatchStats s = std::move(builder).Finish();
+  ASSERT_EQ(s.confidence_by_code.size(), 2u);
+  EXPECT_EQ(s.confidence_by_code[1].at("21")[2], 1);
+  EXPECT_EQ(s.confidence_by_code[1].at("21")[19], 1);
+  EXPECT_EQ(s.confidence_by_code[0].at("3")[19], 1);
+  BatchStats twice = s;
+  twice.Merge(s);
+  EXPECT_EQ(twice.confidence_by_code[0].at("2")[2], 2);
+  // A summary written before the joint counts were kept reads with none.
+  nlohmann::json j = s.ToJson();
+  j.erase("confidence_by_code");
+  core::Result<BatchStats> old = BatchStats::FromJson(j);
+  ASSERT_TRUE(old.ok()) << old.status().ToString();
+  EXPECT_TRUE(old->confidence_by_code.empty());
 }
 
 TEST(ReferenceTest, BuilderCountsLabelsAndJsonRoundTrips) {

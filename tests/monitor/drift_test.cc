@@ -197,6 +197,68 @@ TEST(DriftTest, LowConfidenceShareUsesTheReferenceQuantileAndIsOneSided) {
   EXPECT_TRUE(b.Find("confidence")->alarm);  // the two-sided histogram test still sees it
 }
 
+// Records of a code family the model never saw: coded with low confidence into the one code
+// nearest to them. 10% of a batch of 1,000 like that barely moves the marginal distributions
+// (one code of 30, one tail of the confidence histogram) but is a large excess in one cell of
+// the code × low-confidence table.
+TEST(DriftTest, LowConfidenceByCodeFindsNewCodesConcentratedInOneCode) {
+  const testing::World w = testing::DefaultWorld();
+  core::Random rng(2026120301);
+  const Reference ref = testing::SimulateReference(w, 5000, rng);
+  ASSERT_EQ(ref.stats.confidence_by_code.size(), 2u);
+  int detected = 0;
+  for (int i = 0; i < 20; ++i) {
+    BatchStatsBuilder builder;
+    testing::SimRecord r;
+    for (int k = 0; k < 900; ++k) {
+      testing::SimulateRecord(w, rng, &r);
+      builder.Add(r.obs);
+    }
+    for (int k = 0; k < 100; ++k) {  // the new codes' records
+      testing::SimulateRecord(w, rng, &r);
+      r.level1 = "C";
+      r.level2 = "C4";
+      r.obs.code_path = {r.level1, r.level2};
+      r.obs.top1_probability = 0.2 + 0.4 * rng.UniformDouble();
+      r.obs.decision = model::Decision::kReview;
+      builder.Add(r.obs);
+    }
+    const DriftReport report = TestDrift(ref, std::move(builder).Finish(), DriftOptions{});
+    const DriftTest* t = report.Find("low_confidence_by_code");
+    ASSERT_NE(t, nullptr);
+    EXPECT_EQ(t->test, "two_proportion_z_greater");
+    detected += t->alarm;
+    EXPECT_NE(t->note.find("code C4 (level 2)"), std::string::npos) << t->note;
+    EXPECT_NE(t->note.find("below 0.65"), std::string::npos) << t->note;
+    EXPECT_GT(t->effect, 0.05) << report.ToJson().dump(1);
+  }
+  EXPECT_EQ(detected, 20);
+}
+
+TEST(DriftTest, LowConfidenceByCodeNeedsBothSummariesToKeepIt) {
+  const testing::World w = testing::DefaultWorld();
+  core::Random rng(7);
+  Reference old_ref = testing::SimulateReference(w, 2000, rng);
+  old_ref.stats.confidence_by_code.clear();  // as written before the joint counts were kept
+  const BatchStats batch = testing::SimulateBatch(w, 1000, rng);
+  const DriftReport r = TestDrift(old_ref, batch, DriftOptions{});
+  const DriftTest* t = r.Find("low_confidence_by_code");
+  ASSERT_NE(t, nullptr);
+  EXPECT_FALSE(t->tested);
+  EXPECT_NE(t->note.find("trained before"), std::string::npos) << t->note;
+  // Drift-free: tested, and the scan's Bonferroni factor keeps it quiet.
+  const Reference ref = testing::SimulateReference(w, 5000, rng);
+  int alarms = 0;
+  for (int i = 0; i < 200; ++i) {
+    const DriftReport d = TestDrift(ref, testing::SimulateBatch(w, 1000, rng), DriftOptions{});
+    const DriftTest* s = d.Find("low_confidence_by_code");
+    ASSERT_TRUE(s->tested) << s->note;
+    EXPECT_NE(s->note.find("of 36 codes"), std::string::npos) << s->note;  // 6 groups + 30 codes
+    alarms += s->alarm;
+  }
+  EXPECT_LE(alarms, 2);
+}
+
 TEST(DriftTest, HugeBatchWithTrivialShiftIsSignificantButNoAlarm) {
   Reference ref;
   ref.stats.records = 20000;
@@ -230,8 +292,9 @@ TEST(DriftTest, HolmIsAppliedAcrossTheReport) {
       EXPECT_DOUBLE_EQ(t.adjusted_p, adjusted[k++]) << t.statistic;
     }
   }
-  // 2 code levels, confidence, low-confidence share, decisions, 2 feature shares, length, region
-  EXPECT_EQ(k, 9u) << report.ToJson().dump(1);
+  // 2 code levels, confidence, low-confidence share and by code, decisions, 2 feature shares,
+  // length, region
+  EXPECT_EQ(k, 10u) << report.ToJson().dump(1);
 }
 
 TEST(DriftTest, CategoricalFieldMissingOnOneSideIsReportedNotTested) {
