@@ -5,6 +5,7 @@
 #   scripts/fuzz.sh [SECONDS] [TARGET ...]     # default 60 s each, all targets
 #   scripts/fuzz.sh 10                         # what CI runs: 10 s each
 #   scripts/fuzz.sh 3600 model_loader_fuzzer   # one target for an hour
+#   scripts/fuzz.sh --runs 10000000            # each target for 10 million executions
 #
 # Targets: model_loader_fuzzer record_reader_fuzzer code_list_fuzzer config_fuzzer
 # code_request_fuzzer. What a run finds goes to build-fuzz/corpus/<target>/ (the seeds in the
@@ -13,11 +14,21 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-seconds=${1:-60}
-shift || true
+usage="usage: scripts/fuzz.sh [SECONDS | --runs EXECUTIONS] [TARGET ...]"
+if [[ "${1:-}" == --runs ]]; then
+  [[ "${2:-}" =~ ^[0-9]+$ ]] || { echo "$usage" >&2; exit 2; }
+  budget=(-runs="$2")
+  what="$2 executions"
+  shift 2
+else
+  seconds=${1:-60}
+  shift || true
+  [[ "$seconds" =~ ^[0-9]+$ ]] || { echo "$usage" >&2; exit 2; }
+  budget=(-max_total_time="$seconds")
+  what="${seconds} s"
+fi
 all=(model_loader_fuzzer record_reader_fuzzer code_list_fuzzer config_fuzzer code_request_fuzzer)
 targets=("${@:-${all[@]}}")
-[[ "$seconds" =~ ^[0-9]+$ ]] || { echo "usage: scripts/fuzz.sh [SECONDS] [TARGET ...]" >&2; exit 2; }
 
 cmake --preset fuzz >/dev/null
 nice -n 10 cmake --build build-fuzz -j"${STATCODER_JOBS:-2}" --target "${targets[@]}"
@@ -30,8 +41,8 @@ for t in "${targets[@]}"; do
   artifacts=build-fuzz/artifacts/$t/
   mkdir -p "$work" "$artifacts"
   log=build-fuzz/$t.log
-  echo "== $t: ${seconds} s"
-  if build-fuzz/fuzz/"$t" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
+  echo "== $t: $what"
+  if build-fuzz/fuzz/"$t" "${budget[@]}" -timeout=10 -rss_limit_mb=2048 \
       -print_final_stats=1 -artifact_prefix="$artifacts" "$work" "fuzz/corpus/$name" >"$log" 2>&1; then
     result=ok
   else

@@ -1,5 +1,7 @@
 #include "data/record_reader.h"
 
+#include <sys/stat.h>
+
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
@@ -322,7 +324,15 @@ Result<std::unique_ptr<RecordReader>> RecordReader::Open(const std::string& path
     if (errno == ENOENT) return core::NotFound("file '" + path + "' does not exist");
     return core::IoError("cannot open '" + path + "': " + std::strerror(errno));
   }
-  reader->buffer_.resize(kReadBlockBytes);
+  // A small regular file gets a buffer of its size (+1, to see the end in one read): most code
+  // lists and many batches are far below the block size, and the buffer is allocated per file.
+  size_t block = kReadBlockBytes;
+  struct stat st {};
+  if (::fstat(::fileno(reader->file_), &st) == 0 && S_ISREG(st.st_mode) && st.st_size >= 0 &&
+      static_cast<uint64_t>(st.st_size) < kReadBlockBytes) {
+    block = static_cast<size_t>(st.st_size) + 1;
+  }
+  reader->buffer_.resize(block);
   RETURN_IF_ERROR(reader->ReadHeader());
   return reader;
 }
