@@ -9,10 +9,12 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <map>
 #include <set>
 #include <string_view>
 
 #include "core/content_hash.h"
+#include "data/record_reader.h"
 #include "lake/snapshot.h"
 #include "model/batch_coder.h"
 #include "model/model_io.h"
@@ -128,6 +130,29 @@ core::Status Journal(workspace::Workspace& ws, store::CycleRow& c, const std::st
   return ws.store().UpdateCycle(c);
 }
 
+// The review items a cycle's code step queued (monitor batch `batch_id`) that are not decided
+// yet: waiting for a coder (open) or for a supervisor (escalated, or an audit disagreement).
+struct PendingReview {
+  int64_t items = 0, open = 0, supervisor = 0;
+  int64_t pending() const { return open + supervisor; }
+  std::string Describe() const {
+    return std::to_string(open) + " of the " + std::to_string(items) +
+           " queued items wait for a coder and " + std::to_string(supervisor) +
+           " for a supervisor's adjudication";
+  }
+};
+core::Result<PendingReview> CountPendingReview(workspace::Workspace& ws, int64_t batch_id) {
+  ASSIGN_OR_RETURN(std::vector<store::ReviewItemRow> all, ws.store().ListReviewItems());
+  PendingReview p;
+  for (const store::ReviewItemRow& item : all) {
+    if (batch_id == 0 || item.batch_id != batch_id) continue;
+    ++p.items;
+    p.open += item.status == "open";
+    p.supervisor += item.status == "escalated" || item.status == "adjudication";
+  }
+  return p;
+}
+
 std::string Joined(const std::vector<std::string>& v) {
   std::string out;
   for (const std::string& s : v) out += (out.empty() ? "" : ",") + s;
@@ -148,6 +173,7 @@ class CycleRun {
     RETURN_IF_ERROR(Train());
     RETURN_IF_ERROR(Compare());
     RETURN_IF_ERROR(PromoteChallenger());
+    RETURN_IF_ERROR(FinalCodes());
     return Finish();
   }
 
@@ -509,6 +535,123 @@ class CycleRun {
     });
   }
 
+  // The batch's final codes, once coders have decided every item the code step queued: the
+  // model's decision where nobody reviewed the record, else the coder's (or, after an
+  // escalation or a disagreement with an audited auto code, the supervisor's). Until then the
+  // step is "pending", with the counts; [cycle] wait_for_review makes the cycle wait for it.
+  core::Status FinalCodes() {
+    current_ = "final";
+    if (Finished(c_, "final")) return core::Status::Ok();
+    const json code = Outputs(c_, "code");
+    const int64_t batch_id = code.value("monitor_batch", int64_t{0});
+    const std::string coded = code.value("output", CycleOutputPath(c_.id));
+    json inputs = {{"monitor_batch", batch_id},
+                   {"output", coded},
+                   {"output_sha256", code.value("output_sha256", "")}};
+    ASSIGN_OR_RETURN(std::vector<store::ReviewItemRow> all, ws_.store().ListReviewItems());
+    ASSIGN_OR_RETURN(std::vector<store::ReviewDecisionRow> decisions,
+                     ws_.store().ListReviewDecisions(-1));
+    std::map<int64_t, std::vector<store::ReviewDecisionRow>> by_item;
+    for (store::ReviewDecisionRow& d : decisions) by_item[d.item_id].push_back(std::move(d));
+    std::vector<const store::ReviewItemRow*> items;
+    for (const store::ReviewItemRow& item : all) {
+      if (batch_id != 0 && item.batch_id == batch_id) items.push_back(&item);
+    }
+    ASSIGN_OR_RETURN(const PendingReview pending, CountPendingReview(ws_, batch_id));
+    if (pending.pending() > 0) {
+      json outputs = {{"items", pending.items},
+                      {"open", pending.open},
+                      {"awaiting_supervisor", pending.supervisor},
+                      {"decided", pending.items - pending.pending()}};
+      pending_ = pending.Describe();
+      if (ws_.config().cycle.wait_for_review) {
+        waiting_ = pending_ + "; the final codes are written when all are decided: run this "
+                   "cycle again then";
+        outputs["waiting_for"] = waiting_;
+      }
+      return Journal(ws_, c_, "final", "pending", std::move(inputs), std::move(outputs));
+    }
+
+    // Every item is decided: match them to the coded file's rows.
+    ASSIGN_OR_RETURN(std::shared_ptr<const data::CodeList> codes, ws_.CodeList());
+    data::ReaderOptions ro;
+    ro.format = data::FileFormat::kTsv;
+    ASSIGN_OR_RETURN(std::unique_ptr<data::RecordReader> reader,
+                     data::RecordReader::Open(ws_.Path(coded), ro));
+    ASSIGN_OR_RETURN(const size_t id_col, reader->ColumnIndex("id"));
+    ASSIGN_OR_RETURN(const size_t code_col, reader->ColumnIndex("code"));
+    ASSIGN_OR_RETURN(const size_t decision_col, reader->ColumnIndex("decision"));
+    struct Row {
+      std::string id, code, decision;
+    };
+    std::vector<Row> rows;
+    data::RawRecord raw;
+    while (true) {
+      ASSIGN_OR_RETURN(bool more, reader->Next(&raw));
+      if (!more) break;
+      if (!raw.error.ok()) return raw.error.WithContext("the cycle's coded file");
+      rows.push_back({raw.fields[id_col], raw.fields[code_col], raw.fields[decision_col]});
+    }
+    std::vector<const store::ReviewItemRow*> item_of(rows.size(), nullptr);
+    for (const store::ReviewItemRow* item : items) {
+      const int64_t row = item->suggestions.value("row", int64_t{-1});
+      if (row < 0 || static_cast<size_t>(row) >= rows.size() ||
+          rows[static_cast<size_t>(row)].id != item->record_id) {
+        return core::DataLoss("review item " + std::to_string(item->id) + " of cycle " +
+                              std::to_string(c_.id) + " does not match a row of " + coded +
+                              " (queued before final codes were kept; its decision stands in "
+                              "the review queue)");
+      }
+      item_of[static_cast<size_t>(row)] = item;
+    }
+    std::string out = "id\tcode\tdecision\tfinal_code\tfinal_title\tfinal_source\tfinal_by\n";
+    int64_t by_source[4] = {0, 0, 0, 0};  // model, coder, supervisor, uncodable
+    for (size_t i = 0; i < rows.size(); ++i) {
+      const Row& r = rows[i];
+      std::string final_code = r.code, source = r.decision == "kb" ? "knowledge_base" : "model",
+                  who;
+      if (const store::ReviewItemRow* item = item_of[i]) {
+        final_code = review::FinalCode(*item, by_item[item->id]);
+        const auto& ds = by_item[item->id];
+        for (auto d = ds.rbegin(); d != ds.rend(); ++d) {
+          if (d->action == "code" || d->action == "adjudicate" || d->action == "uncodable") {
+            who = d->coder;
+            break;
+          }
+        }
+        source = final_code.empty() ? "uncodable"
+                 : item->status == "closed" ? "supervisor"
+                                            : "coder";
+      }
+      ++by_source[source == "coder"        ? 1
+                  : source == "supervisor" ? 2
+                  : source == "uncodable"  ? 3
+                                           : 0];
+      std::string title;
+      if (codes != nullptr && !final_code.empty()) {
+        const int32_t node = codes->Find(final_code);
+        if (node >= 0) title = codes->node(node).title;
+      }
+      for (char& ch : title) {
+        if (ch == '\t' || ch == '\n' || ch == '\r') ch = ' ';
+      }
+      out += r.id + "\t" + r.code + "\t" + r.decision + "\t" + final_code + "\t" + title + "\t" +
+             source + "\t" + who + "\n";
+    }
+    const std::string final_path = CycleFinalPath(c_.id);
+    RETURN_IF_ERROR(ws_.PutFile(final_path, out));
+    KillPoint("final");
+    wrote_final_ = true;
+    return Journal(ws_, c_, "final", "done", std::move(inputs),
+                   {{"output", final_path},
+                    {"output_sha256", core::Sha256Hex(out)},
+                    {"records", rows.size()},
+                    {"by_model", by_source[0]},
+                    {"by_coder", by_source[1]},
+                    {"by_supervisor", by_source[2]},
+                    {"uncodable", by_source[3]}});
+  }
+
   core::Result<CycleOutcome> Finish() {
     CycleOutcome out;
     const json code = Outputs(c_, "code");
@@ -526,6 +669,11 @@ class CycleRun {
     } else if (HasChallenger()) {
       msg += "; challenger " + c_.challenger + " trained";
       if (c_.promoted) msg += " and promoted to production";
+    }
+    if (wrote_final_) {
+      msg += "; final codes in " + CycleFinalPath(c_.id);
+    } else if (!pending_.empty() && waiting_.empty()) {
+      msg += "; final codes when the review is complete (" + pending_ + "): run this cycle again";
     }
     if (!waiting_.empty()) {
       c_.state = "waiting";
@@ -558,6 +706,8 @@ class CycleRun {
   std::string current_ = "ingest";
   std::string waiting_;  // what a person must do before the cycle can finish
   std::string advice_;   // what a person may do (a challenger left a candidate)
+  std::string pending_;  // what the final codes wait for ("" when written or none queued)
+  bool wrote_final_ = false;
   static constexpr int kTopK = 5;
 };
 
@@ -579,6 +729,10 @@ std::string CycleOutputPath(int64_t cycle_id) {
   return "cycles/" + std::to_string(cycle_id) + "/coded.tsv";
 }
 
+std::string CycleFinalPath(int64_t cycle_id) {
+  return "cycles/" + std::to_string(cycle_id) + "/final.tsv";
+}
+
 json CycleToJson(const store::CycleRow& c) {
   json steps = json::array();
   for (const json& s : c.steps) steps.push_back(s);
@@ -594,6 +748,7 @@ json CycleToJson(const store::CycleRow& c) {
           {"challenger", c.challenger.empty() ? json(nullptr) : json(c.challenger)},
           {"promoted", c.promoted},
           {"output", Finished(c, "code") ? json(CycleOutputPath(c.id)) : json(nullptr)},
+          {"final_output", Finished(c, "final") ? json(CycleFinalPath(c.id)) : json(nullptr)},
           {"actor", c.actor},
           {"created_at", c.created_at},
           {"updated_at", c.updated_at}};
@@ -647,12 +802,28 @@ core::Result<CycleOutcome> RunCycle(workspace::Workspace& ws, const CycleOptions
                                    " (period " + c.period + "), not of period " + options.period +
                                    " ('statcoder cycle status WS')");
     }
-    if (c.state == "done") {
+    // A finished cycle whose final codes were still pending runs that step again (below).
+    const json* final_step = FindStep(c, "final");
+    bool still_pending = false;
+    std::string pending_text;
+    if (c.state == "done" && final_step != nullptr && !Finished(c, "final")) {
+      const json* code = FindStep(c, "code");
+      const int64_t batch_id =
+          code != nullptr ? (*code)["outputs"].value("monitor_batch", int64_t{0}) : 0;
+      ASSIGN_OR_RETURN(const PendingReview p, CountPendingReview(ws, batch_id));
+      still_pending = p.pending() > 0;
+      pending_text = p.Describe();
+    }
+    if (c.state == "done" && (final_step == nullptr || Finished(c, "final") || still_pending)) {
       CycleOutcome out;
       out.cycle = c;
       out.result = CycleResult::kNothingToDo;
       out.message = "cycle " + std::to_string(c.id) + " (" + c.period + ") of this batch finished at " +
                     c.updated_at + "; nothing to do";
+      if (still_pending) {
+        out.message += " until the review is complete: " + pending_text +
+                       " (then this command writes the final codes)";
+      }
       return out;
     }
   } else {

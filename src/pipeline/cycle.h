@@ -17,6 +17,10 @@
 //             evaluation_snapshot, else the production model's own evaluation snapshot)
 //   promote   the challenger becomes production only if the quality gates and the ethics
 //             assessment pass and the comparison did not find the champion better
+//   final     once coders have decided every queued item: each record's final code (model,
+//             coder or supervisor) in cycles/<id>/final.tsv; "pending" until then, and with
+//             [cycle] wait_for_review the cycle waits for it (a rerun of a finished cycle
+//             whose final codes were pending writes them when they are all decided)
 //
 // Every step is journaled in the catalog (store::CycleRow::steps) with the hashes of its
 // inputs, in the same transaction as what it writes there. A cycle killed at any point resumes
@@ -44,8 +48,8 @@
 namespace statcoder::pipeline {
 
 // The steps, in order; CycleRow::steps journals them by these names.
-inline constexpr const char* kCycleSteps[] = {"ingest",   "code",  "monitor", "feedback",
-                                              "train",    "compare", "promote"};
+inline constexpr const char* kCycleSteps[] = {"ingest", "code",    "monitor", "feedback",
+                                              "train",  "compare", "promote", "final"};
 
 struct CycleOptions {
   std::string batch_file;  // records to code (TSV, CSV or JSON Lines); required
@@ -76,11 +80,12 @@ core::Result<CycleOutcome> RunCycle(workspace::Workspace& ws, const CycleOptions
 
 // A cycle as JSON: {"id", "period", "batch_snapshot", "batch_file", "state", "steps",
 // "model_version", "coded_records", "queued_items", "challenger", "promoted", "output",
-// "created_at", "updated_at", "actor"}.
+// "final_output", "created_at", "updated_at", "actor"}.
 nlohmann::json CycleToJson(const store::CycleRow& cycle);
 
-// Where a cycle's coded file is, relative to the workspace.
+// Where a cycle's coded file and its final codes are, relative to the workspace.
 std::string CycleOutputPath(int64_t cycle_id);
+std::string CycleFinalPath(int64_t cycle_id);
 
 // Is retraining due? Pure, for tests and for `cycle status`: the monitor's status, how many
 // cycles ran since the production model was trained, and the reviewed records not yet

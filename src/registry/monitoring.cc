@@ -342,12 +342,16 @@ core::Result<RecordedBatch> RecordCodedBatch(workspace::Workspace& ws, const Cod
         if (!std::isnan(r.numerics[f])) record[schema.numeric_fields[f]] = r.numerics[f];
       }
       if (!schema.id_field.empty()) record[schema.id_field] = r.id;
+      // The record's row in the batch: ids need not be unique, and a cycle's final codes
+      // (pipeline/cycle.h, step "final") are matched to the coded file's rows by it.
+      json suggestions = review::SuggestionsJson(m, p);
+      suggestions["row"] = i;
       items.push_back({.created_at = now,
                        .kind = audit ? review::kAuditSample : review::kReferred,
                        .record = std::move(record),
                        .record_id = r.id,
                        .model_version = m.version_id(),
-                       .suggestions = review::SuggestionsJson(m, p),
+                       .suggestions = std::move(suggestions),
                        .status = "open",
                        .assigned_to = "",
                        .assigned_at = "",

@@ -519,6 +519,17 @@ const std::vector<Section>& Sections() {
          },
          [](const WorkspaceConfig& c) {
            return std::optional(FormatString(c.cycle.evaluation_snapshot));
+         }},
+        {"wait_for_review",
+         "true: the cycle waits (exit 10) until coders have decided all its queued items and "
+         "its final codes are written; false: it finishes, and a rerun writes them once all are "
+         "decided.",
+         [](const Value& v, WorkspaceConfig* c) -> Status {
+           ASSIGN_OR_RETURN(c->cycle.wait_for_review, Get<bool>(v));
+           return Status::Ok();
+         },
+         [](const WorkspaceConfig& c) {
+           return std::optional(Format(c.cycle.wait_for_review));
          }}}},
   };
   return kSections;

@@ -98,6 +98,10 @@ struct CycleConfig {
   int64_t retrain_every = 0;       // retrain after the production model coded N cycles; 0: off
   int64_t min_new_reviewed = 500;  // retrain when this many reviewed records are new; 0: off
   std::string evaluation_snapshot;  // frozen labelled snapshot; "": the production model's
+  // The cycle's last step writes every record's final code once coders have decided all its
+  // queued items; true: until then the cycle is waiting for a person (exit 10), false: it is
+  // done and a rerun writes them when they are all decided.
+  bool wait_for_review = false;
 };
 
 struct WorkspaceConfig {

@@ -130,6 +130,98 @@ class CycleCliTest : public WorkspaceTest {
   std::string batch_a_, batch_b_;
 };
 
+// The batch's final codes: written by the cycle once coders (and a supervisor, for an
+// escalated item) have decided every item it queued; the model's decision stands for records
+// nobody reviewed. With [cycle] wait_for_review the cycle waits for a person until then.
+TEST_F(CycleCliTest, FinalCodesAreWrittenOnceTheReviewIsComplete) {
+  Prepare((dir_ / "ws").string());
+  RunResult first = Cycle(batch_a_);
+  ASSERT_EQ(first.exit_code, 0) << first;
+  json c = ParseJson(first.out);
+  EXPECT_NE(c["message"].get<std::string>().find("final codes when the review is complete"),
+            std::string::npos)
+      << c["message"];
+  // Still under review: a rerun has nothing to do and says what it waits for.
+  const RunResult early = Cycle(batch_a_);
+  EXPECT_EQ(early.exit_code, 9) << early;
+  EXPECT_NE(ParseJson(early.out)["message"].get<std::string>().find("wait for a coder"),
+            std::string::npos)
+      << early;
+
+  // One item escalated, then adjudicated by a supervisor; the others coded by a coder.
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open((fs::path(ws_) / "statcoder.db").c_str(), &db), SQLITE_OK);
+  const char* escalate =
+      "UPDATE review_items SET status = 'escalated' WHERE id = (SELECT min(id) FROM "
+      "review_items)";
+  ASSERT_EQ(sqlite3_exec(db, escalate, nullptr, nullptr, nullptr), SQLITE_OK);
+  sqlite3_close(db);
+  DecideAll();
+  const RunResult waiting_for_supervisor = Cycle(batch_a_);
+  EXPECT_EQ(waiting_for_supervisor.exit_code, 9) << waiting_for_supervisor;
+  EXPECT_NE(waiting_for_supervisor.out.find("1 for a supervisor"), std::string::npos)
+      << waiting_for_supervisor;
+  ASSERT_EQ(sqlite3_open((fs::path(ws_) / "statcoder.db").c_str(), &db), SQLITE_OK);
+  const char* adjudicate =
+      "INSERT INTO review_decisions (item_id, coder, time, action, code, comment, "
+      "suggestions_shown, blind) SELECT min(id), 'meg', '2026-11-30T09:00:00Z', 'adjudicate', "
+      "'11-2021', '', '[]', 0 FROM review_items; UPDATE review_items SET status = 'closed' "
+      "WHERE id = (SELECT min(id) FROM review_items)";
+  ASSERT_EQ(sqlite3_exec(db, adjudicate, nullptr, nullptr, nullptr), SQLITE_OK);
+  sqlite3_close(db);
+
+  const RunResult done = Cycle(batch_a_);
+  ASSERT_EQ(done.exit_code, 0) << done;
+  c = ParseJson(done.out);
+  ASSERT_EQ(c["final_output"], "cycles/" + std::to_string(c["id"].get<int>()) + "/final.tsv") << c;
+  const Table coded = ParseTsv(ReadFile(fs::path(ws_) / c["output"].get<std::string>()));
+  const Table final_codes =
+      ParseTsv(ReadFile(fs::path(ws_) / c["final_output"].get<std::string>()));
+  ASSERT_EQ(final_codes.size(), coded.size());
+  EXPECT_EQ(ToTsv({final_codes[0]}),
+            "id\tcode\tdecision\tfinal_code\tfinal_title\tfinal_source\tfinal_by\n");
+  const Table truth_rows = ParseTsv(ReadFile(batch_a_));
+  std::map<std::string, std::string> truth;
+  for (size_t i = 1; i < truth_rows.size(); ++i) truth[truth_rows[i][0]] = truth_rows[i][2];
+  int64_t by_coder = 0, by_supervisor = 0, by_model = 0;
+  for (size_t i = 1; i < final_codes.size(); ++i) {
+    const auto& r = final_codes[i];
+    EXPECT_EQ(r[0], coded[i][ColumnOf(coded, "id")]);
+    if (r[5] == "coder") {
+      ++by_coder;
+      EXPECT_EQ(r[3], truth[r[0]]) << ToTsv({r});
+      EXPECT_EQ(r[6], "ann");
+    } else if (r[5] == "supervisor") {
+      ++by_supervisor;
+      EXPECT_EQ(r[3], "11-2021");
+      EXPECT_EQ(r[4], "Marketing Managers");
+      EXPECT_EQ(r[6], "meg");
+    } else {
+      ++by_model;
+      EXPECT_EQ(r[5], "model") << ToTsv({r});
+      EXPECT_EQ(r[3], r[1]);
+      EXPECT_EQ(r[2], "auto");
+    }
+  }
+  EXPECT_EQ(by_supervisor, 1);
+  EXPECT_EQ(by_coder + by_supervisor, c["queued_items"].get<int64_t>());
+  EXPECT_EQ(by_model + by_coder + by_supervisor, 120);
+  // Written once: another rerun has nothing to do.
+  EXPECT_EQ(Cycle(batch_a_).exit_code, 9);
+
+  // Waiting for coders, when the office says a cycle is finished only with its final codes.
+  SetConfig("wait_for_review = false", "wait_for_review = true");
+  const RunResult wait = Cycle(batch_b_, "2026-12");
+  EXPECT_EQ(wait.exit_code, 10) << wait;
+  c = ParseJson(wait.out);
+  EXPECT_EQ(c["state"], "waiting");
+  EXPECT_NE(c["message"].get<std::string>().find("wait for a coder"), std::string::npos) << c;
+  DecideAll();
+  const RunResult finished = Cycle(batch_b_, "2026-12");
+  EXPECT_EQ(finished.exit_code, 0) << finished;
+  EXPECT_FALSE(ParseJson(finished.out)["final_output"].is_null());
+}
+
 TEST_F(CycleCliTest, CodesRefersAndMonitorsABatchAndARerunChangesNothing) {
   Prepare((dir_ / "ws").string());
   const Counts before = Count();
@@ -146,7 +238,11 @@ TEST_F(CycleCliTest, CodesRefersAndMonitorsABatchAndARerunChangesNothing) {
   std::vector<std::string> steps;
   for (const json& s : c["steps"]) steps.push_back(s["step"].get<std::string>());
   EXPECT_EQ(steps, (std::vector<std::string>{"ingest", "code", "monitor", "feedback", "train",
-                                             "compare", "promote"}));
+                                             "compare", "promote", "final"}));
+  // Nobody has decided the queued items yet: the final codes are pending.
+  EXPECT_EQ(c["steps"][7]["state"], "pending") << c["steps"][7];
+  EXPECT_EQ(c["steps"][7]["outputs"]["open"], c["queued_items"]);
+  EXPECT_TRUE(c["final_output"].is_null());
   // The monitor's view of this very batch is journaled (a promotion later moves the monitor on).
   const json& seen = c["steps"][2]["outputs"]["batch"];
   ASSERT_TRUE(seen.is_object()) << c["steps"][2];
@@ -192,7 +288,7 @@ TEST_F(CycleCliTest, CodesRefersAndMonitorsABatchAndARerunChangesNothing) {
   const json status = Json(Sc({"cycle", "status", ws_, "--json"}));
   ASSERT_EQ(status["cycles"].size(), 1u) << status;
   EXPECT_EQ(status["cycles"][0]["state"], "done");
-  EXPECT_EQ(status["cycles"][0]["steps"].size(), 7u);
+  EXPECT_EQ(status["cycles"][0]["steps"].size(), 8u);
   const RunResult table = Sc({"cycle", "status", ws_});
   EXPECT_EQ(table.exit_code, 0) << table;
   EXPECT_NE(table.out.find("2026-11"), std::string::npos) << table;
