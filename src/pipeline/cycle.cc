@@ -593,14 +593,23 @@ class CycleRun {
       rows.push_back({raw.fields[id_col], raw.fields[code_col], raw.fields[decision_col]});
     }
     std::vector<const store::ReviewItemRow*> item_of(rows.size(), nullptr);
+    // Items queued before they kept their row: by their record id, where it is unique.
+    std::map<std::string, int64_t> row_of_id;
+    for (size_t i = 0; i < rows.size(); ++i) {
+      auto [it, fresh] = row_of_id.emplace(rows[i].id, static_cast<int64_t>(i));
+      if (!fresh) it->second = -1;
+    }
     for (const store::ReviewItemRow* item : items) {
-      const int64_t row = item->suggestions.value("row", int64_t{-1});
+      int64_t row = item->suggestions.value("row", int64_t{-1});
+      if (!item->suggestions.contains("row") && row_of_id.contains(item->record_id)) {
+        row = row_of_id[item->record_id];
+      }
       if (row < 0 || static_cast<size_t>(row) >= rows.size() ||
           rows[static_cast<size_t>(row)].id != item->record_id) {
         return core::DataLoss("review item " + std::to_string(item->id) + " of cycle " +
                               std::to_string(c_.id) + " does not match a row of " + coded +
-                              " (queued before final codes were kept; its decision stands in "
-                              "the review queue)");
+                              " (queued before items kept their row, and its record id is not "
+                              "unique in the batch; its decision stands in the review queue)");
       }
       item_of[static_cast<size_t>(row)] = item;
     }
