@@ -592,6 +592,14 @@ class CycleRun {
       if (!raw.error.ok()) return raw.error.WithContext("the cycle's coded file");
       rows.push_back({raw.fields[id_col], raw.fields[code_col], raw.fields[decision_col]});
     }
+    // The coded file's fields are written without tabs and line breaks (CodedWriter); so is
+    // every field of the final file.
+    const auto field = [](std::string v) {
+      for (char& ch : v) {
+        if (ch == '\t' || ch == '\n' || ch == '\r') ch = ' ';
+      }
+      return v;
+    };
     std::vector<const store::ReviewItemRow*> item_of(rows.size(), nullptr);
     // Items queued before they kept their row: by their record id, where it is unique.
     std::map<std::string, int64_t> row_of_id;
@@ -600,12 +608,13 @@ class CycleRun {
       if (!fresh) it->second = -1;
     }
     for (const store::ReviewItemRow* item : items) {
-      int64_t row = item->suggestions.value("row", int64_t{-1});
-      if (!item->suggestions.contains("row") && row_of_id.contains(item->record_id)) {
-        row = row_of_id[item->record_id];
-      }
+      const json& kept = item->suggestions;
+      const bool has_row = kept.is_object() && kept.contains("row");
+      int64_t row = has_row && kept["row"].is_number_integer() ? kept["row"].get<int64_t>() : -1;
+      const std::string id = field(item->record_id);
+      if (!has_row && row_of_id.contains(id)) row = row_of_id[id];
       if (row < 0 || static_cast<size_t>(row) >= rows.size() ||
-          rows[static_cast<size_t>(row)].id != item->record_id) {
+          rows[static_cast<size_t>(row)].id != id) {
         return core::DataLoss("review item " + std::to_string(item->id) + " of cycle " +
                               std::to_string(c_.id) + " does not match a row of " + coded +
                               " (queued before items kept their row, and its record id is not "
@@ -619,6 +628,11 @@ class CycleRun {
       const Row& r = rows[i];
       std::string final_code = r.code, source = r.decision == "kb" ? "knowledge_base" : "model",
                   who;
+      if (r.decision == "review" && item_of[i] == nullptr) {
+        return core::DataLoss("row " + std::to_string(i + 1) + " of " + coded +
+                              " was referred but no review item of cycle " +
+                              std::to_string(c_.id) + " holds it");
+      }
       if (const store::ReviewItemRow* item = item_of[i]) {
         final_code = review::FinalCode(*item, by_item[item->id]);
         const auto& ds = by_item[item->id];
@@ -641,11 +655,8 @@ class CycleRun {
         const int32_t node = codes->Find(final_code);
         if (node >= 0) title = codes->node(node).title;
       }
-      for (char& ch : title) {
-        if (ch == '\t' || ch == '\n' || ch == '\r') ch = ' ';
-      }
-      out += r.id + "\t" + r.code + "\t" + r.decision + "\t" + final_code + "\t" + title + "\t" +
-             source + "\t" + who + "\n";
+      out += r.id + "\t" + r.code + "\t" + r.decision + "\t" + field(final_code) + "\t" +
+             field(title) + "\t" + source + "\t" + field(who) + "\n";
     }
     const std::string final_path = CycleFinalPath(c_.id);
     RETURN_IF_ERROR(ws_.PutFile(final_path, out));
@@ -816,9 +827,11 @@ core::Result<CycleOutcome> RunCycle(workspace::Workspace& ws, const CycleOptions
     bool still_pending = false;
     std::string pending_text;
     if (c.state == "done" && final_step != nullptr && !Finished(c, "final")) {
-      const json* code = FindStep(c, "code");
-      const int64_t batch_id =
-          code != nullptr ? (*code)["outputs"].value("monitor_batch", int64_t{0}) : 0;
+      const json code = Outputs(c, "code");
+      const int64_t batch_id = code.is_object() && code.contains("monitor_batch") &&
+                                       code["monitor_batch"].is_number_integer()
+                                   ? code["monitor_batch"].get<int64_t>()
+                                   : 0;
       ASSIGN_OR_RETURN(const PendingReview p, CountPendingReview(ws, batch_id));
       still_pending = p.pending() > 0;
       pending_text = p.Describe();
