@@ -116,7 +116,8 @@ nlohmann::json Recommendation::ToJson() const {
 }
 
 Recommendation Recommend(const Reference& reference, std::span<const BatchSummary> history,
-                         const RecommendationOptions& options) {
+                         const RecommendationOptions& options,
+                         const ReviewedCodes* reviewed_earlier) {
   SC_CHECK(options.Validate().ok());
   Recommendation rec;
   if (history.empty()) return rec;
@@ -251,6 +252,20 @@ Recommendation Recommend(const Reference& reference, std::span<const BatchSummar
       latest = static_cast<int>(k);
       latest_finding = std::move(f);
     }
+    std::string where = latest >= 0 ? "batch '" + id_of(latest) + "'" : "";
+    if (reviewed_earlier != nullptr) {
+      NewCodeFinding f = TestNewCodes(reference, *reviewed_earlier, options.new_codes);
+      if (f.alarm) {
+        first = 0;
+        if (latest < 0) {
+          latest_finding = std::move(f);
+          where = "batches coded by earlier models";
+          latest = 0;
+        } else {
+          where += ", and in batches coded by earlier models";
+        }
+      }
+    }
     if (latest >= 0) {
       Evidence e;
       e.rule = "new_codes";
@@ -260,8 +275,8 @@ Recommendation Recommend(const Reference& reference, std::span<const BatchSummar
       e.since_batch_id = id_of(first);
       e.effect_name = "untrained_share_difference";
       e.effect = latest_finding.share - latest_finding.reference_share;
-      e.message = latest_finding.message + " (batch '" + id_of(latest) +
-                  "'): train on their decisions ('statcoder review export')";
+      e.message = latest_finding.message + " (" + where +
+                  "): train on their decisions ('statcoder review export')";
       retrain.push_back(std::move(e));
     }
   }

@@ -20,7 +20,8 @@
 //   R5 "unseen_features": a drift alarm on the unseen-feature share in the latest batch with an
 //      increase of at least large_unseen_increase;
 //   R6 "new_codes": coders gave reviewed records of a batch codes the model has no training
-//      records for (new_codes.h), in any batch of the history (since = the first such batch).
+//      records for (new_codes.h), in any batch of the history (since = the first such batch),
+//      or in the batches earlier models coded (`reviewed_earlier`: since = the first batch).
 //  watch when no retrain rule fires and any of
 //   W1 "drift_alarm": any drift alarm in the latest batch;
 //   W2 "page_hinkley_warning": a Page–Hinkley warning on either series.
@@ -115,8 +116,11 @@ struct Recommendation {
   nlohmann::json ToJson() const;
 };
 
-// REQUIRES: options.Validate().ok(). An empty history is "ok".
+// REQUIRES: options.Validate().ok(). An empty history is "ok". `reviewed_earlier` (optional):
+// the final codes of reviewed records of batches coded by earlier models (the coders' decisions
+// are about the records, so they tell whether this model knows their codes too).
 Recommendation Recommend(const Reference& reference, std::span<const BatchSummary> history,
-                         const RecommendationOptions& options);
+                         const RecommendationOptions& options,
+                         const ReviewedCodes* reviewed_earlier = nullptr);
 
 }  // namespace statcoder::monitor

@@ -380,8 +380,13 @@ core::Result<json> MonitorStatus(workspace::Workspace& ws, const MonitorOptions&
   ASSIGN_OR_RETURN(std::vector<store::MonitorBatchRow> all,
                    ws.store().ListMonitorBatches(classification, options.since));
   std::vector<store::MonitorBatchRow> batches;
-  for (auto& b : all) {
-    if (b.model_version == production.version) batches.push_back(std::move(b));
+  std::vector<int64_t> earlier_batches;  // coded by other models: their reviews still count
+  for (const store::MonitorBatchRow& b : all) {
+    if (b.model_version == production.version) {
+      batches.push_back(b);
+    } else {
+      earlier_batches.push_back(b.id);
+    }
   }
   json out = {{"classification", classification},
               {"model_version", production.version},
@@ -414,7 +419,18 @@ core::Result<json> MonitorStatus(workspace::Workspace& ws, const MonitorOptions&
 
   ASSIGN_OR_RETURN(std::shared_ptr<const data::CodeList> codes, ws.CodeList());
   const monitor::TrainedCodes known(*reference, codes.get());
-  ASSIGN_OR_RETURN(auto reviewed, CountReviews(ws.store(), batches, codes.get(), known));
+  // `all` (not only production's batches): API items are matched to their window among them,
+  // and the coders' codes in batches earlier models coded tell whether this model knows them.
+  ASSIGN_OR_RETURN(auto reviewed, CountReviews(ws.store(), all, codes.get(), known));
+  monitor::ReviewedCodes reviewed_earlier;
+  for (int64_t id : earlier_batches) {
+    const auto it = reviewed.find(id);
+    if (it == reviewed.end()) continue;
+    const monitor::ReviewedCodes& c = it->second.codes;
+    reviewed_earlier.reviewed += c.reviewed;
+    reviewed_earlier.untrained += c.untrained;
+    for (const auto& [code, n] : c.untrained_codes) reviewed_earlier.untrained_codes[code] += n;
+  }
   monitor::DriftOptions drift;
   drift.alpha = ws.config().monitor.alpha;
   std::vector<monitor::BatchSummary> history;
@@ -505,8 +521,10 @@ core::Result<json> MonitorStatus(workspace::Workspace& ws, const MonitorOptions&
                     {"shadow", shadow}});
     history.push_back(std::move(summary));
   }
-  const monitor::Recommendation rec =
-      monitor::Recommend(*reference, history, monitor::RecommendationOptions{});
+  const monitor::Recommendation rec = monitor::Recommend(
+      *reference, history, monitor::RecommendationOptions{}, &reviewed_earlier);
+  out["new_codes_in_earlier_batches"] =
+      monitor::TestNewCodes(*reference, reviewed_earlier, monitor::NewCodeOptions{}).ToJson();
   out["status"] = rec.status;
   out["recommendation"] = rec.ToJson();
   out["batches"] = std::move(rows);

@@ -249,6 +249,28 @@ TEST_F(MonitorCliTest, CodersDecisionsRevealCodesNewToTheModel) {
   // The text output says it too.
   const RunResult text = Sc({"monitor", ws_});
   EXPECT_NE(text.out.find("no training records for"), std::string::npos) << text.out;
+
+  // Another model, trained on the same records (one epoch more), replaces it in production: the
+  // coders' codes in the batch the first one coded still say this one lacks the 55- family.
+  SetConfig("epochs = 5", "epochs = 6");
+  const std::string second = TrainAndPromote(train_file);
+  ASSERT_NE(second, version);
+  Code(Subset("next.tsv", {"51-"}, 10));
+  status = Json(Sc({"monitor", ws_, "--json"}));
+  ASSERT_EQ(status["model_version"], second);
+  EXPECT_TRUE(status["new_codes_in_earlier_batches"]["alarm"].get<bool>())
+      << status["new_codes_in_earlier_batches"];
+  EXPECT_EQ(status["new_codes_in_earlier_batches"]["untrained"], military);
+  EXPECT_EQ(status["status"], "retrain") << status["recommendation"];
+  named = false;
+  for (const json& e : status["recommendation"]["evidence"]) {
+    if (e["rule"] != "new_codes") continue;
+    named = true;
+    EXPECT_NE(e["message"].get<std::string>().find("batches coded by earlier models"),
+              std::string::npos)
+        << e;
+  }
+  EXPECT_TRUE(named) << status["recommendation"];
 }
 
 TEST_F(MonitorCliTest, ShadowChallengerCodesAlongsideWithoutChangingOutputs) {

@@ -171,6 +171,18 @@ TEST(NewCodesTest, RecommendSaysRetrainFromTheFirstBatchWithNewCodes) {
   for (BatchSummary& s : history) s.reviewed_codes.reset();
   const Recommendation blind = Recommend(ref, history, RecommendationOptions{});
   for (const Evidence& x : blind.evidence) EXPECT_NE(x.rule, "new_codes");
+  // ... unless batches an earlier model coded had them: since = this model's first batch.
+  ReviewedCodes earlier;
+  for (int i = 0; i < 100; ++i) earlier.Add("A1", false);
+  for (int i = 0; i < 6; ++i) earlier.Add("F5", true);
+  const Recommendation before = Recommend(ref, history, RecommendationOptions{}, &earlier);
+  EXPECT_EQ(before.status, "retrain") << before.ToJson().dump(1);
+  EXPECT_EQ(before.since_batch_index, 0);
+  ASSERT_FALSE(before.evidence.empty());
+  EXPECT_EQ(before.evidence[0].rule, "new_codes");
+  EXPECT_NE(before.evidence[0].message.find("batches coded by earlier models"),
+            std::string::npos)
+      << before.evidence[0].message;
 }
 
 }  // namespace
