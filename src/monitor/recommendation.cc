@@ -259,10 +259,10 @@ Recommendation Recommend(const Reference& reference, std::span<const BatchSummar
         first = 0;
         if (latest < 0) {
           latest_finding = std::move(f);
-          where = "batches coded by earlier models";
+          where = "a batch coded by an earlier model";
           latest = 0;
         } else {
-          where += ", and in batches coded by earlier models";
+          where += ", and in a batch coded by an earlier model";
         }
       }
     }

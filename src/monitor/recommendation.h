@@ -21,7 +21,7 @@
 //      increase of at least large_unseen_increase;
 //   R6 "new_codes": coders gave reviewed records of a batch codes the model has no training
 //      records for (new_codes.h), in any batch of the history (since = the first such batch),
-//      or in the batches earlier models coded (`reviewed_earlier`: since = the first batch).
+//      or in a batch an earlier model coded (`reviewed_earlier`: since = the first batch).
 //  watch when no retrain rule fires and any of
 //   W1 "drift_alarm": any drift alarm in the latest batch;
 //   W2 "page_hinkley_warning": a Page–Hinkley warning on either series.
@@ -117,8 +117,8 @@ struct Recommendation {
 };
 
 // REQUIRES: options.Validate().ok(). An empty history is "ok". `reviewed_earlier` (optional):
-// the final codes of reviewed records of batches coded by earlier models (the coders' decisions
-// are about the records, so they tell whether this model knows their codes too).
+// the final codes of the reviewed records of a batch an earlier model coded (the coders'
+// decisions are about the records, so they tell whether this model knows their codes too).
 Recommendation Recommend(const Reference& reference, std::span<const BatchSummary> history,
                          const RecommendationOptions& options,
                          const ReviewedCodes* reviewed_earlier = nullptr);

@@ -422,14 +422,21 @@ core::Result<json> MonitorStatus(workspace::Workspace& ws, const MonitorOptions&
   // `all` (not only production's batches): API items are matched to their window among them,
   // and the coders' codes in batches earlier models coded tell whether this model knows them.
   ASSIGN_OR_RETURN(auto reviewed, CountReviews(ws.store(), all, codes.get(), known));
-  monitor::ReviewedCodes reviewed_earlier;
-  for (int64_t id : earlier_batches) {
-    const auto it = reviewed.find(id);
-    if (it == reviewed.end()) continue;
-    const monitor::ReviewedCodes& c = it->second.codes;
-    reviewed_earlier.reviewed += c.reviewed;
-    reviewed_earlier.untrained += c.untrained;
-    for (const auto& [code, n] : c.untrained_codes) reviewed_earlier.untrained_codes[code] += n;
+  // Each earlier batch is judged on its own, as production's are (a long history would dilute
+  // one batch's new codes): the most recent one whose reviews alarm, else the most recent one
+  // with reviews.
+  const monitor::ReviewedCodes* reviewed_earlier = nullptr;
+  int64_t earlier_batch = 0;
+  for (auto id = earlier_batches.rbegin(); id != earlier_batches.rend(); ++id) {
+    const auto it = reviewed.find(*id);
+    if (it == reviewed.end() || it->second.codes.reviewed == 0) continue;
+    const bool alarm =
+        monitor::TestNewCodes(*reference, it->second.codes, monitor::NewCodeOptions{}).alarm;
+    if (reviewed_earlier == nullptr || alarm) {
+      reviewed_earlier = &it->second.codes;
+      earlier_batch = *id;
+    }
+    if (alarm) break;
   }
   monitor::DriftOptions drift;
   drift.alpha = ws.config().monitor.alpha;
@@ -522,9 +529,14 @@ core::Result<json> MonitorStatus(workspace::Workspace& ws, const MonitorOptions&
     history.push_back(std::move(summary));
   }
   const monitor::Recommendation rec = monitor::Recommend(
-      *reference, history, monitor::RecommendationOptions{}, &reviewed_earlier);
-  out["new_codes_in_earlier_batches"] =
-      monitor::TestNewCodes(*reference, reviewed_earlier, monitor::NewCodeOptions{}).ToJson();
+      *reference, history, monitor::RecommendationOptions{}, reviewed_earlier);
+  json earlier = monitor::TestNewCodes(*reference,
+                                       reviewed_earlier ? *reviewed_earlier
+                                                        : monitor::ReviewedCodes{},
+                                       monitor::NewCodeOptions{})
+                     .ToJson();
+  earlier["batch"] = reviewed_earlier ? json(std::to_string(earlier_batch)) : json(nullptr);
+  out["new_codes_in_earlier_batches"] = std::move(earlier);
   out["status"] = rec.status;
   out["recommendation"] = rec.ToJson();
   out["batches"] = std::move(rows);

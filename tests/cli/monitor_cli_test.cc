@@ -48,9 +48,10 @@ class MonitorCliTest : public WorkspaceTest {
     return path;
   }
   json Code(const std::string& file, std::vector<std::string> extra = {}) {
-    std::vector<std::string> args = {"code", ws_, "--data", file, "--out",
-                                     (dir_ / (fs::path(file).filename().string() + ".out")).string(),
-                                     "--json"};
+    std::vector<std::string> args = {
+        "code",  ws_,     "--data",
+        file,    "--out", (dir_ / (fs::path(file).filename().string() + ".out")).string(),
+        "--json"};
     args.insert(args.end(), extra.begin(), extra.end());
     return Json(Sc(args));
   }
@@ -95,9 +96,9 @@ TEST_F(MonitorCliTest, BatchesAreMonitoredWithoutTextAndDriftCallsForRetraining)
   // The catalog keeps statistics, never the records' text.
   const std::string first_title = ParseTsv(ReadFile(test))[1][1];
   sqlite3* db = nullptr;
-  ASSERT_EQ(sqlite3_open_v2((fs::path(ws_) / "statcoder.db").c_str(), &db, SQLITE_OPEN_READONLY,
-                            nullptr),
-            SQLITE_OK);
+  ASSERT_EQ(
+      sqlite3_open_v2((fs::path(ws_) / "statcoder.db").c_str(), &db, SQLITE_OPEN_READONLY, nullptr),
+      SQLITE_OK);
   sqlite3_stmt* st = nullptr;
   ASSERT_EQ(sqlite3_prepare_v2(db, "SELECT stats FROM monitor_batches", -1, &st, nullptr),
             SQLITE_OK);
@@ -156,9 +157,9 @@ TEST_F(MonitorCliTest, ReviewedRecordsOfABatchGiveMeasuredAccuracy) {
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open((fs::path(ws_) / "statcoder.db").c_str(), &db), SQLITE_OK);
   sqlite3_stmt* st = nullptr;
-  ASSERT_EQ(sqlite3_prepare_v2(db, "SELECT id, record_id, batch_id FROM review_items", -1, &st,
-                               nullptr),
-            SQLITE_OK);
+  ASSERT_EQ(
+      sqlite3_prepare_v2(db, "SELECT id, record_id, batch_id FROM review_items", -1, &st, nullptr),
+      SQLITE_OK);
   std::vector<std::pair<int64_t, std::string>> items;
   while (sqlite3_step(st) == SQLITE_ROW) {
     EXPECT_EQ(sqlite3_column_int64(st, 2), coded["monitor_batch"].get<int64_t>());
@@ -261,12 +262,14 @@ TEST_F(MonitorCliTest, CodersDecisionsRevealCodesNewToTheModel) {
   EXPECT_TRUE(status["new_codes_in_earlier_batches"]["alarm"].get<bool>())
       << status["new_codes_in_earlier_batches"];
   EXPECT_EQ(status["new_codes_in_earlier_batches"]["untrained"], military);
+  EXPECT_EQ(status["new_codes_in_earlier_batches"]["batch"],
+            std::to_string(coded["monitor_batch"].get<int64_t>()));
   EXPECT_EQ(status["status"], "retrain") << status["recommendation"];
   named = false;
   for (const json& e : status["recommendation"]["evidence"]) {
     if (e["rule"] != "new_codes") continue;
     named = true;
-    EXPECT_NE(e["message"].get<std::string>().find("batches coded by earlier models"),
+    EXPECT_NE(e["message"].get<std::string>().find("a batch coded by an earlier model"),
               std::string::npos)
         << e;
   }
@@ -305,7 +308,8 @@ TEST_F(MonitorCliTest, ShadowChallengerCodesAlongsideWithoutChangingOutputs) {
   EXPECT_TRUE(Code(test)["shadow"].is_null());
   const json audit = Json(Sc({"audit", "list", ws_, "--json"}))["entries"];
   int shadow_events = 0;
-  for (const json& e : audit) shadow_events += e["action"] == "shadow_on" || e["action"] == "shadow_off";
+  for (const json& e : audit)
+    shadow_events += e["action"] == "shadow_on" || e["action"] == "shadow_off";
   EXPECT_EQ(shadow_events, 2);
 }
 

@@ -180,7 +180,7 @@ TEST(NewCodesTest, RecommendSaysRetrainFromTheFirstBatchWithNewCodes) {
   EXPECT_EQ(before.since_batch_index, 0);
   ASSERT_FALSE(before.evidence.empty());
   EXPECT_EQ(before.evidence[0].rule, "new_codes");
-  EXPECT_NE(before.evidence[0].message.find("batches coded by earlier models"),
+  EXPECT_NE(before.evidence[0].message.find("a batch coded by an earlier model"),
             std::string::npos)
       << before.evidence[0].message;
 }
