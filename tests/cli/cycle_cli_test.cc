@@ -151,10 +151,7 @@ TEST_F(CycleCliTest, FinalCodesAreWrittenOnceTheReviewIsComplete) {
   // One item escalated, then adjudicated by a supervisor; the others coded by a coder.
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open((fs::path(ws_) / "statcoder.db").c_str(), &db), SQLITE_OK);
-  const char* escalate =
-      "UPDATE review_items SET status = 'escalated' WHERE id = (SELECT min(id) FROM "
-      "review_items)";
-  ASSERT_EQ(sqlite3_exec(db, escalate, nullptr, nullptr, nullptr), SQLITE_OK);
+  EscalateReviewItem(db, 1);
   sqlite3_close(db);
   DecideAll();
   const RunResult waiting_for_supervisor = Cycle(batch_a_);
@@ -162,12 +159,7 @@ TEST_F(CycleCliTest, FinalCodesAreWrittenOnceTheReviewIsComplete) {
   EXPECT_NE(waiting_for_supervisor.out.find("1 for a supervisor"), std::string::npos)
       << waiting_for_supervisor;
   ASSERT_EQ(sqlite3_open((fs::path(ws_) / "statcoder.db").c_str(), &db), SQLITE_OK);
-  const char* adjudicate =
-      "INSERT INTO review_decisions (item_id, coder, time, action, code, comment, "
-      "suggestions_shown, blind) SELECT min(id), 'meg', '2026-11-30T09:00:00Z', 'adjudicate', "
-      "'11-2021', '', '[]', 0 FROM review_items; UPDATE review_items SET status = 'closed' "
-      "WHERE id = (SELECT min(id) FROM review_items)";
-  ASSERT_EQ(sqlite3_exec(db, adjudicate, nullptr, nullptr, nullptr), SQLITE_OK);
+  AdjudicateReviewItem(db, 1, "11-2021");
   sqlite3_close(db);
 
   const RunResult done = Cycle(batch_a_);
