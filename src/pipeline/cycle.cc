@@ -141,8 +141,7 @@ struct PendingReview {
            " for a supervisor's adjudication";
   }
 };
-core::Result<PendingReview> CountPendingReview(workspace::Workspace& ws, int64_t batch_id) {
-  ASSIGN_OR_RETURN(std::vector<store::ReviewItemRow> all, ws.store().ListReviewItems());
+PendingReview CountPending(const std::vector<store::ReviewItemRow>& all, int64_t batch_id) {
   PendingReview p;
   for (const store::ReviewItemRow& item : all) {
     if (batch_id == 0 || item.batch_id != batch_id) continue;
@@ -151,6 +150,10 @@ core::Result<PendingReview> CountPendingReview(workspace::Workspace& ws, int64_t
     p.supervisor += item.status == "escalated" || item.status == "adjudication";
   }
   return p;
+}
+core::Result<PendingReview> CountPendingReview(workspace::Workspace& ws, int64_t batch_id) {
+  ASSIGN_OR_RETURN(std::vector<store::ReviewItemRow> all, ws.store().ListReviewItems());
+  return CountPending(all, batch_id);
 }
 
 std::string Joined(const std::vector<std::string>& v) {
@@ -557,7 +560,7 @@ class CycleRun {
     for (const store::ReviewItemRow& item : all) {
       if (batch_id != 0 && item.batch_id == batch_id) items.push_back(&item);
     }
-    ASSIGN_OR_RETURN(const PendingReview pending, CountPendingReview(ws_, batch_id));
+    const PendingReview pending = CountPending(all, batch_id);
     if (pending.pending() > 0) {
       json outputs = {{"items", pending.items},
                       {"open", pending.open},
