@@ -25,6 +25,8 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "core/progress.h"
 #include "core/result.h"
@@ -35,8 +37,29 @@
 
 namespace statcoder::model {
 
+// Soft labels: for records whose code is not known for certain (old-version records reached
+// through a many-to-many crosswalk), the probability of each code the record may have. The
+// trainer fits the model to that distribution (cross-entropy against it), so a record whose
+// text does not settle the code leaves the model unsure between the codes, and the policy
+// refers such records. by_record[i] applies to dataset.records[i]; an empty entry (or a
+// shorter vector) means the record's own label, with certainty. A record with soft labels must
+// still carry one of its codes in Record::label. Calibration and thresholds are fitted on the
+// records whose code is certain only: their truth is known.
+//
+// With `em`, a record's entries are instead the codes it is allowed to have with a likelihood
+// weight each (how likely a record of each code is to carry the old code it has), and the
+// trainer maximises the record's marginal likelihood: at every step the record's target is
+// the model's current probabilities restricted to the allowed codes and multiplied by the
+// weights (the E step of EM, done online), so what other records teach the model decides
+// between the allowed codes. The weights need not sum to 1.
+struct SoftLabels {
+  std::vector<std::vector<std::pair<std::string, double>>> by_record;
+  bool em = false;
+};
+
 core::Result<ModelData> Train(const data::Dataset& dataset, const TrainOptions& options,
                               const data::CodeList* code_list,
-                              const core::ProgressCallback& progress = nullptr);
+                              const core::ProgressCallback& progress = nullptr,
+                              const SoftLabels* soft_labels = nullptr);
 
 }  // namespace statcoder::model

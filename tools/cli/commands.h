@@ -36,5 +36,7 @@ Command AddServeCommand(CLI::App& app);
 Command AddReviewCommand(CLI::App& app);
 // The production workflow (docs/cycle.md).
 Command AddCycleCommand(CLI::App& app);
+// Classification versions (docs/crosswalks.md).
+Command AddCrosswalkCommand(CLI::App& app);
 
 }  // namespace statcoder::cli

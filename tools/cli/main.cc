@@ -29,6 +29,7 @@ int main(int argc, char** argv) {
   commands.push_back(AddReviewCommand(app));
   commands.push_back(AddServeCommand(app));
   commands.push_back(AddCycleCommand(app));
+  commands.push_back(AddCrosswalkCommand(app));
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -2,6 +2,7 @@
 // list stored in the model (deterministic training, the default), and says whether the result is
 // byte-identical (QF4SA reproducibility). Exit code 0 when it is, 5 when it is not.
 #include <chrono>
+#include <optional>
 #include <cstdio>
 #include <memory>
 
@@ -9,6 +10,7 @@
 #include "commands.h"
 #include "core/content_hash.h"
 #include "core/file_util.h"
+#include "model/crosswalk_training.h"
 #include "model/model_io.h"
 #include "model/trainer.h"
 
@@ -62,6 +64,9 @@ core::Status RunReproduce(ReproduceFlags& f, bool* identical) {
   const bool was_deterministic = options.deterministic;
   options.deterministic = true;
   options.threads = f.threads;
+  // The featurizer stores the sharing the trainer chose; the choice is made again from the
+  // data (deterministically), as in the original training, so its report is there too.
+  if (meta.contains("text_field_sharing")) options.featurizer.share_text_fields = false;
   // Numeric bin edges are learned again from the data, as in the original training.
   for (auto& numeric : options.featurizer.numeric_fields) numeric.edges.clear();
 
@@ -74,7 +79,13 @@ core::Status RunReproduce(ReproduceFlags& f, bool* identical) {
   data::LoadOptions load;
   ASSIGN_OR_RETURN(load.reader, f.input.ToReaderOptions());
   const data::CodeList* codes = original.code_list ? &*original.code_list : nullptr;
-  ASSIGN_OR_RETURN(data::Dataset ds, data::LoadDataset(f.data_path, schema, load, codes));
+  // A model trained through a crosswalk keeps the table; its labels are old-version codes.
+  std::optional<data::Crosswalk> crosswalk;
+  if (meta.contains("crosswalk_training")) {
+    ASSIGN_OR_RETURN(crosswalk, model::CrosswalkOfModel(original));
+  }
+  ASSIGN_OR_RETURN(data::Dataset ds,
+                   data::LoadDataset(f.data_path, schema, load, crosswalk ? nullptr : codes));
   const std::string expected_sha = training.value("sha256", std::string());
   if (ds.content_hash != expected_sha) {
     return core::FailedPrecondition(
@@ -83,10 +94,15 @@ core::Status RunReproduce(ReproduceFlags& f, bool* identical) {
         "… for '" + training.value("path_name", std::string()) + "')");
   }
   RETURN_IF_ERROR(HandleRejects(ds, f.input, f.data_path + ".rejects.tsv"));
+  const size_t unmapped = crosswalk ? model::DropUnmappedRecords(*crosswalk, label, &ds) : 0;
 
   const auto start = std::chrono::steady_clock::now();
-  ASSIGN_OR_RETURN(model::ModelData retrained,
-                   model::Train(ds, options, codes, MakeProgressBar(f.quiet || f.json)));
+  core::Result<model::ModelData> result =
+      crosswalk ? model::TrainThroughCrosswalk(ds, *crosswalk, options, codes, unmapped,
+                                               MakeProgressBar(f.quiet || f.json))
+                : model::Train(ds, options, codes, MakeProgressBar(f.quiet || f.json));
+  if (!result.ok()) return result.status();
+  model::ModelData retrained = *std::move(result);
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   // What the train command adds after training, so the files compare like for like.

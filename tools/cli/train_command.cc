@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cstdio>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string_view>
 
@@ -11,6 +12,8 @@
 #include "core/file_util.h"
 #include "commands.h"
 #include "data/code_list.h"
+#include "data/crosswalk.h"
+#include "model/crosswalk_training.h"
 #include "model/model_io.h"
 #include "model/train_options.h"
 #include "model/trainer.h"
@@ -34,6 +37,9 @@ struct TrainFlags {
   std::string data_path, out_path, text, label, categorical, numeric, id;
   std::string codelist, codelist_code_column = "code", codelist_parent_column,
                         codelist_level_column, codelist_title_column = "title";
+  // Training a new version from old-version labels: the correspondence table, and optionally
+  // the old version's code list (checks the old labels and the table's from side).
+  std::string crosswalk, from_codelist;
   model::TrainOptions options;
   // The option table's flags the user gave, in order (a later one wins).
   std::vector<GivenOption> given;
@@ -171,12 +177,60 @@ core::Status RunTrain(TrainFlags& f) {
   ASSIGN_OR_RETURN(data::ReaderOptions reader, f.input.ToReaderOptions());
   data::LoadOptions load;
   load.reader = reader;
-  ASSIGN_OR_RETURN(data::Dataset ds, data::LoadDataset(f.data_path, schema, load, codes.get()));
+  // Through a crosswalk the labels are old-version codes: checked against the old code list
+  // (when given) and the table, not against the new code list the model codes in.
+  std::unique_ptr<data::CodeList> from_codes;
+  std::optional<data::Crosswalk> crosswalk;
+  if (!f.from_codelist.empty() && f.crosswalk.empty()) {
+    return core::InvalidArgument("--from-codelist is the old version's code list of a "
+                                 "--crosswalk; give the crosswalk too");
+  }
+  if (!f.crosswalk.empty()) {
+    if (!f.from_codelist.empty()) {
+      data::CodeListOptions co;
+      co.code_column = f.codelist_code_column;
+      ASSIGN_OR_RETURN(data::CodeList list, data::CodeList::Load(f.from_codelist, co));
+      from_codes = std::make_unique<data::CodeList>(std::move(list));
+    }
+    data::CrosswalkOptions xo;
+    ASSIGN_OR_RETURN(crosswalk, data::Crosswalk::Load(f.crosswalk, xo, from_codes.get(),
+                                                      codes.get()));
+  }
+  const data::CodeList* label_codes = crosswalk ? from_codes.get() : codes.get();
+  ASSIGN_OR_RETURN(data::Dataset ds, data::LoadDataset(f.data_path, schema, load, label_codes));
   RETURN_IF_ERROR(HandleRejects(ds, f.input, f.out_path + ".rejects.tsv"));
+  size_t unmapped = 0;
+  if (crosswalk) {
+    // Records whose old code the table does not map have no new code to learn: they are
+    // dropped from training, reported, and kept in the rejects file with the reason. They do
+    // not count against --max-reject-share (the records themselves are sound), but a table
+    // that maps under half of the records is almost certainly not the table for this column.
+    const size_t total = ds.records.size();
+    unmapped = model::DropUnmappedRecords(*crosswalk, f.label, &ds);
+    if (unmapped > 0) {
+      const std::string path =
+          f.input.rejects_path.empty() ? f.out_path + ".rejects.tsv" : f.input.rejects_path;
+      RETURN_IF_ERROR(data::WriteRejects(ds, path));
+      std::fprintf(stderr,
+                   "statcoder: %zu of %zu record(s) dropped: their '%s' code has no row in the "
+                   "crosswalk '%s'; they are listed in '%s'\n",
+                   unmapped, total, f.label.c_str(), f.crosswalk.c_str(), path.c_str());
+    }
+    if (unmapped * 2 > total) {
+      return core::FailedPrecondition(
+          "the crosswalk '" + f.crosswalk + "' maps only " + std::to_string(total - unmapped) +
+          " of " + std::to_string(total) + " records' '" + f.label + "' codes (first: " +
+          ds.rejections.front().reason + "); is it the table from this column's classification?");
+    }
+  }
 
   const auto start = std::chrono::steady_clock::now();
-  ASSIGN_OR_RETURN(model::ModelData trained,
-                   model::Train(ds, opt, codes.get(), MakeProgressBar(f.quiet || f.json)));
+  core::Result<model::ModelData> result =
+      crosswalk ? model::TrainThroughCrosswalk(ds, *crosswalk, opt, codes.get(), unmapped,
+                                               MakeProgressBar(f.quiet || f.json))
+                : model::Train(ds, opt, codes.get(), MakeProgressBar(f.quiet || f.json));
+  if (!result.ok()) return result.status();
+  model::ModelData trained = *std::move(result);
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   // With the column names in the model, `statcoder reproduce` needs only the file.
@@ -207,12 +261,28 @@ core::Status RunTrain(TrainFlags& f) {
       {"holdout_accuracy", cal.value("holdout_accuracy", 0.0)},
       {"data_sha256", ds.content_hash},
   };
+  if (crosswalk) {
+    const nlohmann::json& x = trained.metadata["crosswalk_training"];
+    summary["crosswalk"] = {{"from", x["from"]},           {"to", x["to"]},
+                            {"unambiguous", x["unambiguous"]}, {"resolved", x["resolved"]},
+                            {"left_ambiguous", x["left_ambiguous"]}, {"dropped", x["dropped"]}};
+  }
   if (f.json) {
     std::printf("%s\n", summary.dump(2).c_str());
   } else {
     std::printf("trained %s (version %s) on %zu records, %zu codes, %zu features in %.1f s\n",
                 f.out_path.c_str(), version.c_str(), ds.records.size(), trained.labels.size(),
                 trained.features.size(), seconds);
+    if (crosswalk) {
+      const nlohmann::json& x = trained.metadata["crosswalk_training"];
+      std::printf("labels through the crosswalk %s → %s: %llu unambiguous, %llu resolved from "
+                  "the text, %llu left ambiguous (soft labels), %llu dropped (no row in the "
+                  "table)\n",
+                  x["from"].get<std::string>().c_str(), x["to"].get<std::string>().c_str(),
+                  x["unambiguous"].get<unsigned long long>(), x["resolved"].get<unsigned long long>(),
+                  x["left_ambiguous"].get<unsigned long long>(),
+                  x["dropped"].get<unsigned long long>());
+    }
     if (cal.contains("holdout_accuracy")) {
       // A threshold that no cut reaches is stored as 2.0; people read "never".
       // Cross-fitting scores every record with a model trained without it; otherwise a
@@ -300,6 +370,13 @@ Command AddTrainCommand(CLI::App& app) {
                   "Classification structure (code, parent or level, title) to validate labels "
                   "and roll probabilities up the hierarchy");
   sub->add_option("--codelist-code-column", flags->codelist_code_column)->capture_default_str();
+  sub->add_option("--crosswalk", flags->crosswalk,
+                  "Correspondence table (from code, to code, optional weight) from the "
+                  "--label column's classification to --codelist's: trains a model that codes in "
+                  "the new version from old-version labels");
+  sub->add_option("--from-codelist", flags->from_codelist,
+                  "The old version's code list: checks --label's codes and the crosswalk's "
+                  "from side");
   sub->add_option("--codelist-parent-column", flags->codelist_parent_column,
                   "Parent column; default: parents implied by code prefixes");
   sub->add_option("--codelist-level-column", flags->codelist_level_column,
