@@ -27,7 +27,8 @@ else
   budget=(-max_total_time="$seconds")
   what="${seconds} s"
 fi
-all=(model_loader_fuzzer record_reader_fuzzer code_list_fuzzer config_fuzzer code_request_fuzzer)
+all=(model_loader_fuzzer record_reader_fuzzer code_list_fuzzer config_fuzzer code_request_fuzzer
+     crosswalk_fuzzer joint_model_fuzzer)
 targets=("${@:-${all[@]}}")
 
 cmake --preset fuzz >/dev/null

@@ -68,7 +68,7 @@ build_and_test asan "unit tests under ASan+UBSan"
 if ((fuzz_seconds > 0)); then
   step "[fuzz] libFuzzer targets, ${fuzz_seconds} s each"
   if STATCODER_JOBS=$jobs ./scripts/fuzz.sh "$fuzz_seconds"; then
-    summary+=("fuzz: 5 targets x ${fuzz_seconds} s, no crash")
+    summary+=("fuzz: 7 targets x ${fuzz_seconds} s, no crash")
   else
     summary+=("fuzz: FAILED (build-fuzz/artifacts/)"); failed=1
   fi

@@ -162,6 +162,12 @@ constexpr size_t kMaxSections = 4096;
 // version, and a payload length that fits the file exactly. Checked before anything else is
 // read, so a device, a sparse or a foreign file is refused at once.
 core::Status CheckHeader(std::string_view head, uint64_t file_size, const std::string& ctx) {
+  if (head.size() >= 8 && std::memcmp(head.data(), "STCJOINT", 8) == 0) {
+    return core::InvalidArgument(ctx + " is a joint model of several classifications "
+                                 "(model/joint_model.h); `statcoder code` and `statcoder "
+                                 "evaluate` read it, this verb needs a single-classification "
+                                 "model");
+  }
   if (head.size() < 8 || std::memcmp(head.data(), kMagic, 8) != 0) {
     return core::DataLoss(ctx + " is not a statcoder model (bad magic number)");
   }

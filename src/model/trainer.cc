@@ -232,14 +232,15 @@ void ComputeGradient(const Examples& ex, size_t i, const OutputMap& map, const D
     } else {
       // E step: target = current probabilities on the allowed codes × their weights.
       float sum = 0;
-      for (const auto& [label, w] : targets) sum += w * z[static_cast<size_t>(label)];
+      for (const auto& [label, weight] : targets) sum += weight * z[static_cast<size_t>(label)];
       if (sum > 0) {
-        for (const auto& [label, w] : targets) {
+        for (const auto& [label, weight] : targets) {
           const size_t l = static_cast<size_t>(label);
-          z[l] -= w * z[l] / sum;
+          z[l] -= weight * z[l] / sum;
         }
       } else {
-        for (const auto& [label, w] : targets) z[static_cast<size_t>(label)] -= 1.0f / targets.size();
+        const float even = 1.0f / static_cast<float>(targets.size());
+        for (const auto& [label, weight] : targets) z[static_cast<size_t>(label)] -= even;
       }
     }
   }

@@ -1,5 +1,6 @@
 // End-to-end tests of classification transitions (docs/crosswalks.md): `statcoder crosswalk
-// derive|check` and `statcoder train --crosswalk`, on the bundled SOC excerpt
+// derive|check`, `statcoder train --crosswalk`, and joint models of several classifications
+// (`--label soc2020,isco08`), on the bundled SOC excerpt
 // (examples/soc_transition: ONS index entries with their SOC 2020, SOC 2010 and ISCO-08 codes).
 #include <string>
 #include <vector>
@@ -144,6 +145,72 @@ TEST_F(CrosswalkCliTest, BadTablesAndFlagsAreClearErrors) {
   EXPECT_EQ(missing.exit_code, 4) << missing;
   const RunResult no_verb = Run({"crosswalk"});
   EXPECT_EQ(no_verb.exit_code, 2) << no_verb;
+}
+
+TEST_F(CrosswalkCliTest, SeveralClassificationsAreCodedTogetherConsistently) {
+  const RunResult train =
+      Run({"train", "--data", (kSoc / "train.tsv").string(), "--text", kText, "--label",
+           "soc2020,isco08", "--codelist", (kSoc / "soc2020_structure.tsv").string(), "--out",
+           "joint.stcj", "--json", "--quiet"});
+  ASSERT_EQ(train.exit_code, 0) << train;
+  const json t = ParseJson(train.out);
+  EXPECT_EQ(t["label_fields"], json::array({"soc2020", "isco08"}));
+  EXPECT_EQ(t["records"], 685);
+  EXPECT_GT(t["allowed_tuples"].get<int>(), 24);
+
+  const RunResult eval = Run({"evaluate", "--model", "joint.stcj", "--data",
+                              (kSoc / "test.tsv").string(), "--label", "soc2020,isco08",
+                              "--json", "--quiet"});
+  ASSERT_EQ(eval.exit_code, 0) << eval;
+  const json e = ParseJson(eval.out);
+  EXPECT_EQ(e["records"], 172);
+  EXPECT_GT(e["per_label"]["soc2020"]["accuracy"].get<double>(), 0.6);
+  EXPECT_GT(e["per_label"]["isco08"]["accuracy"].get<double>(), 0.6);
+  const double joint = e["joint_accuracy"];
+  EXPECT_LE(joint, e["per_label"]["soc2020"]["accuracy"].get<double>());
+  EXPECT_GE(joint, e["independent_joint_accuracy"].get<double>() - 0.02);
+  EXPECT_EQ(e["consistency_rate"], 1.0);  // every decided pair is an allowed one
+  EXPECT_LE(e["independent_consistency_rate"].get<double>(), 1.0);
+  // The order of --label does not matter; other columns are refused.
+  const RunResult swapped = Run({"evaluate", "--model", "joint.stcj", "--data",
+                                 (kSoc / "test.tsv").string(), "--label", "isco08,soc2020",
+                                 "--json", "--quiet"});
+  ASSERT_EQ(swapped.exit_code, 0) << swapped;
+  EXPECT_EQ(ParseJson(swapped.out)["joint_accuracy"], e["joint_accuracy"]);
+  EXPECT_EQ(Run({"evaluate", "--model", "joint.stcj", "--data", (kSoc / "test.tsv").string(),
+                 "--label", "soc2020", "--quiet"})
+                .exit_code,
+            2);
+
+  const RunResult code = Run({"code", "--model", "joint.stcj", "--data",
+                              (kSoc / "test.tsv").string(), "--out", "coded.tsv", "--json"});
+  ASSERT_EQ(code.exit_code, 0) << code;
+  const Table coded = ParseTsv(ReadFile(dir_ / "coded.tsv"));
+  EXPECT_EQ(coded[0], (Row{"id", "soc2020_code", "soc2020_confidence", "isco08_code",
+                           "isco08_confidence", "confidence", "decision"}));
+  EXPECT_EQ(coded.size(), 173u);
+  // Verbs for one classification say what the file is.
+  const RunResult explain = Run({"explain", "--model", "joint.stcj", "--text", "nurse"});
+  EXPECT_NE(explain.err.find("is a joint model of several classifications"), std::string::npos)
+      << explain;
+}
+
+TEST_F(CrosswalkCliTest, RecordsWithoutEveryCodeOfTheTupleAreRejected) {
+  Table t = ParseTsv(ReadFile(kSoc / "train.tsv"));
+  const auto isco = std::find(t[0].begin(), t[0].end(), "isco08") - t[0].begin();
+  t[3][isco] = "";
+  WriteFile(dir_ / "gap.tsv", ToTsv(t));
+  const std::vector<std::string> args = {"train", "--data", "gap.tsv", "--text", kText,
+                                         "--label", "soc2020,isco08", "--out", "j.stcj",
+                                         "--quiet"};
+  const RunResult strict = Run(args);
+  EXPECT_EQ(strict.exit_code, 5) << strict;
+  EXPECT_NE(strict.err.find("gap.tsv:4: column 'isco08' is empty"), std::string::npos) << strict;
+  std::vector<std::string> lenient = args;
+  lenient.insert(lenient.end(), {"--max-reject-share", "0.01"});
+  const RunResult ok = Run(lenient);
+  EXPECT_EQ(ok.exit_code, 0) << ok;
+  EXPECT_EQ(ParseTsv(ReadFile(dir_ / "j.stcj.rejects.tsv")).size(), 2u);
 }
 
 }  // namespace

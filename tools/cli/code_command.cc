@@ -6,6 +6,7 @@
 #include <memory>
 
 #include "cli_common.h"
+#include "joint_commands.h"
 #include "commands.h"
 #include "core/file_util.h"
 #include "data/record_reader.h"
@@ -55,6 +56,9 @@ core::Status RunCode(CodeFlags& f) {
     ASSIGN_OR_RETURN(wc, OpenWorkspaceCoding(f));
   }
   if (f.coding.data_path.empty()) return core::InvalidArgument("--data is required");
+  if (!wc && IsJointModelFile(f.coding.model_path)) {
+    return RunJointCode(f.coding, f.out_path, f.json, f.quiet);
+  }
   const data::FileFormat out_format =
       f.out_path == "-" ? data::FileFormat::kTsv : data::FormatFromPath(f.out_path);
   pipeline::CodedWriter writer(out_format, f.coding.top_k, wc.has_value(), f.coding.keep);

@@ -8,6 +8,7 @@
 #include "cli_common.h"
 #include "commands.h"
 #include "core/file_util.h"
+#include "joint_commands.h"
 #include "quality/coding_summary.h"
 #include "quality/confidence_metrics.h"
 #include "quality/metrics.h"
@@ -52,6 +53,13 @@ core::Status RunEvaluate(EvaluateFlags& f) {
   }
   if (!f.group.empty() && f.group == f.label) {
     return core::InvalidArgument("--group cannot be the label column '" + f.label + "'");
+  }
+  if (IsJointModelFile(f.coding.model_path)) {
+    if (!f.report_dir.empty() || !f.group.empty()) {
+      return core::InvalidArgument("--report and --group are not available for a joint model "
+                                   "yet; evaluate gives per_label and joint accuracy");
+    }
+    return RunJointEvaluate(f.coding, SplitList(f.label), f.json, f.quiet);
   }
   ASSIGN_OR_RETURN(CodedBatch batch,
                    LoadAndCode(f.coding, f.label, f.coding.data_path + ".rejects.tsv",

@@ -13,6 +13,7 @@
 #include "commands.h"
 #include "data/code_list.h"
 #include "data/crosswalk.h"
+#include "joint_commands.h"
 #include "model/crosswalk_training.h"
 #include "model/model_io.h"
 #include "model/train_options.h"
@@ -23,6 +24,18 @@
 
 namespace statcoder::cli {
 namespace {
+
+// "a.tsv,,b.tsv" → {"a.tsv", "", "b.tsv"}: positions matter (one code list per label field).
+std::vector<std::string> Split(const std::string& s) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (true) {
+    const size_t comma = s.find(',', start);
+    out.push_back(s.substr(start, comma == std::string::npos ? std::string::npos : comma - start));
+    if (comma == std::string::npos) return out;
+    start = comma + 1;
+  }
+}
 
 // A training option as the user gave it on the command line: a flag's text, or a switch.
 struct GivenOption {
@@ -149,7 +162,7 @@ core::Status RunTrain(TrainFlags& f) {
   schema.text_fields = SplitList(f.text);
   schema.categorical_fields = SplitList(f.categorical);
   schema.numeric_fields = SplitList(f.numeric);
-  schema.label_field = f.label;
+  schema.label_field = SplitList(f.label).front();
   RETURN_IF_ERROR(schema.Validate());
 
   model::TrainOptions& opt = f.options;
@@ -162,6 +175,29 @@ core::Status RunTrain(TrainFlags& f) {
     return core::InvalidArgument("--share-text-fields and --per-field-text contradict each other");
   }
   RETURN_IF_ERROR(opt.Validate());
+
+  if (const std::vector<std::string> labels = SplitList(f.label); labels.size() > 1) {
+    // Several classifications per record: a joint model (model/joint_model.h).
+    if (!f.crosswalk.empty() || !f.from_codelist.empty()) {
+      return core::InvalidArgument("--crosswalk trains one classification from another's "
+                                   "labels; give one --label with it");
+    }
+    JointTrainRequest r;
+    r.data_path = f.data_path;
+    r.out_path = f.out_path;
+    r.schema = schema;
+    r.labels = labels;
+    if (!f.codelist.empty()) r.codelists = Split(f.codelist);
+    r.codelist_options.code_column = f.codelist_code_column;
+    r.codelist_options.parent_column = f.codelist_parent_column;
+    r.codelist_options.level_column = f.codelist_level_column;
+    r.codelist_options.title_column = f.codelist_title_column;
+    r.options = opt;
+    r.input = f.input;
+    r.json = f.json;
+    r.quiet = f.quiet;
+    return RunJointTrain(r);
+  }
 
   std::unique_ptr<data::CodeList> codes;
   if (!f.codelist.empty()) {

@@ -1,0 +1,101 @@
+// JointModel: codes a record in several classifications at once and consistently (SOC 2020
+// and ISCO-08 from one answer; later the dimensions of an SDMX key): a record gets a tuple of
+// codes, and the allowed tuples come from a table.
+//
+//   ASSIGN_OR_RETURN(std::shared_ptr<const JointModel> m, LoadJointModel("soc_isco.stcj"));
+//   JointPredictor predictor(m);
+//   JointPrediction p;
+//   RETURN_IF_ERROR(predictor.Predict(view, &p));   // p.codes = {"2134", "2512"}
+//
+// One member model per classification (a Model, trained as usual on the same records and
+// fields), and the allowed tuples (those seen together in the training records). The decision
+// is joint: the chosen tuple is the allowed one with the largest product of the members'
+// calibrated probabilities; its confidence is that product over the sum of the products of all
+// allowed tuples (the members' beliefs restricted to what may go together), and each code's
+// confidence the share of that sum on tuples carrying it. A tuple is auto-coded only when every
+// member's own policy would auto-code its code at that confidence (so each member keeps the
+// precision it certifies; the pair's precision is at least 1 - the sum of the members' shares
+// of errors); otherwise the record is referred.
+//
+// File (.stcj): magic "STCJOINT", a u64 length and a JSON header (label fields, allowed
+// tuples, member sizes, metadata), the member model files (.stc, each with its own checksum),
+// then the SHA-256 of everything before it. Readers check every part before trusting it.
+// Thread-safety: a JointModel is immutable; a JointPredictor is for one thread.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "core/result.h"
+#include "model/model.h"
+#include "model/predictor.h"
+
+namespace statcoder::model {
+
+struct JointModelData {
+  std::vector<std::string> label_fields;          // one per member, in order
+  std::vector<ModelData> members;
+  std::vector<std::vector<std::string>> allowed;  // tuples, one code per member
+  nlohmann::json metadata = nlohmann::json::object();
+};
+
+core::Result<std::string> SerializeJointModel(const JointModelData& data);
+core::Result<JointModelData> DeserializeJointModel(std::string_view bytes,
+                                                   const std::string& source);
+// Whether the bytes start like a joint model file.
+bool IsJointModelBytes(std::string_view bytes);
+// Writes atomically; returns the version id (first 16 hex digits of the checksum).
+core::Result<std::string> SaveJointModel(const JointModelData& data, const std::string& path);
+
+class JointModel {
+ public:
+  // Checks sizes (every tuple has one code per member, every code a label of its member) and
+  // that the members read the same fields.
+  static core::Result<std::shared_ptr<const JointModel>> Create(JointModelData data,
+                                                                std::string version_id = "");
+  size_t size() const { return members_.size(); }
+  const std::string& label_field(size_t k) const { return label_fields_[k]; }
+  const std::vector<std::string>& label_fields() const { return label_fields_; }
+  const std::shared_ptr<const Model>& member(size_t k) const { return members_[k]; }
+  // Allowed tuples as label indices of the members.
+  const std::vector<std::vector<int32_t>>& allowed() const { return allowed_; }
+  const nlohmann::json& metadata() const { return metadata_; }
+  const std::string& version_id() const { return version_id_; }
+
+ private:
+  JointModel() = default;
+  std::vector<std::string> label_fields_;
+  std::vector<std::shared_ptr<const Model>> members_;
+  std::vector<std::vector<int32_t>> allowed_;
+  nlohmann::json metadata_;
+  std::string version_id_;
+};
+
+core::Result<std::shared_ptr<const JointModel>> LoadJointModel(const std::string& path);
+
+struct JointPrediction {
+  std::vector<std::string> codes;        // the chosen tuple, one code per member
+  std::vector<double> code_confidence;   // per member: share of the allowed mass on its code
+  double confidence = 0;                 // of the whole tuple
+  Decision decision = Decision::kReview;
+  // Per member: the code it would choose alone, and whether that tuple is allowed.
+  std::vector<std::string> independent_codes;
+  bool independent_allowed = false;
+};
+
+class JointPredictor {
+ public:
+  explicit JointPredictor(std::shared_ptr<const JointModel> model);
+  core::Status Predict(const text::RecordView& record, JointPrediction* out);
+
+ private:
+  std::shared_ptr<const JointModel> model_;
+  std::vector<Predictor> predictors_;
+  std::vector<double> scores_;
+};
+
+}  // namespace statcoder::model
