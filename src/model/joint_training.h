@@ -20,11 +20,15 @@
 namespace statcoder::model {
 
 // REQUIRES per_label[k].records[i] to be the same record for every k (only the label differs).
-// `code_lists[k]` may be null. Errors: kInvalidArgument (sizes), the trainer's.
-core::Result<JointModelData> TrainJoint(const std::vector<data::Dataset>& per_label,
-                                        const std::vector<std::string>& label_fields,
-                                        const TrainOptions& options,
-                                        const std::vector<const data::CodeList*>& code_lists,
-                                        const core::ProgressCallback& progress = nullptr);
+// `code_lists[k]` may be null. `allowed_table` (may be null): the allowed tuples from a
+// correspondence table instead of the training records; tuples with a code no member was
+// trained on are left out (counted in the metadata, as are the training records whose tuple
+// the table does not allow). Errors: kInvalidArgument (sizes), kInvalidInput (no tuple of the
+// table is usable), the trainer's.
+core::Result<JointModelData> TrainJoint(
+    const std::vector<data::Dataset>& per_label, const std::vector<std::string>& label_fields,
+    const TrainOptions& options, const std::vector<const data::CodeList*>& code_lists,
+    const core::ProgressCallback& progress = nullptr,
+    const std::vector<std::vector<std::string>>* allowed_table = nullptr);
 
 }  // namespace statcoder::model

@@ -2,6 +2,7 @@
 // derive|check`, `statcoder train --crosswalk`, and joint models of several classifications
 // (`--label soc2020,isco08`), on the bundled SOC excerpt
 // (examples/soc_transition: ONS index entries with their SOC 2020, SOC 2010 and ISCO-08 codes).
+#include <set>
 #include <string>
 #include <vector>
 
@@ -193,6 +194,43 @@ TEST_F(CrosswalkCliTest, SeveralClassificationsAreCodedTogetherConsistently) {
   const RunResult explain = Run({"explain", "--model", "joint.stcj", "--text", "nurse"});
   EXPECT_NE(explain.err.find("is a joint model of several classifications"), std::string::npos)
       << explain;
+}
+
+TEST_F(CrosswalkCliTest, AllowedPairsCanComeFromACorrespondenceTable) {
+  ASSERT_EQ(Run({"crosswalk", "derive", "--data", (kSoc / "train.tsv").string(), "--from",
+                 "soc2020", "--to", "isco08", "--out", "soc_isco.tsv"})
+                .exit_code,
+            0);
+  // One pair less than the data shows: its records fall outside the table.
+  Table x = ParseTsv(ReadFile(dir_ / "soc_isco.tsv"));
+  x.pop_back();
+  WriteFile(dir_ / "soc_isco.tsv", ToTsv(x));
+  // The table's header orients it, whatever the order of --label.
+  const RunResult train =
+      Run({"train", "--data", (kSoc / "train.tsv").string(), "--text", kText, "--label",
+           "isco08,soc2020", "--crosswalk", "soc_isco.tsv", "--out", "j.stcj", "--json",
+           "--quiet"});
+  ASSERT_EQ(train.exit_code, 0) << train;
+  const json t = ParseJson(train.out);
+  EXPECT_EQ(t["allowed_tuples_from"], "correspondence table");
+  EXPECT_EQ(t["allowed_tuples"].get<size_t>(), x.size() - 1);
+  EXPECT_GT(t["records_outside_table"].get<int>(), 0);
+  const RunResult code = Run({"code", "--model", "j.stcj", "--data",
+                              (kSoc / "test.tsv").string(), "--out", "coded.tsv", "--quiet"});
+  ASSERT_EQ(code.exit_code, 0) << code;
+  std::set<std::pair<std::string, std::string>> allowed;
+  for (size_t i = 1; i < x.size(); ++i) allowed.insert({x[i][0], x[i][1]});
+  const Table coded = ParseTsv(ReadFile(dir_ / "coded.tsv"));
+  ASSERT_EQ(coded[0][1], "isco08_code");
+  for (size_t i = 1; i < coded.size(); ++i) {
+    EXPECT_TRUE(allowed.count({coded[i][3], coded[i][1]})) << coded[i][3] << " " << coded[i][1];
+  }
+  WriteFile(dir_ / "other.tsv", "a\tb\n1\t2\n");
+  const RunResult other =
+      Run({"train", "--data", (kSoc / "train.tsv").string(), "--text", kText, "--label",
+           "soc2020,isco08", "--crosswalk", "other.tsv", "--out", "k.stcj", "--quiet"});
+  EXPECT_EQ(other.exit_code, 2) << other;
+  EXPECT_NE(other.err.find("pairs 'a' with 'b'"), std::string::npos) << other;
 }
 
 TEST_F(CrosswalkCliTest, RecordsWithoutEveryCodeOfTheTupleAreRejected) {

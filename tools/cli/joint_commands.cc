@@ -4,10 +4,12 @@
 #include <chrono>
 #include <cstdio>
 #include <memory>
+#include <optional>
 #include <set>
 
 #include "core/file_util.h"
 #include "data/code_list.h"
+#include "data/crosswalk.h"
 #include "data/record_reader.h"
 #include "model/batch_coder.h"
 #include "model/joint_model.h"
@@ -142,10 +144,31 @@ core::Status RunJointTrain(const JointTrainRequest& r) {
   for (data::Dataset& d : per_label) {
     for (data::Record& rec : d.records) rec.kept.clear();
   }
+  // The table of allowed pairs, oriented as the label fields are (its header names them; a
+  // table without header is read in --label order).
+  std::optional<std::vector<std::vector<std::string>>> table;
+  if (!r.allowed_table.empty()) {
+    data::CrosswalkOptions xo;
+    ASSIGN_OR_RETURN(data::Crosswalk x, data::Crosswalk::Load(r.allowed_table, xo, nullptr,
+                                                              nullptr));
+    const bool reversed = x.from_name() == r.labels[1] && x.to_name() == r.labels[0];
+    if (!reversed && (x.from_name() != r.labels[0] || x.to_name() != r.labels[1]) &&
+        x.from_name() != "from") {
+      return core::InvalidArgument("the table '" + r.allowed_table + "' pairs '" + x.from_name() +
+                                   "' with '" + x.to_name() + "'; --label names '" + r.labels[0] +
+                                   "' and '" + r.labels[1] + "'");
+    }
+    table.emplace();
+    for (const data::CrosswalkPair& p : x.pairs()) {
+      table->push_back(reversed ? std::vector<std::string>{p.to, p.from}
+                                : std::vector<std::string>{p.from, p.to});
+    }
+  }
   const auto start = std::chrono::steady_clock::now();
   ASSIGN_OR_RETURN(model::JointModelData joint,
                    model::TrainJoint(per_label, r.labels, r.options, codes,
-                                     MakeProgressBar(r.quiet || r.json)));
+                                     MakeProgressBar(r.quiet || r.json),
+                                     table ? &*table : nullptr));
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   nlohmann::json per = nlohmann::json::object();
@@ -155,6 +178,7 @@ core::Status RunJointTrain(const JointTrainRequest& r) {
         {"holdout_accuracy", joint.members[k].metadata["calibration"].value("holdout_accuracy", 0.0)}};
   }
   const size_t allowed = joint.allowed.size();
+  const nlohmann::json outside = joint.metadata.value("records_outside_table", nlohmann::json(nullptr));
   ASSIGN_OR_RETURN(const std::string version, model::SaveJointModel(joint, r.out_path));
   const nlohmann::json summary = {{"model", r.out_path},
                                   {"model_version", version},
@@ -162,15 +186,18 @@ core::Status RunJointTrain(const JointTrainRequest& r) {
                                   {"records", ds.records.size()},
                                   {"rejected", ds.rejections.size()},
                                   {"allowed_tuples", allowed},
+                                  {"allowed_tuples_from", joint.metadata["allowed_tuples_from"]},
                                   {"per_label", per},
                                   {"training_seconds", seconds},
+                                  {"records_outside_table", outside},
                                   {"data_sha256", ds.content_hash}};
   if (r.json) {
     std::printf("%s\n", summary.dump(2).c_str());
   } else {
     std::printf("trained joint model %s (version %s) for %zu classifications on %zu records in "
-                "%.1f s; %zu allowed code tuples seen in the data\n",
-                r.out_path.c_str(), version.c_str(), m, ds.records.size(), seconds, allowed);
+                "%.1f s; %zu allowed code tuples (from the %s)\n",
+                r.out_path.c_str(), version.c_str(), m, ds.records.size(), seconds, allowed,
+                table ? "correspondence table" : "training records");
   }
   return core::Status::Ok();
 }

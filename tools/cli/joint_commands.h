@@ -19,6 +19,9 @@ struct JointTrainRequest {
   data::Schema schema;                  // label_field unused; labels below
   std::vector<std::string> labels;      // two or more
   std::vector<std::string> codelists;   // empty, one (first label) or one per label
+  // A correspondence table between the two label fields (data/crosswalk.h): the allowed pairs.
+  // Empty: the pairs the training records carry.
+  std::string allowed_table;
   data::CodeListOptions codelist_options;
   model::TrainOptions options;
   InputOptions input;

@@ -178,11 +178,17 @@ core::Status RunTrain(TrainFlags& f) {
 
   if (const std::vector<std::string> labels = SplitList(f.label); labels.size() > 1) {
     // Several classifications per record: a joint model (model/joint_model.h).
-    if (!f.crosswalk.empty() || !f.from_codelist.empty()) {
-      return core::InvalidArgument("--crosswalk trains one classification from another's "
-                                   "labels; give one --label with it");
+    if (!f.from_codelist.empty()) {
+      return core::InvalidArgument("--from-codelist is for training through a --crosswalk from "
+                                   "one --label; with several labels give --codelist A,B");
+    }
+    if (!f.crosswalk.empty() && labels.size() != 2) {
+      return core::InvalidArgument("--crosswalk with several --label fields is the table of "
+                                   "allowed pairs of two classifications; got " +
+                                   std::to_string(labels.size()) + " label fields");
     }
     JointTrainRequest r;
+    r.allowed_table = f.crosswalk;
     r.data_path = f.data_path;
     r.out_path = f.out_path;
     r.schema = schema;
