@@ -33,8 +33,10 @@
 #include "core/status.h"
 #include "core/version.h"
 #include "data/code_list.h"
+#include "data/crosswalk.h"
 #include "data/dataset.h"
 #include "model/batch_coder.h"
+#include "model/crosswalk_training.h"
 #include "model/model.h"
 #include "model/explainer.h"
 #include "model/model_io.h"
@@ -539,7 +541,8 @@ PyModel FromBytes(const py::bytes& bytes, const std::string& source) {
 
 // Mirrors `statcoder train` (tools/cli/train_command.cc) on a table instead of a file.
 py::tuple Train(const py::dict& table_spec, const py::dict& schema_spec, const py::dict& options,
-                const py::object& codelist, double max_reject_share, size_t max_field_bytes) {
+                const py::object& codelist, double max_reject_share, size_t max_field_bytes,
+                const std::string& crosswalk_path) {
   data::Schema schema;
   schema.text_fields = schema_spec["text"].cast<std::vector<std::string>>();
   schema.categorical_fields = schema_spec["categorical"].cast<std::vector<std::string>>();
@@ -582,15 +585,36 @@ py::tuple Train(const py::dict& table_spec, const py::dict& schema_spec, const p
         codes = std::make_unique<data::CodeList>(std::move(list).value());
       }
     }
-    if (!ds) ds.emplace(data::DatasetFromTable(std::move(table), schema, load, codes.get()));
+    // Through a crosswalk the labels are old-version codes: not checked against the new list.
+    if (!ds) {
+      ds.emplace(data::DatasetFromTable(std::move(table), schema, load,
+                                        crosswalk_path.empty() ? codes.get() : nullptr));
+    }
   }
-  const data::Dataset dataset = ValueOrThrow(std::move(*ds));
+  data::Dataset dataset = ValueOrThrow(std::move(*ds));
   CheckTrainingRejects(dataset, max_reject_share);
+  std::optional<data::Crosswalk> crosswalk;
+  size_t unmapped = 0;
+  if (!crosswalk_path.empty()) {
+    // As `statcoder train --crosswalk`: rows whose old code the table does not map are left
+    // out and listed in the rejections, without counting against max_reject_share.
+    crosswalk.emplace(ValueOrThrow(data::Crosswalk::Load(crosswalk_path, {}, nullptr, codes.get())));
+    unmapped = model::DropUnmappedRecords(*crosswalk, schema.label_field, &dataset);
+    if (unmapped * 2 > dataset.records.size() + unmapped) {
+      ThrowIfError(core::FailedPrecondition(
+          "the crosswalk '" + crosswalk_path + "' maps only " +
+          std::to_string(dataset.records.size()) + " of " +
+          std::to_string(dataset.records.size() + unmapped) + " rows' '" + schema.label_field +
+          "' codes; is it the table from this column's classification?"));
+    }
+  }
 
   std::optional<core::Result<std::shared_ptr<const model::Model>>> built;
   {
     py::gil_scoped_release release;
-    auto trained = model::Train(dataset, opt, codes.get());
+    auto trained = crosswalk ? model::TrainThroughCrosswalk(dataset, *crosswalk, opt, codes.get(),
+                                                            unmapped)
+                             : model::Train(dataset, opt, codes.get());
     if (!trained.ok()) {
       built.emplace(trained.status());
     } else {
@@ -695,5 +719,6 @@ PYBIND11_MODULE(_statcoder, m) {
   m.def("load", &Load, py::arg("path"));
   m.def("from_bytes", &FromBytes, py::arg("data"), py::arg("source") = "<bytes>");
   m.def("train", &Train, py::arg("table"), py::arg("schema"), py::arg("options"),
-        py::arg("codelist"), py::arg("max_reject_share"), py::arg("max_field_bytes"));
+        py::arg("codelist"), py::arg("max_reject_share"), py::arg("max_field_bytes"),
+        py::arg("crosswalk") = "");
 }

@@ -469,6 +469,7 @@ def train(data: Union[pd.DataFrame, Mapping[str, Sequence[Any]]], *, text: Colum
           char_ngrams: Union[str, Tuple[int, int], None] = None,
           max_reject_share: float = 0.0,
           max_field_bytes: int = DEFAULT_MAX_FIELD_BYTES,
+          crosswalk: Union[str, os.PathLike, None] = None,
           **options: Any) -> Model:
     """Learns a model from coded records, as `statcoder train` does from a file.
 
@@ -485,6 +486,10 @@ def train(data: Union[pd.DataFrame, Mapping[str, Sequence[Any]]], *, text: Colum
       any bad row raises InvalidInputError naming it); the rows left out are in
       model.rejections.
     max_field_bytes: longest field accepted, in UTF-8 bytes.
+    crosswalk: a correspondence table (from code, to code, optional weight) from the label
+      column's classification to codelist's: the model codes in the new version, learnt from
+      old-version labels (docs/crosswalks.md); rows whose code the table does not map are left
+      out and listed in model.rejections.
 
     Options (keyword arguments; the default is the library's):
 {options}
@@ -511,7 +516,8 @@ def train(data: Union[pd.DataFrame, Mapping[str, Sequence[Any]]], *, text: Colum
                 code_list[key] = value
     used = schema["text"] + schema["categorical"] + schema["numeric"] + [schema["label"]]
     impl, rejected = _statcoder.train(_table(data, used), schema, options, code_list,
-                                      float(max_reject_share), max_field_bytes)
+                                      float(max_reject_share), max_field_bytes,
+                                      os.fspath(crosswalk) if crosswalk is not None else "")
     rejections = pd.DataFrame({
         "index": [data.index[row - 1] for row, _, _ in rejected],
         "column": [column for _, column, _ in rejected],

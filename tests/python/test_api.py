@@ -98,6 +98,34 @@ def test_python_and_cli_train_the_same_model_from_the_same_records(model, onet_t
     assert ours["training_data"]["path_name"] == "DataFrame"
 
 
+def test_train_through_a_crosswalk_matches_the_cli(cli, tmp_path):
+    soc = os.path.join(os.path.dirname(ONET), "soc_transition")
+    table = tmp_path / "soc2010_soc2020.tsv"
+    structure = os.path.join(soc, "soc2020_structure.tsv")
+    subprocess.run([cli, "crosswalk", "derive", "--data", os.path.join(soc, "train.tsv"),
+                    "--from", "soc2010", "--to", "soc2020", "--to-codelist", structure,
+                    "--out", str(table)], check=True, stdout=subprocess.DEVNULL)
+    train = pd.read_csv(os.path.join(soc, "train.tsv"), sep="\t", dtype=str,
+                        keep_default_na=False).drop(columns=["soc2020"])
+    text = ["text", "add_qualifier", "industry_qualifier"]
+    # One row of a code the table does not have: left out, listed, not an error.
+    train.loc[len(train)] = ["0", "Stargazer", "", "", "9999", "1111"]
+    model = statcoder.train(train, text=text, label="soc2010", codelist=structure,
+                            crosswalk=table)
+    assert model.metadata["crosswalk_training"]["dropped"] == 1
+    assert list(model.rejections["column"]) == ["soc2010"]
+    assert "has no row in the crosswalk" in model.rejections["reason"][0]
+    assert set(model.labels) <= set(pd.read_csv(structure, sep="\t", dtype=str)["code"])
+    path = tmp_path / "cli.stc"
+    subprocess.run([cli, "train", "--data", os.path.join(soc, "train.tsv"), "--text",
+                    ",".join(text), "--label", "soc2010", "--crosswalk", str(table),
+                    "--codelist", structure, "--quiet", "--out", str(path)], check=True,
+                   stdout=subprocess.DEVNULL)
+    test = pd.read_csv(os.path.join(soc, "test.tsv"), sep="\t", dtype=str, keep_default_na=False)
+    np.testing.assert_array_equal(statcoder.load(path).probabilities(test[text]),
+                                  model.probabilities(test[text]))
+
+
 def test_probabilities_are_a_float32_view_of_the_cores_memory(model, model_path, onet_test):
     probs = model.probabilities(onet_test)
     assert probs.shape == (len(onet_test), len(model.labels))
