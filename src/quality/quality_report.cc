@@ -581,6 +581,13 @@ core::Result<nlohmann::json> BuildQualityReport(const ReportInputs& in,
       {"model_version_id", m.version_id()},
       {"reproduce_command",
        "statcoder reproduce --model " + model_arg + " --data <the training file>"}};
+  if (meta.contains("crosswalk_training") && meta["crosswalk_training"].is_object()) {
+    // Trained from old-version labels: which table, and what it made of the records (the pairs
+    // themselves stay in the model).
+    json crosswalk = meta["crosswalk_training"];
+    crosswalk.erase("pairs");
+    reproducibility["crosswalk_training"] = crosswalk;
+  }
   if (in.training_log.is_object()) {
     reproducibility["build"] = in.training_log.value("build", core::BuildInfo());
     reproducibility["training_platform"] = in.training_log.value("platform", json(nullptr));

@@ -94,6 +94,17 @@ TEST_F(CrosswalkCliTest, ModelTrainedFromOldLabelsCodesInTheNewVersion) {
   const double through = Accuracy("m.stc"), ceiling = Accuracy("truth.stc");
   EXPECT_GT(through, 0.6);
   EXPECT_GE(through, 0.93 * ceiling) << "true labels give " << ceiling;
+  // The quality report says how the labels were made, and from which table.
+  const RunResult report = Run({"evaluate", "--model", "m.stc", "--data",
+                                (kSoc / "test.tsv").string(), "--label", "soc2020", "--report",
+                                "report", "--bootstrap", "50", "--quiet"});
+  ASSERT_EQ(report.exit_code, 0) << report;
+  const json page = ParseJson(ReadFile(dir_ / "report" / "report.json"));
+  const json& x = page["reproducibility"]["crosswalk_training"];
+  EXPECT_EQ(x["from"], "soc2010");
+  EXPECT_EQ(x["crosswalk"], "x.tsv");
+  EXPECT_EQ(x["unambiguous"], j["crosswalk"]["unambiguous"]);
+  EXPECT_FALSE(x.contains("pairs"));
   // The model file holds the table, so the training is reproducible from the data file alone.
   const RunResult again = Run({"reproduce", "--model", "m.stc", "--data", "old.tsv"});
   EXPECT_EQ(again.exit_code, 0) << again;

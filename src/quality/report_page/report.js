@@ -1227,7 +1227,18 @@
       ['SHA-256 of the training data', code(get(r, 'training_data', 'sha256'))],
       ['SHA-256 of the evaluated data', code(r.evaluated_data_sha256)],
       ['Model version', code(r.model_version_id)],
-    ]));
+    ].concat(isObject(r.crosswalk_training) ? [
+      ['Labels through a crosswalk',
+       [str(r.crosswalk_training.from), ' → ', str(r.crosswalk_training.to), ' (table ',
+        code(r.crosswalk_training.crosswalk), '): ',
+        count(r.crosswalk_training.unambiguous), ' unambiguous, ',
+        count(r.crosswalk_training.resolved), ' resolved from the text, ',
+        count(r.crosswalk_training.left_ambiguous), ' left ambiguous, ',
+        count(r.crosswalk_training.dropped), ' dropped'],
+       'Old-version records, relabelled in the new version by EM over the codes the table ' +
+       'allows (docs/crosswalks.md)'],
+      ['SHA-256 of the table', code(r.crosswalk_training.crosswalk_fingerprint)],
+    ] : [])));
     subsection(s, 'Training options', ['Every option that affects the model, as recorded.']);
     s.appendChild(isObject(r.training_options)
                       ? el('div', 'table-wrap', keyValues(r.training_options))
