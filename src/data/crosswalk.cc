@@ -82,6 +82,9 @@ Result<Crosswalk> Crosswalk::Load(const std::string& path, const CrosswalkOption
       weight_col = *col;
     }
   }
+  if (options.from_column.empty() && weight_col == from_col) {
+    from_col = from_col + 1 < header.size() ? from_col + 1 : from_col;  // the weight came first
+  }
   std::optional<size_t> to_col;
   if (!options.to_column.empty()) {
     ASSIGN_OR_RETURN(to_col, reader->ColumnIndex(options.to_column));

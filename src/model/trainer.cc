@@ -594,24 +594,33 @@ Calibration Calibrate(std::vector<float> logits, const std::vector<int32_t>& lab
   cal.policy.target_precision = target_precision;
   const size_t c_count = label_codes.size();
   const size_t n = labels.size();
+  // The temperature is fitted on the records known in full: all of them in plain training (no
+  // copy), only those in training through a crosswalk.
+  const bool all_known = std::all_of(known_depth.begin(), known_depth.end(),
+                                     [](int d) { return d == kKnownInFull; });
   std::vector<float> known_logits;
   std::vector<int32_t> known_labels;
   size_t partly_known = 0;
-  for (size_t r = 0; r < n; ++r) {
-    if (known_depth[r] != kKnownInFull) {
-      partly_known += known_depth[r] >= 1;
-      continue;
+  if (!all_known) {
+    for (size_t r = 0; r < n; ++r) {
+      if (known_depth[r] != kKnownInFull) {
+        partly_known += known_depth[r] >= 1;
+        continue;
+      }
+      known_logits.insert(known_logits.end(),
+                          logits.begin() + static_cast<ptrdiff_t>(r * c_count),
+                          logits.begin() + static_cast<ptrdiff_t>((r + 1) * c_count));
+      known_labels.push_back(labels[r]);
     }
-    known_logits.insert(known_logits.end(),
-                        logits.begin() + static_cast<ptrdiff_t>(r * c_count),
-                        logits.begin() + static_cast<ptrdiff_t>((r + 1) * c_count));
-    known_labels.push_back(labels[r]);
   }
-  const size_t n_known = known_labels.size();
-  cal.report["nll_before"] = NegativeLogLikelihood(known_logits, c_count, known_labels, 1.0);
-  cal.temperature = FitTemperature(known_logits, c_count, known_labels);
-  cal.report["nll_after"] =
-      NegativeLogLikelihood(known_logits, c_count, known_labels, cal.temperature);
+  const std::span<const float> fit_logits = all_known ? std::span<const float>(logits)
+                                                      : std::span<const float>(known_logits);
+  const std::span<const int32_t> fit_labels = all_known ? std::span<const int32_t>(labels)
+                                                        : std::span<const int32_t>(known_labels);
+  const size_t n_known = fit_labels.size();
+  cal.report["nll_before"] = NegativeLogLikelihood(fit_logits, c_count, fit_labels, 1.0);
+  cal.temperature = FitTemperature(fit_logits, c_count, fit_labels);
+  cal.report["nll_after"] = NegativeLogLikelihood(fit_logits, c_count, fit_labels, cal.temperature);
   cal.report["temperature"] = cal.temperature;
 
   // Thresholds for the target and the standard targets, from each record's decision evidence.

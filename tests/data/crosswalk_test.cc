@@ -60,6 +60,15 @@ TEST(CrosswalkTest, ColumnsCanBeNamedAndWeightsMayComeFirst) {
   EXPECT_NEAR(x->TargetsOf("A")[0].share, 2.0 / 3.0, 1e-12);  // empty weight = 1
 }
 
+TEST(CrosswalkTest, AWeightColumnFirstIsNotTheFromColumn) {
+  const auto x = Crosswalk::Load(WriteTestFile("x.tsv", "weight\told\tnew\n3\tA\tX\n1\tA\tY\n"),
+                                 {}, nullptr, nullptr);
+  ASSERT_TRUE(x.ok()) << x.status().message();
+  EXPECT_EQ(x->from_name(), "old");
+  EXPECT_EQ(x->to_name(), "new");
+  EXPECT_NEAR(x->TargetsOf("A")[0].share, 0.75, 1e-12);
+}
+
 TEST(CrosswalkTest, FileWithoutHeaderIsReadAsPairsWhenItsFirstLineHoldsCodes) {
   const CodeList to = Codes({"X", "Y"});
   const std::string path = WriteTestFile("x.tsv", "A\tX\nA\tY\n");
