@@ -393,7 +393,9 @@ Command AddTrainCommand(CLI::App& app) {
   CLI::App* sub = app.add_subcommand("train", "Learn a coding model from coded records");
   sub->add_option("--data", flags->data_path, "Coded records (TSV, CSV or JSON Lines)");
   sub->add_option("--text", flags->text, "Free-text column(s), comma-separated");
-  sub->add_option("--label", flags->label, "Column holding the code");
+  sub->add_option("--label", flags->label,
+                  "Column holding the code; several, comma-separated (soc2020,isco08): a joint "
+                  "model coding all of them consistently");
   sub->add_option("--out", flags->out_path, "Model file to write (.stc)");
   // In a workspace, the data come from lake snapshots and the options from statcoder.toml.
   sub->add_option("workspace", flags->ws.positionals,
@@ -415,7 +417,8 @@ Command AddTrainCommand(CLI::App& app) {
   sub->add_option("--crosswalk", flags->crosswalk,
                   "Correspondence table (from code, to code, optional weight) from the "
                   "--label column's classification to --codelist's: trains a model that codes in "
-                  "the new version from old-version labels");
+                  "the new version from old-version labels. With two --label fields: the table "
+                  "of the pairs allowed together");
   sub->add_option("--from-codelist", flags->from_codelist,
                   "The old version's code list: checks --label's codes and the crosswalk's "
                   "from side");
