@@ -8,6 +8,9 @@ SOC 2020 and SOC 2010 codes), for each seeded split of the entries into train an
   crosswalk statcoder train --label soc2010 --crosswalk X      (old labels + the table)
   majority  statcoder train on soc2010 relabelled by each code's most frequent SOC 2020 code
 
+With --joint, also a joint model of SOC 2020 and ISCO-08 (`--label soc2020,isco08`) on the same
+split, against each member deciding alone (`statcoder evaluate` gives both).
+
 X is derived from the train part with `statcoder crosswalk derive` (pairs weighted by their
 record counts), as an office with a dual-coded sample would; the majority relabelling uses the
 same counts. Every model is evaluated on the test part's true SOC 2020 codes with
@@ -83,6 +86,8 @@ def main():
     ap.add_argument("--data", default="../shared/data")
     ap.add_argument("--splits", type=int, default=2)
     ap.add_argument("--threads", default="2")
+    ap.add_argument("--joint", action="store_true",
+                    help="also train and evaluate a joint SOC 2020 + ISCO-08 model")
     ap.add_argument("--json")
     args = ap.parse_args()
     folder_data = os.path.join(args.data, "ons_soc2020_index")
@@ -112,6 +117,20 @@ def main():
                 row[name]["training_seconds"] = round(seconds, 1)
                 if name == "crosswalk":
                     row[name]["labels"] = json.loads(out).get("crosswalk")
+            if args.joint:
+                model = os.path.join(tmp, "joint.stcj")
+                _, seconds = run([args.statcoder, "train", "--data", paths["train"], "--label",
+                                  "soc2020,isco08", "--out", model] + common)
+                out, _ = run([args.statcoder, "evaluate", "--model", model, "--data",
+                              paths["test"], "--label", "soc2020,isco08", "--json", "--quiet"])
+                j = json.loads(out)
+                row["joint"] = {k: j[k] for k in ("joint_accuracy", "independent_joint_accuracy",
+                                                  "independent_consistency_rate", "auto_rate",
+                                                  "per_label")}
+                row["joint"]["training_seconds"] = round(seconds, 1)
+                print(f"split {seed}: joint SOC 2020 + ISCO-08 accuracy {j['joint_accuracy']:.4f} "
+                      f"(members alone {j['independent_joint_accuracy']:.4f}; alone the pair is "
+                      f"allowed for {100 * j['independent_consistency_rate']:.1f} %)", flush=True)
             row["crosswalk_share_of_true"] = row["crosswalk"]["accuracy"] / row["true"]["accuracy"]
             row["majority_share_of_true"] = row["majority"]["accuracy"] / row["true"]["accuracy"]
             results.append(row)
