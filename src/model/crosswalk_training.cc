@@ -76,7 +76,11 @@ core::Result<ModelData> TrainThroughCrosswalk(const data::Dataset& old_coded,
   std::vector<size_t> split;
   for (size_t i = 0; i < n; ++i) {
     const auto targets = crosswalk.TargetsOf(old_coded.records[i].label);
-    SC_CHECK(!targets.empty());  // REQUIRES: DropUnmappedRecords
+    if (targets.empty()) {  // the caller skipped DropUnmappedRecords
+      return core::InvalidArgument(old_coded.path + ":" +
+                                   std::to_string(old_coded.records[i].line) + ": code '" +
+                                   old_coded.records[i].label + "' has no row in the crosswalk");
+    }
     relabelled.records[i].label =
         std::max_element(targets.begin(), targets.end(),
                          [](const auto& a, const auto& b) { return a.share < b.share; })

@@ -39,13 +39,14 @@ namespace statcoder::model {
 
 // Moves the records whose label has no row in the crosswalk into dataset->rejections (one
 // each, "<path>:<line>: column '<label_field>': code 'X' has no row in the crosswalk ..."),
-// so they are counted and kept aside, never silently dropped. Returns how many moved.
+// so they are counted and kept aside, never silently dropped; their raw text is
+// "<id><TAB><code>" (a Record keeps its fields, not its line). Returns how many moved.
 size_t DropUnmappedRecords(const data::Crosswalk& crosswalk, const std::string& label_field,
                            data::Dataset* dataset);
 
-// REQUIRES every record's label to be a from code of `crosswalk` (DropUnmappedRecords, whose
-// count `dropped` is, for the report). `new_codes` (may be null) is the new version's code
-// list; every target code must be in it.
+// Every record's label must be a from code of `crosswalk` (DropUnmappedRecords first, whose
+// count `dropped` is for the report; else kInvalidArgument). `new_codes` (may be null) is the
+// new version's code list; every target code must be in it.
 // Errors: kInvalidInput when no record is left, or a target is not in `new_codes`; the
 // trainer's errors.
 core::Result<ModelData> TrainThroughCrosswalk(const data::Dataset& old_coded,
