@@ -115,6 +115,11 @@ bool IsJointModelFile(const std::string& path) {
 
 core::Status RunJointTrain(const JointTrainRequest& r) {
   const size_t m = r.labels.size();
+  for (size_t k = 0; k < m; ++k) {
+    if (std::count(r.labels.begin(), r.labels.end(), r.labels[k]) > 1) {
+      return core::InvalidArgument("--label names '" + r.labels[k] + "' twice");
+    }
+  }
   if (r.codelists.size() > 1 && r.codelists.size() != m) {
     return core::InvalidArgument("--codelist: give one file (for '" + r.labels[0] +
                                  "') or one per --label field (" + std::to_string(m) + ")");
