@@ -74,6 +74,26 @@ TEST_F(CrosswalkCliTest, DeriveWritesTheTableAndSaysWhatItCovers) {
   EXPECT_NE(check.out.find("24 of 24 codes at level 'unit'"), std::string::npos) << check.out;
 }
 
+TEST_F(CrosswalkCliTest, DeriveKeepsBadRowsAsideAndHoldsTheRejectShare) {
+  WriteFile(dir_ / "dual.tsv", "old\tnew\n3131\t3131\n3132\t9999\n3132\t3132\n3133\n");
+  const std::vector<std::string> args = {
+      "crosswalk", "derive", "--data", "dual.tsv", "--from", "old", "--to", "new",
+      "--to-codelist", (kSoc / "soc2020_structure.tsv").string(), "--out", "x.tsv"};
+  const RunResult strict = Run(args);
+  EXPECT_EQ(strict.exit_code, 5) << strict;
+  EXPECT_NE(strict.err.find("dual.tsv:3: column 'new': code '9999' is not in"),
+            std::string::npos)
+      << strict;
+  EXPECT_FALSE(fs::exists(dir_ / "x.tsv"));
+  std::vector<std::string> lenient = args;
+  lenient.insert(lenient.end(), {"--max-reject-share", "0.5", "--json"});
+  const RunResult ok = Run(lenient);
+  ASSERT_EQ(ok.exit_code, 0) << ok;
+  EXPECT_EQ(ParseJson(ok.out)["rejected_rows"], 2);
+  EXPECT_EQ(ParseTsv(ReadFile(dir_ / "x.tsv.rejects.tsv")).size(), 3u);  // header + 2 rows
+  EXPECT_EQ(ParseTsv(ReadFile(dir_ / "x.tsv")).size(), 3u);               // header + 2 pairs
+}
+
 TEST_F(CrosswalkCliTest, ModelTrainedFromOldLabelsCodesInTheNewVersion) {
   ASSERT_EQ(Derive().exit_code, 0);
   const RunResult r = TrainThrough("x.tsv", "m.stc");

@@ -144,6 +144,27 @@ void CodingOptions::AddTo(CLI::App* app, const std::string& data_help, bool mode
   input.AddTo(app);
 }
 
+core::Result<std::string> IdFieldFor(const CodingOptions& options,
+                                     const data::ReaderOptions& reader_options,
+                                     const model::Model& model,
+                                     const std::vector<std::string>& other_roles) {
+  if (!options.id.empty()) return options.id;
+  // Without --id, a column named "id" that the model does not read is the records' id.
+  ASSIGN_OR_RETURN(std::unique_ptr<data::RecordReader> reader,
+                   data::RecordReader::Open(options.data_path, reader_options));
+  const std::vector<std::string>& header = reader->header();
+  const data::Schema reads = model::SchemaFor(model, "", "");
+  const auto has = [](const std::vector<std::string>& v, const std::string& x) {
+    return std::find(v.begin(), v.end(), x) != v.end();
+  };
+  if (has(header, "id") && !has(reads.text_fields, "id") &&
+      !has(reads.categorical_fields, "id") && !has(reads.numeric_fields, "id") &&
+      !has(other_roles, "id")) {
+    return std::string("id");
+  }
+  return std::string();
+}
+
 core::Result<CodedBatch> LoadAndCode(const CodingOptions& options, const std::string& label_field,
                                      const std::string& default_rejects,
                                      const core::ProgressCallback& progress, bool evidence,
@@ -158,22 +179,8 @@ core::Result<CodedBatch> LoadAndCode(const CodingOptions& options, const std::st
   ASSIGN_OR_RETURN(batch.model, model::LoadModel(options.model_path));
   data::LoadOptions load;
   ASSIGN_OR_RETURN(load.reader, options.input.ToReaderOptions());
-  std::string id = options.id;
-  if (id.empty()) {
-    // Without --id, a column named "id" that the model does not read is the records' id.
-    ASSIGN_OR_RETURN(std::unique_ptr<data::RecordReader> reader,
-                     data::RecordReader::Open(options.data_path, load.reader));
-    const std::vector<std::string>& header = reader->header();
-    const data::Schema reads = model::SchemaFor(*batch.model, "", "");
-    const auto has = [](const std::vector<std::string>& v, const std::string& x) {
-      return std::find(v.begin(), v.end(), x) != v.end();
-    };
-    if (has(header, "id") && !has(reads.text_fields, "id") &&
-        !has(reads.categorical_fields, "id") && !has(reads.numeric_fields, "id") &&
-        label_field != "id" && group_field != "id") {
-      id = "id";
-    }
-  }
+  ASSIGN_OR_RETURN(const std::string id,
+                   IdFieldFor(options, load.reader, *batch.model, {label_field, group_field}));
   data::Schema schema = model::SchemaFor(*batch.model, id, label_field);
   schema.group_field = group_field;
   schema.kept_fields = options.keep;

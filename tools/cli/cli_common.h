@@ -99,6 +99,14 @@ struct CodedBatch {
 // --rejects says otherwise), and codes every accepted record.
 // With `evidence`, also keeps what evaluation needs to apply other policies (slower).
 // `group_field` (optional) is read for subgroup quality.
+// The id column for reading records with `model`: --id when given, else a column named "id"
+// that the model does not read and that has none of `other_roles` (label, group columns),
+// else "" (the record number).
+core::Result<std::string> IdFieldFor(const CodingOptions& options,
+                                     const data::ReaderOptions& reader_options,
+                                     const model::Model& model,
+                                     const std::vector<std::string>& other_roles);
+
 core::Result<CodedBatch> LoadAndCode(const CodingOptions& options, const std::string& label_field,
                                      const std::string& default_rejects,
                                      const core::ProgressCallback& progress,

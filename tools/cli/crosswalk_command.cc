@@ -65,11 +65,27 @@ core::Status RunDerive(CrosswalkFlags& f) {
   ASSIGN_OR_RETURN(data::DerivedCrosswalk derived,
                    data::DeriveCrosswalk(f.data_path, f.from, f.to, reader, from_codes.get(),
                                          to_codes.get()));
+  // Rejected rows are kept aside as any reader's are, and the same share limit applies.
   data::Dataset rejected;
   rejected.path = f.data_path;
   rejected.rejections = std::move(derived.rejections);
-  for (size_t i = 0; i < derived.used; ++i) rejected.records.emplace_back();  // for the share
-  RETURN_IF_ERROR(HandleRejects(rejected, f.input, f.out_path + ".rejects.tsv"));
+  if (!rejected.rejections.empty()) {
+    const std::string path =
+        f.input.rejects_path.empty() ? f.out_path + ".rejects.tsv" : f.input.rejects_path;
+    RETURN_IF_ERROR(data::WriteRejects(rejected, path));
+    std::fprintf(stderr, "statcoder: %zu row(s) of '%s' rejected; reasons in '%s'\n",
+                 rejected.rejections.size(), f.data_path.c_str(), path.c_str());
+    const double share = static_cast<double>(rejected.rejections.size()) /
+                         static_cast<double>(derived.used + rejected.rejections.size());
+    if (share > f.input.max_reject_share) {
+      return core::FailedPrecondition(
+          std::to_string(rejected.rejections.size()) + " of " +
+          std::to_string(derived.used + rejected.rejections.size()) + " dual-coded rows of '" +
+          f.data_path + "' rejected, above --max-reject-share " +
+          std::to_string(f.input.max_reject_share) + "; first: " +
+          rejected.rejections.front().reason);
+    }
+  }
   RETURN_IF_ERROR(derived.crosswalk.Write(f.out_path));
   nlohmann::json summary = derived.crosswalk.Summary(from_codes.get(), to_codes.get());
   summary["crosswalk"] = f.out_path;

@@ -63,16 +63,8 @@ core::Result<data::Dataset> LoadForJoint(const model::JointModel& joint,
                                          const std::string& default_rejects) {
   data::LoadOptions load;
   ASSIGN_OR_RETURN(load.reader, coding.input.ToReaderOptions());
-  std::string id = coding.id;
-  if (id.empty()) {
-    ASSIGN_OR_RETURN(std::unique_ptr<data::RecordReader> reader,
-                     data::RecordReader::Open(coding.data_path, load.reader));
-    const auto& header = reader->header();
-    if (std::find(header.begin(), header.end(), "id") != header.end() &&
-        std::find(labels.begin(), labels.end(), "id") == labels.end()) {
-      id = "id";
-    }
-  }
+  ASSIGN_OR_RETURN(const std::string id,
+                   IdFieldFor(coding, load.reader, *joint.member(0), labels));
   data::Schema schema =
       model::SchemaFor(*joint.member(0), id, labels.empty() ? std::string() : labels[0]);
   std::vector<std::string> others(labels.begin() + (labels.empty() ? 0 : 1), labels.end());
