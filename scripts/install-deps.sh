@@ -22,6 +22,7 @@ packages=(
   libsqlite3-dev                                     # workspace metadata store
   sqlite3                                            # its shell, for the audit tamper test
   libtomlplusplus-dev                                # statcoder.toml (workspace)
+  libpugixml-dev                                     # SDMX-ML structure messages (src/sdmx)
   libboost-dev                                       # Boost.Beast/Asio: HTTP engine of `statcoder serve`
   libcpp-httplib-dev                                 # HTTP client of the server tests
   libgtest-dev libgmock-dev googletest               # tests

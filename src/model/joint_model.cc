@@ -49,6 +49,7 @@ core::Result<std::string> SerializeJointModel(const JointModelData& data) {
                                  {"label_fields", data.label_fields},
                                  {"member_bytes", sizes},
                                  {"allowed", data.allowed},
+                                 {"allowed_in_training", data.allowed_in_training},
                                  {"metadata", data.metadata}};
   const std::string text = header.dump();
   std::string out(kJointMagic, sizeof kJointMagic);
@@ -84,6 +85,9 @@ core::Result<JointModelData> DeserializeJointModel(std::string_view bytes,
     }
     data.label_fields = header.at("label_fields").get<std::vector<std::string>>();
     data.allowed = header.at("allowed").get<std::vector<std::vector<std::string>>>();
+    if (header.contains("allowed_in_training")) {
+      data.allowed_in_training = header.at("allowed_in_training").get<std::vector<bool>>();
+    }
     data.metadata = header.at("metadata");
     uint64_t offset = header_at + header_len;
     for (const auto& size_json : header.at("member_bytes")) {
@@ -153,6 +157,13 @@ core::Result<std::shared_ptr<const JointModel>> JointModel::Create(JointModelDat
     m->allowed_.push_back(std::move(labels));
   }
   if (m->allowed_.empty()) return core::DataLoss("a joint model needs allowed tuples");
+  if (!data.allowed_in_training.empty() &&
+      data.allowed_in_training.size() != data.allowed.size()) {
+    return core::DataLoss("a joint model's allowed_in_training has " +
+                          std::to_string(data.allowed_in_training.size()) + " entries for " +
+                          std::to_string(data.allowed.size()) + " allowed tuples");
+  }
+  m->in_training_ = std::move(data.allowed_in_training);
   return std::shared_ptr<const JointModel>(std::move(m));
 }
 
@@ -204,10 +215,13 @@ core::Status JointPredictor::Predict(const text::RecordView& record, JointPredic
       }
     }
   }
-  bool auto_code = total > 0;
+  out->tuple_in_training = model_->allowed_in_training(best);
+  bool auto_code = total > 0 && out->tuple_in_training;
+  out->code_auto.assign(m, false);
   for (size_t k = 0; k < m; ++k) {
-    auto_code = auto_code &&
-                out->code_confidence[k] >= model_->member(k)->data().policy.label_threshold;
+    out->code_auto[k] = total > 0 && out->code_confidence[k] >=
+                                         model_->member(k)->data().policy.label_threshold;
+    auto_code = auto_code && out->code_auto[k];
   }
   out->decision = auto_code ? Decision::kAuto : Decision::kReview;
   return core::Status::Ok();

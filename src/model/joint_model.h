@@ -15,7 +15,8 @@
 // confidence the share of that sum on tuples carrying it. A tuple is auto-coded only when every
 // member's own policy would auto-code its code at that confidence (so each member keeps the
 // precision it certifies; the pair's precision is at least 1 - the sum of the members' shares
-// of errors); otherwise the record is referred.
+// of errors) and the tuple itself was seen in training; otherwise the record is referred, with
+// the codes that would be auto-coded alone marked (partial coding).
 //
 // File (.stcj): magic "STCJOINT", a u64 length and a JSON header (label fields, allowed
 // tuples, member sizes, metadata), the member model files (.stc, each with its own checksum),
@@ -40,6 +41,9 @@ struct JointModelData {
   std::vector<std::string> label_fields;          // one per member, in order
   std::vector<ModelData> members;
   std::vector<std::vector<std::string>> allowed;  // tuples, one code per member
+  // Per allowed tuple: whether a training record carries it. Empty: all do (files written
+  // before tuples could come from a table).
+  std::vector<bool> allowed_in_training;
   nlohmann::json metadata = nlohmann::json::object();
 };
 
@@ -63,6 +67,7 @@ class JointModel {
   const std::shared_ptr<const Model>& member(size_t k) const { return members_[k]; }
   // Allowed tuples as label indices of the members.
   const std::vector<std::vector<int32_t>>& allowed() const { return allowed_; }
+  bool allowed_in_training(size_t t) const { return in_training_.empty() || in_training_[t]; }
   const nlohmann::json& metadata() const { return metadata_; }
   const std::string& version_id() const { return version_id_; }
 
@@ -71,6 +76,7 @@ class JointModel {
   std::vector<std::string> label_fields_;
   std::vector<std::shared_ptr<const Model>> members_;
   std::vector<std::vector<int32_t>> allowed_;
+  std::vector<bool> in_training_;
   nlohmann::json metadata_;
   std::string version_id_;
 };
@@ -82,6 +88,12 @@ struct JointPrediction {
   std::vector<double> code_confidence;   // per member: share of the allowed mass on its code
   double confidence = 0;                 // of the whole tuple
   Decision decision = Decision::kReview;
+  // Per member: whether its code alone would be auto-coded at its confidence (partial coding:
+  // e.g. an SDMX key's indicator certain, its unit referred). decision is kAuto when all are.
+  std::vector<bool> code_auto;
+  // Whether a training record carried the chosen tuple. A tuple assembled from codes seen only
+  // in other combinations (a new SDMX key) is never auto-coded: a person confirms it first.
+  bool tuple_in_training = true;
   // Per member: the code it would choose alone, and whether that tuple is allowed.
   std::vector<std::string> independent_codes;
   bool independent_allowed = false;

@@ -73,6 +73,7 @@ core::Result<JointModelData> TrainJoint(
     joint.metadata["table_tuples_without_trained_codes"] = unusable;
     joint.metadata["records_outside_table"] = outside;
   }
+  for (const auto& tuple : joint.allowed) joint.allowed_in_training.push_back(seen.count(tuple) > 0);
   joint.metadata["allowed_tuples"] = joint.allowed.size();
   return joint;
 }

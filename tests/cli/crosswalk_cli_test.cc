@@ -218,8 +218,9 @@ TEST_F(CrosswalkCliTest, SeveralClassificationsAreCodedTogetherConsistently) {
                               (kSoc / "test.tsv").string(), "--out", "coded.tsv", "--json"});
   ASSERT_EQ(code.exit_code, 0) << code;
   const Table coded = ParseTsv(ReadFile(dir_ / "coded.tsv"));
-  EXPECT_EQ(coded[0], (Row{"id", "soc2020_code", "soc2020_confidence", "isco08_code",
-                           "isco08_confidence", "confidence", "decision"}));
+  EXPECT_EQ(coded[0], (Row{"id", "soc2020_code", "soc2020_confidence", "soc2020_decision",
+                           "isco08_code", "isco08_confidence", "isco08_decision", "confidence",
+                           "decision", "new_key"}));
   EXPECT_EQ(coded.size(), 173u);
   // Verbs for one classification say what the file is.
   const RunResult explain = Run({"explain", "--model", "joint.stcj", "--text", "nurse"});
@@ -253,8 +254,10 @@ TEST_F(CrosswalkCliTest, AllowedPairsCanComeFromACorrespondenceTable) {
   for (size_t i = 1; i < x.size(); ++i) allowed.insert({x[i][0], x[i][1]});
   const Table coded = ParseTsv(ReadFile(dir_ / "coded.tsv"));
   ASSERT_EQ(coded[0][1], "isco08_code");
+  const size_t soc = ColumnOf(coded, "soc2020_code"), isco = ColumnOf(coded, "isco08_code");
   for (size_t i = 1; i < coded.size(); ++i) {
-    EXPECT_TRUE(allowed.count({coded[i][3], coded[i][1]})) << coded[i][3] << " " << coded[i][1];
+    EXPECT_TRUE(allowed.count({coded[i][soc], coded[i][isco]}))
+        << coded[i][soc] << " " << coded[i][isco];
   }
   WriteFile(dir_ / "other.tsv", "a\tb\n1\t2\n");
   const RunResult other =

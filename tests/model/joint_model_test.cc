@@ -72,6 +72,46 @@ TEST(JointModelTest, DecisionsAreAlwaysAllowedTuples) {
   EXPECT_GT(static_cast<double>(joint_hits) / static_cast<double>(fresh[0].records.size()), 0.85);
 }
 
+TEST(JointModelTest, TuplesOnlyATableAllowsAreCodedButNeverAutoCoded) {
+  // The table allows (B1, X), which no training record carries: "bicycle" records of B1 may
+  // now be coded to it, but a person confirms such a new tuple first.
+  const std::vector<std::vector<std::string>> table = {
+      {"A1", "X"}, {"A2", "X"}, {"B1", "X"}, {"B2", "Z"}};
+  auto trained = TrainJoint(TwoClassifications(30), {"fine", "second"}, TestOptions(),
+                            {nullptr, nullptr}, nullptr, &table);
+  ASSERT_TRUE(trained.ok()) << trained.status().message();
+  EXPECT_EQ(trained->allowed_in_training, (std::vector<bool>{true, true, false, true}));
+  // It survives the file.
+  auto bytes = SerializeJointModel(*trained);
+  ASSERT_TRUE(bytes.ok());
+  auto read = DeserializeJointModel(*bytes, "t.stcj");
+  ASSERT_TRUE(read.ok()) << read.status().message();
+  EXPECT_EQ(read->allowed_in_training, trained->allowed_in_training);
+  auto model = JointModel::Create(*std::move(read)).value();
+  JointPredictor predictor(model);
+  JointPrediction p;
+  size_t new_tuples = 0;
+  const std::vector<data::Dataset> fresh = TwoClassifications(10, 7);
+  for (const data::Record& r : fresh[0].records) {
+    const std::vector<std::string_view> texts(r.texts.begin(), r.texts.end());
+    ASSERT_TRUE(predictor.Predict(text::RecordView{texts, {}, {}}, &p).ok());
+    ASSERT_EQ(p.code_auto.size(), 2u);
+    if (p.codes == std::vector<std::string>{"B1", "X"}) {
+      ++new_tuples;
+      EXPECT_FALSE(p.tuple_in_training);
+      EXPECT_EQ(p.decision, Decision::kReview);
+    } else {
+      EXPECT_TRUE(p.tuple_in_training);
+    }
+    if (p.decision == Decision::kAuto) EXPECT_TRUE(p.code_auto[0] && p.code_auto[1]);
+  }
+  EXPECT_GT(new_tuples, 0u);
+  // A count that does not match the tuples is damage.
+  JointModelData bad = TrainedJoint();
+  bad.allowed_in_training = {true};
+  EXPECT_FALSE(JointModel::Create(bad).ok());
+}
+
 TEST(JointModelTest, FileRoundTripsAndDamageIsDetected) {
   const JointModelData joint = TrainedJoint();
   const std::string bytes = SerializeJointModel(joint).value();

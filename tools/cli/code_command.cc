@@ -22,6 +22,9 @@ namespace {
 struct CodeFlags {
   CodingOptions coding;
   std::string out_path = "-";
+  // Output format: empty = by --out's extension; "sdmx-csv" for joint models of SDMX keys.
+  std::string format, structure_id;
+  std::vector<std::string> dimension_columns;  // sdmx-csv: DIM=COLUMN
   bool json = false, quiet = false;
   // Coding in a workspace: its production model (or --model-version) and knowledge base.
   WorkspaceArgs ws;
@@ -56,11 +59,40 @@ core::Status RunCode(CodeFlags& f) {
     ASSIGN_OR_RETURN(wc, OpenWorkspaceCoding(f));
   }
   if (f.coding.data_path.empty()) return core::InvalidArgument("--data is required");
-  if (!wc && IsJointModelFile(f.coding.model_path)) {
-    return RunJointCode(f.coding, f.out_path, f.json, f.quiet);
+  // --format names the input's format; sdmx-csv is no input format, so it is the output's.
+  if (f.coding.input.format == "sdmx-csv") {
+    if (!f.format.empty() && f.format != "sdmx-csv") {
+      return core::InvalidArgument("--format sdmx-csv and --out-format " + f.format +
+                                   " contradict each other");
+    }
+    f.format = "sdmx-csv";
+    f.coding.input.format = "auto";
   }
-  const data::FileFormat out_format =
+  if (!wc && IsJointModelFile(f.coding.model_path)) {
+    return RunJointCode(f.coding, {.out_path = f.out_path,
+                                   .format = f.format,
+                                   .structure_id = f.structure_id,
+                                   .dimension_columns = f.dimension_columns,
+                                   .json = f.json,
+                                   .quiet = f.quiet});
+  }
+  if (f.format == "sdmx-csv") {
+    return core::InvalidArgument("--format sdmx-csv writes SDMX keys, which a joint model codes "
+                                 "(statcoder train --label DIM1,DIM2,... --structure FILE); '" +
+                                 f.coding.model_path + "' codes one classification");
+  }
+  if (!f.structure_id.empty() || !f.dimension_columns.empty()) {
+    return core::InvalidArgument("--structure-id and --sdmx-dimension are for --format sdmx-csv "
+                                 "with a joint model");
+  }
+  data::FileFormat out_format =
       f.out_path == "-" ? data::FileFormat::kTsv : data::FormatFromPath(f.out_path);
+  if (!f.format.empty()) {
+    ASSIGN_OR_RETURN(out_format, data::ParseFileFormat(f.format));
+    if (out_format == data::FileFormat::kAuto) {
+      out_format = f.out_path == "-" ? data::FileFormat::kTsv : data::FormatFromPath(f.out_path);
+    }
+  }
   pipeline::CodedWriter writer(out_format, f.coding.top_k, wc.has_value(), f.coding.keep);
   RETURN_IF_ERROR(writer.CheckKeptNames());
   const std::string base = f.out_path == "-" ? f.coding.data_path : f.out_path;
@@ -155,6 +187,17 @@ Command AddCodeCommand(CLI::App& app) {
   sub->add_option("--out", flags->out_path,
                   "Coded output (.tsv, .csv or .jsonl by extension; - for standard output)")
       ->capture_default_str();
+  sub->add_option("--out-format", flags->format,
+                  "Output format: tsv, csv, jsonl (default: by --out's extension), or sdmx-csv "
+                  "(SDMX-CSV 2.0 keys of a joint model, statcoder's TSV beside it); "
+                  "`--format sdmx-csv` says the same, as no input has that format");
+  sub->add_option("--structure-id", flags->structure_id,
+                  "sdmx-csv: the STRUCTURE_ID to write (default: the structure the model was "
+                  "trained with)");
+  sub->add_option("--sdmx-dimension", flags->dimension_columns,
+                  "sdmx-csv: DIM=COLUMN, the input column holding a dimension the model does "
+                  "not code (REF_AREA=reporter); default: the column named as the dimension")
+      ->delimiter(',');
   sub->add_flag("--no-review", flags->no_review,
                 "Workspace: don't queue referred records and the audit sample for review");
   sub->add_flag("--json", flags->json, "Print a JSON summary (when --out is a file)");

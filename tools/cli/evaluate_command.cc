@@ -61,6 +61,7 @@ core::Status RunEvaluate(EvaluateFlags& f) {
     }
     return RunJointEvaluate(f.coding, SplitList(f.label), f.json, f.quiet);
   }
+  if (f.label.empty()) return core::InvalidArgument("--label is required");
   ASSIGN_OR_RETURN(CodedBatch batch,
                    LoadAndCode(f.coding, f.label, f.coding.data_path + ".rejects.tsv",
                                MakeProgressBar(f.quiet || f.json), /*evidence=*/true, f.group));
@@ -198,7 +199,9 @@ Command AddEvaluateCommand(CLI::App& app) {
   auto flags = std::make_shared<EvaluateFlags>();
   CLI::App* sub = app.add_subcommand("evaluate", "Measure a model's accuracy on labelled records");
   flags->coding.AddTo(sub, "Labelled records (TSV, CSV or JSON Lines)");
-  sub->add_option("--label", flags->label, "Column holding the true code")->required();
+  sub->add_option("--label", flags->label,
+                  "Column holding the true code (a joint model: its label columns, "
+                  "comma-separated; default: the model's)");
   sub->add_option("--report", flags->report_dir,
                   "Write the quality report (report.json, report.html) into this folder");
   sub->add_option("--group", flags->group,

@@ -5,15 +5,20 @@
 #include <cstdio>
 #include <memory>
 #include <optional>
+#include <map>
 #include <set>
 
 #include "core/file_util.h"
 #include "data/code_list.h"
+#include "core/content_hash.h"
 #include "data/crosswalk.h"
+#include "data/key_table.h"
 #include "data/record_reader.h"
 #include "model/batch_coder.h"
 #include "model/joint_model.h"
 #include "model/joint_training.h"
+#include "sdmx/sdmx_csv.h"
+#include "sdmx/structure.h"
 
 namespace statcoder::cli {
 namespace {
@@ -94,6 +99,67 @@ core::Result<std::vector<model::JointPrediction>> PredictAll(
   return out;
 }
 
+// The allowed keys and code lists an SDMX structure gives the label fields (its dimensions).
+struct StructureKeys {
+  std::vector<std::vector<std::string>> keys;
+  std::vector<std::unique_ptr<data::CodeList>> code_lists;  // one per label field
+  nlohmann::json sdmx;                                     // recorded in the model
+};
+
+core::Result<StructureKeys> KeysFromStructure(const JointTrainRequest& r) {
+  ASSIGN_OR_RETURN(sdmx::StructureMessage msg, sdmx::LoadStructure(r.structure));
+  ASSIGN_OR_RETURN(const sdmx::DataStructure* dsd, sdmx::SelectStructure(msg, r.structure_id));
+  ASSIGN_OR_RETURN(sdmx::AllowedKeys allowed,
+                   sdmx::AllowedKeysFor(msg, *dsd, r.labels, sdmx::kMaxAllowedKeys));
+  StructureKeys out;
+  out.keys = std::move(allowed.keys);
+  for (const std::string& label : r.labels) {
+    const sdmx::Dimension* dim = dsd->FindDimension(label);
+    const sdmx::Codelist* list = msg.FindCodelist(dim->codelist);  // checked by AllowedKeysFor
+    std::vector<data::CodeList::Entry> entries;
+    for (const sdmx::Code& c : list->codes) entries.push_back({c.id, c.parent, c.name});
+    core::Result<data::CodeList> codes = data::CodeList::FromEntries(std::move(entries));
+    if (!codes.ok()) {
+      return codes.status().WithContext(r.structure + ": Codelist " + list->ref.ToString());
+    }
+    out.code_lists.push_back(std::make_unique<data::CodeList>(*std::move(codes)));
+  }
+  // What SDMX-CSV output names: the dataflow when --structure-id named one, else the DSD.
+  std::string type = "datastructure", id = dsd->ref.ToString();
+  for (const sdmx::Dataflow& f : msg.dataflows) {
+    if (!r.structure_id.empty() && f.ref.Matches(r.structure_id)) {
+      type = "dataflow";
+      id = f.ref.ToString();
+    }
+  }
+  std::vector<std::string> dimensions;
+  // The codes of the dimensions the model does not code (FREQ, REF_AREA...), copied from the
+  // input when SDMX-CSV is written and checked against these.
+  nlohmann::json copied_codes = nlohmann::json::object();
+  for (const sdmx::Dimension& d : dsd->dimensions) {
+    if (d.time) continue;
+    dimensions.push_back(d.id);
+    const sdmx::Codelist* list = d.codelist.id.empty() ? nullptr : msg.FindCodelist(d.codelist);
+    if (list == nullptr || std::find(r.labels.begin(), r.labels.end(), d.id) != r.labels.end()) {
+      continue;
+    }
+    std::vector<std::string> ids;
+    for (const sdmx::Code& c : list->codes) ids.push_back(c.id);
+    copied_codes[d.id] = {{"codelist", list->ref.ToString()}, {"codes", ids}};
+  }
+  ASSIGN_OR_RETURN(std::string bytes, core::ReadFile(r.structure, sdmx::kMaxStructureFileBytes));
+  out.sdmx = {{"structure", type},
+              {"structure_id", id},
+              {"data_structure", dsd->ref.ToString()},
+              {"dimensions", dimensions},
+              {"copied_dimension_codes", copied_codes},
+              {"constraints", allowed.constraints},
+              {"structure_file", r.structure},
+              {"structure_sha256", core::Sha256Hex(bytes)},
+              {"format", msg.format}};
+  return out;
+}
+
 }  // namespace
 
 bool IsJointModelFile(const std::string& path) {
@@ -118,6 +184,15 @@ core::Status RunJointTrain(const JointTrainRequest& r) {
   }
   std::vector<std::unique_ptr<data::CodeList>> owned(m);
   std::vector<const data::CodeList*> codes(m, nullptr);
+  std::optional<StructureKeys> from_structure;
+  if (!r.structure.empty()) {
+    if (!r.codelists.empty()) {
+      return core::InvalidArgument("--structure's code lists check the labels; leave out "
+                                   "--codelist");
+    }
+    ASSIGN_OR_RETURN(from_structure, KeysFromStructure(r));
+    for (size_t k = 0; k < m; ++k) codes[k] = from_structure->code_lists[k].get();
+  }
   for (size_t k = 0; k < r.codelists.size(); ++k) {
     if (r.codelists[k].empty()) continue;
     ASSIGN_OR_RETURN(data::CodeList list, data::CodeList::Load(r.codelists[k], r.codelist_options));
@@ -161,6 +236,38 @@ core::Status RunJointTrain(const JointTrainRequest& r) {
                                 : std::vector<std::string>{p.from, p.to});
     }
   }
+  std::string allowed_from = "correspondence table";
+  nlohmann::json sdmx_record;
+  if (from_structure) {
+    table = std::move(from_structure->keys);
+    sdmx_record = std::move(from_structure->sdmx);
+    allowed_from = "SDMX structure";
+  } else if (!r.valid_keys.empty()) {
+    ASSIGN_OR_RETURN(std::vector<std::vector<std::string>> keys,
+                     data::LoadKeyTable(r.valid_keys, r.labels, load.reader));
+    table = std::move(keys);
+    allowed_from = "key table";
+    if (!r.structure_id.empty()) {
+      sdmx_record = {{"structure", "dataflow"},
+                     {"structure_id", r.structure_id},
+                     {"dimensions", r.labels}};
+    }
+  }
+  if (table) {
+    // Every code of an allowed tuple must exist in its field's code list, when one is given.
+    for (const auto& tuple : *table) {
+      for (size_t k = 0; k < m; ++k) {
+        if (codes[k] != nullptr && codes[k]->Find(tuple[k]) < 0) {
+          return core::InvalidInput("the allowed key (" + [&] {
+            std::string t;
+            for (const auto& c : tuple) t += (t.empty() ? "" : ", ") + c;
+            return t;
+          }() + ") has '" + r.labels[k] + "' code '" + tuple[k] + "', which is not in " +
+                                    codes[k]->source());
+        }
+      }
+    }
+  }
   const auto start = std::chrono::steady_clock::now();
   ASSIGN_OR_RETURN(model::JointModelData joint,
                    model::TrainJoint(per_label, r.labels, r.options, codes,
@@ -168,6 +275,13 @@ core::Status RunJointTrain(const JointTrainRequest& r) {
                                      table ? &*table : nullptr));
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  if (table) joint.metadata["allowed_tuples_from"] = allowed_from;
+  if (!r.valid_keys.empty()) joint.metadata["key_table"] = r.valid_keys;
+  if (!sdmx_record.is_null()) joint.metadata["sdmx"] = sdmx_record;
+  // Allowed keys no training record carries: what dimension coding can code and a flat
+  // classifier cannot (referred, never auto-coded: model/joint_model.h).
+  joint.metadata["allowed_tuples_not_in_training"] =
+      std::count(joint.allowed_in_training.begin(), joint.allowed_in_training.end(), false);
   nlohmann::json per = nlohmann::json::object();
   for (size_t k = 0; k < m; ++k) {
     per[r.labels[k]] = {
@@ -187,6 +301,11 @@ core::Status RunJointTrain(const JointTrainRequest& r) {
                                   {"per_label", per},
                                   {"training_seconds", seconds},
                                   {"records_outside_table", outside},
+                                  {"allowed_tuples_not_in_training",
+                                   joint.metadata["allowed_tuples_not_in_training"]},
+                                  {"table_tuples_without_trained_codes",
+                                   joint.metadata.value("table_tuples_without_trained_codes",
+                                                        nlohmann::json(nullptr))},
                                   {"data_sha256", ds.content_hash}};
   if (r.json) {
     std::printf("%s\n", summary.dump(2).c_str());
@@ -194,7 +313,7 @@ core::Status RunJointTrain(const JointTrainRequest& r) {
     std::printf("trained joint model %s (version %s) for %zu classifications on %zu records in "
                 "%.1f s; %zu allowed code tuples (from the %s)\n",
                 r.out_path.c_str(), version.c_str(), m, ds.records.size(), seconds, allowed,
-                table ? "correspondence table" : "training records");
+                table ? allowed_from.c_str() : "training records");
   }
   return core::Status::Ok();
 }
@@ -221,7 +340,8 @@ core::Status RunJointEvaluate(const CodingOptions& coding, const std::vector<std
   const size_t m = joint->size(), n = ds.records.size();
   std::vector<size_t> hits(m, 0), alone_hits(m, 0);
   size_t joint_hits = 0, alone_joint_hits = 0, consistent = 0, auto_count = 0, auto_hits = 0;
-  size_t joint_allowed = 0;
+  size_t joint_allowed = 0, partial_count = 0, new_keys = 0, new_key_hits = 0;
+  std::vector<size_t> member_auto(m, 0), member_auto_hits(m, 0);
   std::set<std::vector<std::string>> allowed;
   for (const auto& tuple : joint->allowed()) {
     std::vector<std::string> codes;
@@ -249,6 +369,16 @@ core::Status RunJointEvaluate(const CodingOptions& coding, const std::vector<std
     if (preds[i].decision == model::Decision::kAuto) {
       ++auto_count;
       auto_hits += all;
+    } else if (std::any_of(preds[i].code_auto.begin(), preds[i].code_auto.end(),
+                           [](bool b) { return b; })) {
+      ++partial_count;
+    }
+    new_keys += !preds[i].tuple_in_training;
+    new_key_hits += !preds[i].tuple_in_training && all;
+    for (size_t k = 0; k < m; ++k) {
+      const std::string& truth = k == 0 ? r.label : r.kept[k - 1];
+      member_auto[k] += preds[i].code_auto[k];
+      member_auto_hits[k] += preds[i].code_auto[k] && preds[i].codes[k] == truth;
     }
   }
   const auto share = [n](size_t x) {
@@ -256,7 +386,13 @@ core::Status RunJointEvaluate(const CodingOptions& coding, const std::vector<std
   };
   nlohmann::json per = nlohmann::json::object();
   for (size_t k = 0; k < m; ++k) {
-    per[labels[k]] = {{"accuracy", share(hits[k])}, {"independent_accuracy", share(alone_hits[k])}};
+    per[labels[k]] = {{"accuracy", share(hits[k])},
+                      {"independent_accuracy", share(alone_hits[k])},
+                      {"auto_rate", share(member_auto[k])},
+                      {"auto_precision",
+                       member_auto[k] ? nlohmann::json(static_cast<double>(member_auto_hits[k]) /
+                                                       static_cast<double>(member_auto[k]))
+                                      : nlohmann::json(nullptr)}};
   }
   const nlohmann::json j = {
       {"model_version", joint->version_id()},
@@ -270,6 +406,14 @@ core::Status RunJointEvaluate(const CodingOptions& coding, const std::vector<std
       {"independent_joint_accuracy", share(alone_joint_hits)},
       {"consistency_rate", share(joint_allowed)},
       {"independent_consistency_rate", share(consistent)},
+      // A tuple outside the allowed ones (an invalid SDMX key); the joint decision never makes one.
+      {"invalid_key_rate", 1.0 - share(joint_allowed)},
+      {"independent_invalid_key_rate", 1.0 - share(consistent)},
+      {"partial_rate", share(partial_count)},
+      {"new_key_rate", share(new_keys)},
+      {"new_key_accuracy", new_keys ? nlohmann::json(static_cast<double>(new_key_hits) /
+                                                     static_cast<double>(new_keys))
+                                    : nlohmann::json(nullptr)},
       {"auto_rate", share(auto_count)},
       {"auto_records", auto_count},
       {"auto_precision", auto_count ? nlohmann::json(static_cast<double>(auto_hits) /
@@ -296,64 +440,231 @@ core::Status RunJointEvaluate(const CodingOptions& coding, const std::vector<std
   return core::Status::Ok();
 }
 
-core::Status RunJointCode(const CodingOptions& coding, const std::string& out_path, bool json,
-                          bool quiet) {
-  if (out_path != "-" && data::FormatFromPath(out_path) != data::FileFormat::kTsv) {
-    return core::InvalidArgument("a joint model writes TSV output (--out FILE.tsv or -)");
+core::Status RunJointCode(const CodingOptions& coding_in, const JointCodeRequest& r) {
+  const std::string& out_path = r.out_path;
+  const std::string& format = r.format;
+  const bool json = r.json, quiet = r.quiet;
+  const bool sdmx_csv = format == "sdmx-csv";
+  if (!format.empty() && !sdmx_csv && format != "tsv") {
+    return core::InvalidArgument("--format '" + format + "': a joint model writes tsv or sdmx-csv");
+  }
+  if (sdmx_csv && out_path == "-") {
+    return core::InvalidArgument("--format sdmx-csv writes a file (--out FILE.csv) and statcoder's "
+                                 "own TSV beside it");
+  }
+  if (!sdmx_csv && out_path != "-" && data::FormatFromPath(out_path) != data::FileFormat::kTsv) {
+    return core::InvalidArgument("a joint model writes TSV output (--out FILE.tsv or -), or "
+                                 "SDMX-CSV with --format sdmx-csv");
   }
   ASSIGN_OR_RETURN(std::shared_ptr<const model::JointModel> joint,
-                   model::LoadJointModel(coding.model_path));
+                   model::LoadJointModel(coding_in.model_path));
+  const nlohmann::json sdmx_meta = joint->metadata().value("sdmx", nlohmann::json::object());
+  // The key's dimensions in the structure's order: those the model codes, and the others
+  // (frequency, reporting country...) copied from the input's columns of the same name.
+  std::vector<std::string> dimensions = joint->label_fields();
+  if (sdmx_meta.contains("dimensions")) {
+    dimensions = sdmx_meta["dimensions"].get<std::vector<std::string>>();
+  }
+  CodingOptions coding = coding_in;
+  std::vector<int> source(dimensions.size(), -1);  // member index, or -2 - kept column index
+  if (sdmx_csv) {
+    ASSIGN_OR_RETURN(data::ReaderOptions reader_options, coding.input.ToReaderOptions());
+    ASSIGN_OR_RETURN(std::unique_ptr<data::RecordReader> reader,
+                     data::RecordReader::Open(coding.data_path, reader_options));
+    const std::vector<std::string>& header = reader->header();
+    std::map<std::string, std::string> column_of;
+    for (const std::string& pair : r.dimension_columns) {
+      const size_t eq = pair.find('=');
+      if (eq == std::string::npos || eq == 0 || eq + 1 == pair.size()) {
+        return core::InvalidArgument("--sdmx-dimension '" + pair + "': give DIMENSION=COLUMN");
+      }
+      const std::string dim = pair.substr(0, eq), column = pair.substr(eq + 1);
+      if (std::find(dimensions.begin(), dimensions.end(), dim) == dimensions.end()) {
+        return core::InvalidArgument("--sdmx-dimension: '" + dim + "' is not a dimension of the "
+                                     "model's structure");
+      }
+      if (std::find(header.begin(), header.end(), column) == header.end()) {
+        return core::InvalidArgument("--sdmx-dimension: '" + coding.data_path +
+                                     "' has no column '" + column + "'");
+      }
+      column_of[dim] = column;
+    }
+    const auto lower = [](std::string t) {
+      for (char& c : t) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      return t;
+    };
+    std::vector<std::string> unfilled;
+    for (size_t d = 0; d < dimensions.size(); ++d) {
+      const auto& labels = joint->label_fields();
+      if (auto it = std::find(labels.begin(), labels.end(), dimensions[d]); it != labels.end()) {
+        source[d] = static_cast<int>(it - labels.begin());
+        continue;
+      }
+      std::string column = column_of.count(dimensions[d]) ? column_of[dimensions[d]] : "";
+      for (size_t h = 0; h < header.size() && column.empty(); ++h) {
+        if (lower(header[h]) == lower(dimensions[d])) column = header[h];
+      }
+      if (column.empty()) {
+        unfilled.push_back(dimensions[d]);
+        continue;
+      }
+      auto kept = std::find(coding.keep.begin(), coding.keep.end(), column);
+      source[d] = -2 - static_cast<int>(kept - coding.keep.begin());
+      if (kept == coding.keep.end()) coding.keep.push_back(column);
+    }
+    if (!unfilled.empty() && !quiet) {
+      std::string names;
+      for (const auto& u : unfilled) names += (names.empty() ? "" : ", ") + u;
+      std::fprintf(stderr, "warning: no input column for dimension(s) %s: their SDMX-CSV cells "
+                           "are empty (give --sdmx-dimension DIM=COLUMN)\n",
+                   names.c_str());
+    }
+  }
   const std::string base = out_path == "-" ? coding.data_path : out_path;
   ASSIGN_OR_RETURN(data::Dataset ds, LoadForJoint(*joint, coding, {}, base + ".rejects.tsv"));
+  if (sdmx_csv) {
+    // A copied dimension's value must be a code of its code list: a key is never invalid.
+    const nlohmann::json codes = sdmx_meta.value("copied_dimension_codes", nlohmann::json::object());
+    std::vector<std::pair<size_t, std::set<std::string>>> checks;  // kept index, codes
+    std::vector<std::string> check_names;
+    for (size_t d = 0; d < dimensions.size(); ++d) {
+      if (source[d] > -2 || !codes.contains(dimensions[d])) continue;
+      const auto list = codes[dimensions[d]]["codes"].get<std::vector<std::string>>();
+      checks.emplace_back(static_cast<size_t>(-2 - source[d]),
+                          std::set<std::string>(list.begin(), list.end()));
+      check_names.push_back(dimensions[d] + " (" +
+                            codes[dimensions[d]]["codelist"].get<std::string>() + ")");
+    }
+    std::vector<data::Record> kept;
+    for (data::Record& rec : ds.records) {
+      std::string why, column;
+      for (size_t c = 0; c < checks.size() && why.empty(); ++c) {
+        const std::string& v = rec.kept[checks[c].first];
+        if (!checks[c].second.count(v)) {
+          column = coding.keep[checks[c].first];
+          why = "value '" + v + "' is not a code of dimension " + check_names[c];
+        }
+      }
+      if (why.empty()) {
+        kept.push_back(std::move(rec));
+      } else {
+        ds.rejections.push_back({rec.line, column,
+                                 ds.path + ":" + std::to_string(rec.line) + ": column '" +
+                                     column + "' " + why,
+                                 rec.id});
+      }
+    }
+    const bool rejected_some = kept.size() != ds.records.size();
+    ds.records = std::move(kept);
+    if (rejected_some) {
+      std::stable_sort(ds.rejections.begin(), ds.rejections.end(),
+                       [](const auto& a, const auto& b) { return a.line < b.line; });
+      RETURN_IF_ERROR(HandleRejects(ds, coding.input, base + ".rejects.tsv"));
+    }
+  }
   const auto start = std::chrono::steady_clock::now();
   ASSIGN_OR_RETURN(std::vector<model::JointPrediction> preds, PredictAll(joint, ds));
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  const auto decision_of = [](const model::JointPrediction& p) -> std::string {
+    if (p.decision == model::Decision::kAuto) return "auto";
+    return std::any_of(p.code_auto.begin(), p.code_auto.end(), [](bool b) { return b; })
+               ? "partial"
+               : "review";
+  };
   std::string out = "id";
-  for (const auto& l : joint->label_fields()) out += "\t" + l + "_code\t" + l + "_confidence";
-  out += "\tconfidence\tdecision";
-  for (const auto& k : coding.keep) out += "\t" + k;
+  for (const auto& l : joint->label_fields()) {
+    out += "\t" + l + "_code\t" + l + "_confidence\t" + l + "_decision";
+  }
+  out += "\tconfidence\tdecision\tnew_key";
+  for (const auto& k : coding_in.keep) out += "\t" + k;
   out += "\n";
-  size_t auto_count = 0;
+  size_t auto_count = 0, partial_count = 0, new_keys = 0;
   for (size_t i = 0; i < preds.size(); ++i) {
     const model::JointPrediction& p = preds[i];
     out += ds.records[i].id;
     for (size_t k = 0; k < joint->size(); ++k) {
-      out += "\t" + p.codes[k] + "\t" + Fixed6(p.code_confidence[k]);
+      out += "\t" + p.codes[k] + "\t" + Fixed6(p.code_confidence[k]) + "\t" +
+             (p.code_auto[k] ? "auto" : "review");
     }
-    out += "\t" + Fixed6(p.confidence) + "\t" + std::string(model::DecisionName(p.decision));
-    for (const std::string& v : ds.records[i].kept) {
-      std::string clean = v;
+    const std::string decision = decision_of(p);
+    out += "\t" + Fixed6(p.confidence) + "\t" + decision + "\t" +
+           (p.tuple_in_training ? "no" : "yes");
+    new_keys += !p.tuple_in_training;
+    for (size_t c = 0; c < coding_in.keep.size(); ++c) {
+      std::string clean = ds.records[i].kept[c];
       std::replace(clean.begin(), clean.end(), '\t', ' ');
       std::replace(clean.begin(), clean.end(), '\n', ' ');
       out += "\t" + clean;
     }
     out += "\n";
     auto_count += p.decision == model::Decision::kAuto;
+    partial_count += decision == "partial";
   }
-  if (out_path == "-") {
+  std::string tsv_path = out_path;
+  if (sdmx_csv) {
+    // Every key written is one the model's allowed keys hold (the joint decision never leaves
+    // them); referred and partly coded keys are written too, marked, for the coders' review.
+    std::string structure_id = r.structure_id;
+    if (structure_id.empty()) structure_id = sdmx_meta.value("structure_id", "");
+    if (structure_id.empty() && !quiet) {
+      std::fprintf(stderr, "warning: the model records no SDMX structure (train with --structure, "
+                           "or --structure-id with --valid-keys; or give --structure-id here): "
+                           "STRUCTURE_ID is left empty\n");
+    }
+    sdmx::SdmxCsvWriter writer({.structure = sdmx_meta.value("structure", "dataflow"),
+                                .structure_id = structure_id,
+                                .dimensions = dimensions,
+                                .custom = {"STATCODER_ID", "STATCODER_DECISION",
+                                           "STATCODER_CONFIDENCE"},
+                                .action = "M"});
+    std::string csv;
+    writer.Header(&csv);
+    for (size_t i = 0; i < preds.size(); ++i) {
+      std::vector<std::string> key(dimensions.size());
+      for (size_t d = 0; d < dimensions.size(); ++d) {
+        if (source[d] >= 0) {
+          key[d] = preds[i].codes[static_cast<size_t>(source[d])];
+        } else if (source[d] <= -2) {
+          key[d] = ds.records[i].kept[static_cast<size_t>(-2 - source[d])];
+        }
+      }
+      writer.Row(key, {ds.records[i].id, decision_of(preds[i]), Fixed6(preds[i].confidence)}, &csv);
+    }
+    RETURN_IF_ERROR(core::WriteFileAtomic(out_path, csv));
+    tsv_path = out_path + ".statcoder.tsv";
+  }
+  if (tsv_path == "-") {
     if (std::fwrite(out.data(), 1, out.size(), stdout) != out.size()) {
       return core::IoError("cannot write coded records to standard output");
     }
   } else {
-    RETURN_IF_ERROR(core::WriteFileAtomic(out_path, out));
+    RETURN_IF_ERROR(core::WriteFileAtomic(tsv_path, out));
   }
   const double n = static_cast<double>(std::max<size_t>(preds.size(), 1));
-  const nlohmann::json summary = {{"records", preds.size()},
-                                  {"rejected", ds.rejections.size()},
-                                  {"auto", auto_count},
-                                  {"review", preds.size() - auto_count},
-                                  {"auto_rate", static_cast<double>(auto_count) / n},
-                                  {"seconds", seconds},
-                                  {"model_version", joint->version_id()},
-                                  {"label_fields", joint->label_fields()},
-                                  {"out", out_path}};
+  nlohmann::json summary = {{"records", preds.size()},
+                            {"rejected", ds.rejections.size()},
+                            {"auto", auto_count},
+                            {"partial", partial_count},
+                            {"new_keys", new_keys},
+                            {"review", preds.size() - auto_count},
+                            {"auto_rate", static_cast<double>(auto_count) / n},
+                            {"seconds", seconds},
+                            {"model_version", joint->version_id()},
+                            {"label_fields", joint->label_fields()},
+                            {"out", out_path}};
+  if (sdmx_csv) {
+    summary["format"] = "sdmx-csv";
+    summary["statcoder_out"] = tsv_path;
+    summary["dimensions"] = dimensions;
+  }
   if (json && out_path != "-") {
     std::printf("%s\n", summary.dump(2).c_str());
   } else if (!quiet) {
-    std::fprintf(stderr, "coded %zu records with joint model %s: %zu auto, %zu to review\n",
-                 preds.size(), joint->version_id().c_str(), auto_count,
-                 preds.size() - auto_count);
+    std::fprintf(stderr, "coded %zu records with joint model %s: %zu auto, %zu partly, %zu to "
+                         "review\n",
+                 preds.size(), joint->version_id().c_str(), auto_count, partial_count,
+                 preds.size() - auto_count - partial_count);
   }
   return core::Status::Ok();
 }

@@ -22,6 +22,10 @@ struct JointTrainRequest {
   // A correspondence table between the two label fields (data/crosswalk.h): the allowed pairs.
   // Empty: the pairs the training records carry.
   std::string allowed_table;
+  // Or a table of allowed keys with a column per label field (data/key_table.h), or an SDMX
+  // structure message whose dimensions the label fields name (sdmx/structure.h), and which of
+  // its structures (`structure_id`; with valid_keys, the id SDMX-CSV output names).
+  std::string valid_keys, structure, structure_id;
   data::CodeListOptions codelist_options;
   model::TrainOptions options;
   InputOptions input;
@@ -33,8 +37,17 @@ core::Status RunJointTrain(const JointTrainRequest& r);
 core::Status RunJointEvaluate(const CodingOptions& coding, const std::vector<std::string>& labels,
                               bool json, bool quiet);
 
-// code: one column group per classification.
-core::Status RunJointCode(const CodingOptions& coding, const std::string& out_path, bool json,
-                          bool quiet);
+// code: one column group per classification. `format` "sdmx-csv" writes SDMX-CSV 2.0 (the coded
+// keys) to out_path and statcoder's own TSV beside it (out_path + ".statcoder.tsv").
+struct JointCodeRequest {
+  std::string out_path = "-";
+  std::string format;        // "", "tsv" or "sdmx-csv"
+  std::string structure_id;  // overrides the SDMX structure the model records
+  // "DIM=COLUMN": the input column holding a dimension the model does not code (FREQ=freq);
+  // by default the column named as the dimension, in any case.
+  std::vector<std::string> dimension_columns;
+  bool json = false, quiet = false;
+};
+core::Status RunJointCode(const CodingOptions& coding, const JointCodeRequest& r);
 
 }  // namespace statcoder::cli

@@ -53,6 +53,9 @@ struct TrainFlags {
   // Training a new version from old-version labels: the correspondence table, and optionally
   // the old version's code list (checks the old labels and the table's from side).
   std::string crosswalk, from_codelist;
+  // Joint models of SDMX keys: the allowed keys from a table or from an SDMX structure file
+  // (and which of its data structures or dataflows: --structure-id).
+  std::string valid_keys, structure, structure_id;
   model::TrainOptions options;
   // The option table's flags the user gave, in order (a later one wins).
   std::vector<GivenOption> given;
@@ -182,6 +185,14 @@ core::Status RunTrain(TrainFlags& f) {
       return core::InvalidArgument("--from-codelist is for training through a --crosswalk from "
                                    "one --label; with several labels give --codelist A,B");
     }
+    if (!f.crosswalk.empty() && (!f.valid_keys.empty() || !f.structure.empty())) {
+      return core::InvalidArgument("give the allowed code tuples once: --crosswalk (two "
+                                   "classifications), --valid-keys or --structure");
+    }
+    if (!f.valid_keys.empty() && !f.structure.empty()) {
+      return core::InvalidArgument("--valid-keys and --structure both give the allowed keys; "
+                                   "give one (a structure's constraints, or the table)");
+    }
     if (!f.crosswalk.empty() && labels.size() != 2) {
       return core::InvalidArgument("--crosswalk with several --label fields is the table of "
                                    "allowed pairs of two classifications; got " +
@@ -189,6 +200,9 @@ core::Status RunTrain(TrainFlags& f) {
     }
     JointTrainRequest r;
     r.allowed_table = f.crosswalk;
+    r.valid_keys = f.valid_keys;
+    r.structure = f.structure;
+    r.structure_id = f.structure_id;
     r.data_path = f.data_path;
     r.out_path = f.out_path;
     r.schema = schema;
@@ -205,6 +219,11 @@ core::Status RunTrain(TrainFlags& f) {
     return RunJointTrain(r);
   }
 
+  if (!f.valid_keys.empty() || !f.structure.empty()) {
+    return core::InvalidArgument(std::string(f.valid_keys.empty() ? "--structure" : "--valid-keys") +
+                                 " gives the allowed combinations of several codes: name the "
+                                 "label fields (dimensions) in --label, comma-separated");
+  }
   std::unique_ptr<data::CodeList> codes;
   if (!f.codelist.empty()) {
     data::CodeListOptions co;
@@ -419,6 +438,17 @@ Command AddTrainCommand(CLI::App& app) {
                   "--label column's classification to --codelist's: trains a model that codes in "
                   "the new version from old-version labels. With two --label fields: the table "
                   "of the pairs allowed together");
+  sub->add_option("--valid-keys", flags->valid_keys,
+                  "With several --label fields: the table of allowed code tuples (a header "
+                  "naming the label fields, one allowed key per row); keys never seen in "
+                  "training may be coded when each code was");
+  sub->add_option("--structure", flags->structure,
+                  "With several --label fields named as dimensions: an SDMX-ML 2.1 or SDMX-JSON "
+                  "structure message; its code lists check the labels and its Allowed content "
+                  "constraints give the allowed keys");
+  sub->add_option("--structure-id", flags->structure_id,
+                  "Which data structure or dataflow of --structure (ID, AGENCY:ID or "
+                  "AGENCY:ID(VERSION)); with --valid-keys, the STRUCTURE_ID SDMX-CSV output names");
   sub->add_option("--from-codelist", flags->from_codelist,
                   "The old version's code list: checks --label's codes and the crosswalk's "
                   "from side");

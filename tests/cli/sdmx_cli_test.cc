@@ -1,0 +1,215 @@
+// End-to-end tests of SDMX key coding (docs/sdmx.md) on the bundled IFS sample
+// (examples/imf_ifs): `train --label CONCEPT,BASIS,ADJUSTMENT,UNIT --structure FILE` (SDMX-ML
+// 2.1 and SDMX-JSON) or `--valid-keys FILE`, `evaluate --json` per dimension, and
+// `code --format sdmx-csv`, whose every key is one the structure allows.
+#include <algorithm>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "cli_harness.h"
+
+namespace statcoder::cli {
+namespace {
+
+using namespace statcoder::cli::testing;
+
+const fs::path kIfs = fs::path(STATCODER_SOURCE_DIR) / "examples" / "imf_ifs";
+const std::vector<std::string> kDims = {"CONCEPT", "BASIS", "ADJUSTMENT", "UNIT"};
+
+std::string P(const std::string& name) { return (kIfs / name).string(); }
+
+std::set<std::vector<std::string>> ValidKeys() {
+  const Table t = ParseTsv(ReadFile(kIfs / "valid_keys.tsv"));
+  std::set<std::vector<std::string>> keys;
+  for (size_t i = 1; i < t.size(); ++i) keys.insert(t[i]);
+  return keys;
+}
+
+class SdmxCliTest : public ::testing::Test {
+ protected:
+  void SetUp() override { dir_ = MakeTempDir(); }
+  void TearDown() override {
+    std::error_code ec;
+    fs::remove_all(dir_, ec);
+  }
+  RunResult Run(const std::vector<std::string>& args) { return RunStatcoder(args, dir_, dir_); }
+  RunResult Train(const std::vector<std::string>& keys_flags, const std::string& out) {
+    std::vector<std::string> args = {"train", "--data", P("train.tsv"), "--text",
+                                     "descriptor,unit_text", "--categorical", "freq", "--id",
+                                     "series_id", "--label", "CONCEPT,BASIS,ADJUSTMENT,UNIT",
+                                     "--out", out, "--json", "--quiet"};
+    args.insert(args.end(), keys_flags.begin(), keys_flags.end());
+    return Run(args);
+  }
+  fs::path dir_;
+};
+
+TEST_F(SdmxCliTest, DimensionCodingReachesKeysNeverSeenInTrainingAndNoInvalidOne) {
+  const RunResult train = Train({"--structure", P("structure.xml")}, "ifs.stcj");
+  ASSERT_EQ(train.exit_code, 0) << train;
+  const json t = ParseJson(train.out);
+  EXPECT_EQ(t["allowed_tuples_from"], "SDMX structure");
+  EXPECT_EQ(t["allowed_tuples"].get<size_t>(), ValidKeys().size());
+  EXPECT_GT(t["allowed_tuples_not_in_training"].get<int>(), 0);  // the withheld codes' keys
+
+  for (const std::string test : {"test_seen.tsv", "test_withheld.tsv"}) {
+    const RunResult eval =
+        Run({"evaluate", "--model", "ifs.stcj", "--data", P(test), "--id", "series_id", "--json"});
+    ASSERT_EQ(eval.exit_code, 0) << eval;
+    const json e = ParseJson(eval.out);
+    for (const auto& d : kDims) ASSERT_TRUE(e["per_label"].contains(d)) << d;
+    EXPECT_EQ(e["invalid_key_rate"], 0.0);
+    EXPECT_EQ(e["consistency_rate"], 1.0);
+    if (test == "test_seen.tsv") {
+      EXPECT_GT(e["joint_accuracy"].get<double>(), 0.85);
+      EXPECT_GT(e["auto_rate"].get<double>(), 0.5);
+    } else {
+      // Withheld codes: a flat classifier gets none; dimension coding composes some, and
+      // refers every key no training record carried.
+      EXPECT_GT(e["joint_accuracy"].get<double>(), 0.3);
+      EXPECT_GT(e["new_key_rate"].get<double>(), 0.3);
+      EXPECT_GT(e["new_key_accuracy"].get<double>(), 0.6);
+    }
+  }
+
+  const RunResult code = Run({"code", "--model", "ifs.stcj", "--data", P("test_withheld.tsv"),
+                              "--id", "series_id", "--format", "sdmx-csv", "--sdmx-dimension",
+                              "REF_AREA=reporter", "--out", "keys.csv", "--json"});
+  ASSERT_EQ(code.exit_code, 0) << code;
+  const json c = ParseJson(code.out);
+  EXPECT_EQ(c["format"], "sdmx-csv");
+  EXPECT_GT(c["new_keys"].get<int>(), 0);
+  std::string csv = ReadFile(dir_ / "keys.csv");
+  EXPECT_NE(csv.find("\r\n"), std::string::npos);  // RFC 4180 line breaks
+  csv.erase(std::remove(csv.begin(), csv.end(), '\r'), csv.end());
+  const Table rows = ParseCsv(csv);
+  ASSERT_EQ(rows[0], (Row{"STRUCTURE", "STRUCTURE_ID", "ACTION", "FREQ", "REF_AREA", "CONCEPT",
+                          "BASIS", "ADJUSTMENT", "UNIT", "STATCODER_ID", "STATCODER_DECISION",
+                          "STATCODER_CONFIDENCE"}));
+  const Table input = ParseTsv(ReadFile(kIfs / "test_withheld.tsv"));
+  ASSERT_EQ(rows.size(), input.size());
+  const std::set<std::vector<std::string>> valid = ValidKeys();
+  for (size_t i = 1; i < rows.size(); ++i) {
+    EXPECT_EQ(rows[i][0], "datastructure");
+    EXPECT_EQ(rows[i][1], "STATCODER_EXAMPLE:IFS_DIM(1.0)");
+    EXPECT_EQ(rows[i][2], "M");
+    EXPECT_EQ(rows[i][3], input[i][ColumnOf(input, "freq")]);      // FREQ, matched by name
+    EXPECT_EQ(rows[i][4], input[i][ColumnOf(input, "reporter")]);  // REF_AREA, as mapped
+    EXPECT_TRUE(valid.count({rows[i][5], rows[i][6], rows[i][7], rows[i][8]})) << rows[i][5];
+    EXPECT_EQ(rows[i][9], input[i][0]);
+  }
+  // statcoder's own output beside it: per-dimension decisions (partial coding) and new keys.
+  const Table own = ParseTsv(ReadFile(dir_ / "keys.csv.statcoder.tsv"));
+  EXPECT_EQ(own.size(), input.size());
+  const size_t decision = ColumnOf(own, "decision"), new_key = ColumnOf(own, "new_key");
+  size_t partial = 0;
+  for (size_t i = 1; i < own.size(); ++i) {
+    partial += own[i][decision] == "partial";
+    if (own[i][new_key] == "yes") EXPECT_NE(own[i][decision], "auto");
+  }
+  EXPECT_GT(partial, 0u);
+}
+
+TEST_F(SdmxCliTest, JsonStructuresAndKeyTablesGiveTheSameAllowedKeys) {
+  const RunResult xml = Train({"--structure", P("structure.xml")}, "x.stcj");
+  const RunResult js = Train({"--structure", P("structure.json"), "--structure-id",
+                              "STATCODER_EXAMPLE:IFS"}, "j.stcj");
+  const RunResult table = Train({"--valid-keys", P("valid_keys.tsv"), "--structure-id",
+                                 "STATCODER_EXAMPLE:IFS(1.0)"}, "t.stcj");
+  for (const RunResult* r : {&xml, &js, &table}) ASSERT_EQ(r->exit_code, 0) << *r;
+  EXPECT_EQ(ParseJson(xml.out)["allowed_tuples"], ParseJson(js.out)["allowed_tuples"]);
+  // Without the structure's code lists the members know only the codes of the training
+  // records: the keys with another code are left out, and counted.
+  const json t = ParseJson(table.out);
+  EXPECT_EQ(t["allowed_tuples_from"], "key table");
+  EXPECT_EQ(t["allowed_tuples"].get<int>() + t["table_tuples_without_trained_codes"].get<int>(),
+            ParseJson(xml.out)["allowed_tuples"].get<int>());
+  EXPECT_GT(t["allowed_tuples_not_in_training"].get<int>(), 0);
+  // The same predictions from the structure in either format.
+  std::vector<std::string> outputs;
+  for (const std::string m : {"x.stcj", "j.stcj"}) {
+    ASSERT_EQ(Run({"code", "--model", m, "--data", P("test_seen.tsv"), "--id", "series_id",
+                   "--out", m + ".tsv", "--quiet"})
+                  .exit_code,
+              0);
+    outputs.push_back(ReadFile(dir_ / (m + ".tsv")));
+  }
+  EXPECT_EQ(outputs[0], outputs[1]);
+  // With a dataflow named, SDMX-CSV says so; a table's model writes the id it was given.
+  ASSERT_EQ(Run({"code", "--model", "j.stcj", "--data", P("test_seen.tsv"), "--id", "series_id",
+                 "--out-format", "sdmx-csv", "--out", "j.csv", "--quiet"})
+                .exit_code,
+            0);
+  EXPECT_NE(ReadFile(dir_ / "j.csv").find("\r\ndataflow,STATCODER_EXAMPLE:IFS(1.0),M,"),
+            std::string::npos);
+  ASSERT_EQ(Run({"code", "--model", "t.stcj", "--data", P("test_seen.tsv"), "--id", "series_id",
+                 "--format", "sdmx-csv", "--out", "t.csv", "--quiet"})
+                .exit_code,
+            0);
+  const std::string t_csv = ReadFile(dir_ / "t.csv");
+  EXPECT_EQ(t_csv.substr(0, t_csv.find('\r')),
+            "STRUCTURE,STRUCTURE_ID,ACTION,CONCEPT,BASIS,ADJUSTMENT,UNIT,STATCODER_ID,"
+            "STATCODER_DECISION,STATCODER_CONFIDENCE");
+  EXPECT_NE(t_csv.find("\r\ndataflow,STATCODER_EXAMPLE:IFS(1.0),M,"), std::string::npos);
+}
+
+TEST_F(SdmxCliTest, BadStructuresTablesAndValuesGetClearErrors) {
+  // A label that is not a dimension of the structure.
+  RunResult r = Run({"train", "--data", P("train.tsv"), "--text", "descriptor", "--label",
+                     "CONCEPT,indicator", "--structure", P("structure.xml"), "--out", "m.stcj"});
+  EXPECT_EQ(r.exit_code, 2) << r;
+  EXPECT_NE(r.err.find("'indicator' is not a dimension of STATCODER_EXAMPLE:IFS_DIM(1.0)"),
+            std::string::npos)
+      << r;
+  // A damaged structure names the element.
+  std::string xml = ReadFile(kIfs / "structure.xml");
+  xml.replace(xml.find("<com:Value>XDC</com:Value>"), 26, "<com:Value>XDZ</com:Value>");
+  WriteFile(dir_ / "bad.xml", xml);
+  r = Train({"--structure", "bad.xml"}, "m.stcj");
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("value 'XDZ' is not a code of STATCODER_EXAMPLE:CL_UNIT(1.0)"),
+            std::string::npos)
+      << r;
+  WriteFile(dir_ / "trunc.xml", xml.substr(0, xml.size() / 2));
+  r = Train({"--structure", "trunc.xml"}, "m.stcj");
+  EXPECT_NE(r.err.find("not well-formed XML"), std::string::npos) << r;
+  // A key table with an empty cell: file, line, column.
+  WriteFile(dir_ / "keys.tsv", "CONCEPT\tBASIS\tADJUSTMENT\tUNIT\nX\t_Z\t\tXDC\n");
+  r = Train({"--valid-keys", "keys.tsv"}, "m.stcj");
+  EXPECT_NE(r.err.find("keys.tsv:2: column 'ADJUSTMENT' is empty"), std::string::npos) << r;
+  // Labels outside the structure's code lists are rejected records, not silently kept.
+  Table train = ParseTsv(ReadFile(kIfs / "train.tsv"));
+  train[1][ColumnOf(train, "UNIT")] = "PARSECS";
+  WriteFile(dir_ / "train.tsv", ToTsv(train));
+  r = Run({"train", "--data", "train.tsv", "--text", "descriptor", "--id", "series_id", "--label",
+           "CONCEPT,BASIS,ADJUSTMENT,UNIT", "--structure", P("structure.xml"), "--out", "m.stcj"});
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("'PARSECS'"), std::string::npos) << r;
+  // Allowed keys from two places at once, or for one label, are usage errors.
+  EXPECT_EQ(Train({"--structure", P("structure.xml"), "--valid-keys", P("valid_keys.tsv")},
+                  "m.stcj")
+                .exit_code,
+            2);
+  EXPECT_EQ(Run({"train", "--data", P("train.tsv"), "--text", "descriptor", "--label", "UNIT",
+                 "--structure", P("structure.xml"), "--out", "m.stc"})
+                .exit_code,
+            2);
+  // SDMX-CSV needs a joint model; a copied dimension's value must be one of its codes.
+  ASSERT_EQ(Train({"--structure", P("structure.xml")}, "ifs.stcj").exit_code, 0);
+  Table test = ParseTsv(ReadFile(kIfs / "test_seen.tsv"));
+  test[2][ColumnOf(test, "freq")] = "W";
+  WriteFile(dir_ / "test.tsv", ToTsv(test));
+  r = Run({"code", "--model", "ifs.stcj", "--data", "test.tsv", "--id", "series_id", "--format",
+           "sdmx-csv", "--out", "k.csv"});
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("column 'freq' value 'W' is not a code of dimension FREQ"),
+            std::string::npos)
+      << r;
+  r = Run({"code", "--model", "ifs.stcj", "--data", "test.tsv", "--id", "series_id",
+           "--format", "sdmx-csv", "--sdmx-dimension", "REF_AREA", "--out", "k.csv"});
+  EXPECT_EQ(r.exit_code, 2) << r;
+}
+
+}  // namespace
+}  // namespace statcoder::cli
