@@ -5,7 +5,10 @@ For each seed, bench/ifs_series.py builds reported series from the IFS indicator
 (../shared/data/imf_ifs_indicators) with 20 % of the codes withheld entirely. Then, on the same
 split, side by side:
   statcoder joint   train --label CONCEPT,BASIS,ADJUSTMENT,UNIT --structure structure.xml
-                    (the key decided jointly among the structure's allowed keys);
+                    (the key decided jointly among the structure's allowed keys), on the text;
+  statcoder joint + values   the same with --series-values values (magnitude, sign,
+                    variability, seasonality of the observations) and --plausibility
+                    examples/imf_ifs/plausibility.tsv (rules on units and adjustment);
   statcoder flat    train --label indicator (one class per indicator code);
   sklearn flat      TF-IDF word 1-2 + char_wb 2-5, SGD log-loss, on the indicator code;
   sklearn per dim   the same pipeline per dimension, each deciding alone (keys may be invalid).
@@ -74,21 +77,31 @@ def one_seed(args, seed, work):
          os.path.join(d, "structure.xml"), "--out", os.path.join(d, "joint.stcj")])
     joint_seconds = time.time() - t
     t = time.time()
+    run([S, "train", *common, "--label", ",".join(DIMENSIONS), "--structure",
+         os.path.join(d, "structure.xml"), "--series-values", "values", "--plausibility",
+         os.path.join(HERE, "..", "examples", "imf_ifs", "plausibility.tsv"), "--out",
+         os.path.join(d, "joint_values.stcj")])
+    values_seconds = time.time() - t
+    t = time.time()
     run([S, "train", *common, "--label", "indicator", "--out", os.path.join(d, "flat.stc")])
     flat_seconds = time.time() - t
     res = {"statcoder_joint": {"train_seconds": joint_seconds},
+           "statcoder_joint_values": {"train_seconds": values_seconds},
            "statcoder_flat": {"train_seconds": flat_seconds},
            "sklearn_flat": {}, "sklearn_per_dimension": {}}
     for name in tests:
         path = os.path.join(d, f"test_{name}.tsv")
-        j = json.loads(run([S, "evaluate", "--model", os.path.join(d, "joint.stcj"), "--data", path,
-                            "--id", "series_id", "--json"]))
-        res["statcoder_joint"][name] = {
-            "key_accuracy": j["joint_accuracy"], "invalid_key_rate": j["invalid_key_rate"],
-            "per_dimension": {k: j["per_label"][k]["accuracy"] for k in DIMENSIONS},
-            "auto_rate": j["auto_rate"], "auto_precision": j["auto_precision"],
-            "partial_rate": j["partial_rate"], "new_key_rate": j["new_key_rate"],
-            "new_key_accuracy": j["new_key_accuracy"]}
+        for system, model in (("statcoder_joint", "joint.stcj"),
+                              ("statcoder_joint_values", "joint_values.stcj")):
+            j = json.loads(run([S, "evaluate", "--model", os.path.join(d, model), "--data", path,
+                                "--id", "series_id", "--json"]))
+            res[system][name] = {
+                "key_accuracy": j["joint_accuracy"], "invalid_key_rate": j["invalid_key_rate"],
+                "per_dimension": {k: j["per_label"][k]["accuracy"] for k in DIMENSIONS},
+                "auto_rate": j["auto_rate"], "auto_precision": j["auto_precision"],
+                "partial_rate": j["partial_rate"], "new_key_rate": j["new_key_rate"],
+                "new_key_accuracy": j["new_key_accuracy"],
+                "implausible_decided": j.get("implausible_decided")}
         f = json.loads(run([S, "evaluate", "--model", os.path.join(d, "flat.stc"), "--data", path,
                             "--label", "indicator", "--id", "series_id", "--json"]))
         res["statcoder_flat"][name] = {"key_accuracy": f["accuracy"], "invalid_key_rate": 0.0}
@@ -134,18 +147,23 @@ def main():
             r = runs[-1]
             print(f"seed {seed}: {r['train_records']} train records; withheld records whose "
                   f"every dimension value was seen: {r['withheld_composable']:.3f}")
-            print(f"  {'system':<22} {'seen key acc':>12} {'withheld key acc':>16} "
-                  f"{'invalid keys':>12} {'auto (seen)':>11} {'its precision':>13}")
+            print(f"  {'system':<24} {'seen key acc':>12} {'withheld key acc':>16} "
+                  f"{'invalid keys':>12} {'auto (seen)':>11} {'its precision':>13} "
+                  f"{'UNIT seen/withheld':>18}")
             for system, res in r["results"].items():
                 if "seen" not in res:
                     continue
                 auto = res["seen"].get("auto_rate")
                 prec = res["seen"].get("auto_precision")
                 inval = max(res["seen"]["invalid_key_rate"], res["withheld"]["invalid_key_rate"])
-                print(f"  {system:<22} {res['seen']['key_accuracy']:>12.3f} "
+                unit = ""
+                if "per_dimension" in res["seen"]:
+                    unit = (f"{res['seen']['per_dimension']['UNIT']:.3f}/"
+                            f"{res['withheld']['per_dimension']['UNIT']:.3f}")
+                print(f"  {system:<24} {res['seen']['key_accuracy']:>12.3f} "
                       f"{res['withheld']['key_accuracy']:>16.3f} {inval:>12.4f} "
                       f"{'' if auto is None else f'{auto:.3f}':>11} "
-                      f"{'' if prec is None else f'{prec:.3f}':>13}")
+                      f"{'' if prec is None else f'{prec:.3f}':>13} {unit:>18}")
     if args.json:
         with open(args.json, "w") as f:
             json.dump(runs, f, indent=2)

@@ -20,6 +20,8 @@ list: the 1,681 valid keys are what an SDMX content constraint allows.
 Descriptor variants (how a reporter might word the IFS descriptor). The descriptor is split into
 its comma-separated parts; the part naming the unit goes to its own column `unit_text` (reporters
 give unit and scale apart) unless a rule keeps it in; then, each with its probability:
+  unit not stated    the unit column is then left empty (0.2: only the values tell it);
+  adjustment unstated  "Seasonally Adjusted" / "Unadjusted" is dropped (0.2);
   drop the topic     the first part, when it is a topic of TOPICS (Monetary, Fiscal, ...), is
                      dropped (0.5);
   synonyms           each phrase of SYNONYMS is replaced by one of its variants (0.6 each);
@@ -29,6 +31,13 @@ give unit and scale apart) unless a rule keeps it in; then, each with its probab
   typo               one letter of one word of 5+ letters is dropped or doubled (0.25).
 Each reporter (a country code) has its own fixed preference among the variants of each phrase,
 so a country words the same series the same way every time.
+
+Values (column `values`, observations separated by ';'): 36 monthly, 12 quarterly or 6 annual
+observations. The unit sets the scale (domestic currency 1e6-1e12, US dollars and euros 1e3-1e10,
+percent per annum 0.5-15, percent -5-25, index 80-130, exchange rate 0.1-1000), levels grow by a
+random rate with 1 % noise, rates walk randomly; a series not seasonally adjusted (NSA, and half
+of those without an adjustment) repeats a seasonal pattern (8 % of the level, or 1.5 points);
+series of net balances and changes (descriptor words in SIGNED_WORDS) change sign.
 
 Split. 20 % of the codes are withheld entirely (their records only in test_withheld.tsv): a flat
 classifier can never output them; dimension coding can when each part was seen in other codes.
@@ -142,6 +151,10 @@ def variant(descriptor, reporter, rng):
     unit_text = ""
     if len(parts) > 1 and any(parts[-1].startswith(u) for u in UNIT_PHRASES) and rng.random() < 0.8:
         unit_text = parts.pop()
+    if unit_text and rng.random() < 0.2:
+        unit_text = ""  # not stated: only the values tell
+    if rng.random() < 0.2:
+        parts = [p for p in parts if p not in ("Seasonally Adjusted", "Unadjusted")] or parts
     if len(parts) > 2 and parts[0] in TOPICS and rng.random() < 0.5:
         parts = parts[1:]
     if len(parts) > 3 and rng.random() < 0.3:
@@ -173,6 +186,46 @@ def variant(descriptor, reporter, rng):
             words[i] = w[:j] + w[j + 1:] if rng.random() < 0.5 else w[:j] + w[j] + w[j:]
             text = " ".join(words)
     return text, unit_text
+
+
+OBSERVATIONS = {"M": 36, "Q": 12, "A": 6}
+SIGNED_WORDS = ("Net", "net", "Balance", "less", "Changes", "Variation", "Change", "Errors")
+
+
+def series_values(key, descriptor, freq, rng):
+    """Observations a series of this key might have: the unit sets the scale, the adjustment
+    whether a seasonal pattern repeats, the concept whether it changes sign."""
+    unit, adjustment = key[3], key[2]
+    n = OBSERVATIONS[freq]
+    if unit in ("PA", "PT"):
+        level, rate = rng.uniform(0.5, 15.0) if unit == "PA" else rng.uniform(-5.0, 25.0), True
+    elif unit == "IX":
+        level, rate = rng.uniform(80.0, 130.0), False
+    elif unit == "RATE":
+        level, rate = 10 ** rng.uniform(-1, 3), False
+    elif unit == "XDC":
+        level, rate = 10 ** rng.uniform(6, 12), False
+    elif unit in ("USD", "EUR", "XDR"):
+        level, rate = 10 ** rng.uniform(3, 10), False
+    else:
+        level, rate = 10 ** rng.uniform(1, 6), False
+    signed = any(w in descriptor for w in SIGNED_WORDS) and not rate
+    seasonal = freq != "A" and (adjustment == "NSA" or (adjustment == "_Z" and rng.random() < 0.5))
+    period = 12 if freq == "M" else 4
+    phase = rng.randrange(period)
+    growth = rng.gauss(0.004, 0.01)
+    x, out = level, []
+    for t in range(n):
+        if rate:
+            x += rng.gauss(0, 0.2)
+            v = x + (1.5 * ((t + phase) % period - period / 2) / period if seasonal else 0)
+        elif signed:
+            v = rng.gauss(0, 1) * level
+        else:
+            x *= 1 + growth + rng.gauss(0, 0.01)
+            v = x * (1 + (0.08 * (((t + phase) % period) / period - 0.5) if seasonal else 0))
+        out.append(f"{v:.6g}")
+    return ";".join(out)
 
 
 def write_tsv(path, header, rows):
@@ -305,7 +358,8 @@ def main():
     codes = [r["indicator_code"] for r in rows]
     withheld = set(rng.sample(codes, round(args.withhold * len(codes))))
     train, seen, held = [], [], []
-    header = ["series_id", "reporter", "freq", "descriptor", "unit_text", "indicator"] + DIMENSIONS
+    header = ["series_id", "reporter", "freq", "descriptor", "unit_text", "values", "indicator"] + \
+        DIMENSIONS
     n = 0
     for r in rows:
         code = r["indicator_code"]
@@ -315,7 +369,9 @@ def main():
             reporter = rng.choice(REPORTERS)
             text, unit_text = variant(r["description"], reporter, rng)
             n += 1
-            row = [f"S{n:06d}", reporter, rng.choice(FREQUENCIES), text, unit_text, code, *key]
+            freq = rng.choice(FREQUENCIES)
+            values = series_values(key, r["description"], freq, rng)
+            row = [f"S{n:06d}", reporter, freq, text, unit_text, values, code, *key]
             if code in withheld:
                 held.append(row)
             elif v < TRAIN_VARIANTS:

@@ -11,6 +11,7 @@
 
 #include "core/content_hash.h"
 #include "core/file_util.h"
+#include "data/series_features.h"
 
 namespace statcoder::data {
 namespace {
@@ -111,7 +112,10 @@ Status Schema::Validate() const {
   if (!id_field.empty()) named.emplace_back(id_field, "id_field");
   for (const auto& f : text_fields) named.emplace_back(f, "text_fields");
   for (const auto& f : categorical_fields) named.emplace_back(f, "categorical_fields");
-  for (const auto& f : numeric_fields) named.emplace_back(f, "numeric_fields");
+  for (const auto& f : numeric_fields) {
+    RETURN_IF_ERROR(CheckNumericFieldName(f));
+    named.emplace_back(f, "numeric_fields");
+  }
   if (!label_field.empty()) named.emplace_back(label_field, "label_field");
   if (!group_field.empty()) named.emplace_back(group_field, "group_field");
   for (size_t i = 0; i < kept_fields.size(); ++i) {
@@ -162,7 +166,8 @@ Result<Dataset> LoadDataset(const std::string& path, const Schema& schema,
     cat_cols.push_back(c);
   }
   for (const auto& f : schema.numeric_fields) {
-    ASSIGN_OR_RETURN(const size_t c, Resolve(*reader, f, "numeric_fields"));
+    // A derived field ("values:log_magnitude") is computed from its source column.
+    ASSIGN_OR_RETURN(const size_t c, Resolve(*reader, NumericSourceColumn(f), "numeric_fields"));
     num_cols.push_back(c);
   }
   if (!schema.label_field.empty()) {
@@ -211,7 +216,8 @@ Result<Dataset> LoadDataset(const std::string& path, const Schema& schema,
     bool ok = true;
     r.numerics.resize(num_cols.size());
     for (size_t k = 0; k < num_cols.size() && ok; ++k) {
-      if (!ParseNumericField(rec.fields[num_cols[k]], &r.numerics[k], &why)) {
+      if (!ParseNumericInput(schema.numeric_fields[k], rec.fields[num_cols[k]], &r.numerics[k],
+                             &why)) {
         reject(schema.numeric_fields[k], why);
         ok = false;
       }
@@ -309,7 +315,10 @@ Result<Dataset> DatasetFromTable(Table table, const Schema& schema, const LoadOp
     ASSIGN_OR_RETURN(const size_t c, add(f, "categorical_fields"));
     cat_cols.push_back(c);
   }
-  for (const auto& f : schema.numeric_fields) {
+  std::vector<std::string> numeric_sources;  // add() keeps a pointer: stable storage
+  numeric_sources.reserve(schema.numeric_fields.size());
+  for (const auto& f : schema.numeric_fields) numeric_sources.push_back(NumericSourceColumn(f));
+  for (const auto& f : numeric_sources) {
     ASSIGN_OR_RETURN(const size_t c, add(f, "numeric_fields"));
     num_cols.push_back(c);
   }
@@ -390,7 +399,8 @@ Result<Dataset> DatasetFromTable(Table table, const Schema& schema, const LoadOp
     }
     r.numerics.resize(num_cols.size());
     for (size_t k = 0; k < num_cols.size() && ok; ++k) {
-      if (!ParseNumericField(value(num_cols[k]), &r.numerics[k], &why)) {
+      if (!ParseNumericInput(schema.numeric_fields[k], value(num_cols[k]), &r.numerics[k],
+                             &why)) {
         reject(schema.numeric_fields[k], why);
         ok = false;
       }

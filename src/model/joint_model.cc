@@ -177,7 +177,8 @@ JointPredictor::JointPredictor(std::shared_ptr<const JointModel> model) : model_
   for (size_t k = 0; k < model_->size(); ++k) predictors_.emplace_back(model_->member(k));
 }
 
-core::Status JointPredictor::Predict(const text::RecordView& record, JointPrediction* out) {
+core::Status JointPredictor::Predict(const text::RecordView& record, JointPrediction* out,
+                                     std::span<const CodeWeight> weights) {
   const size_t m = model_->size();
   out->codes.assign(m, std::string());
   out->code_confidence.assign(m, 0.0);
@@ -189,6 +190,28 @@ core::Status JointPredictor::Predict(const text::RecordView& record, JointPredic
     independent[k] = alone.top[0].label;
     out->independent_codes[k] = model_->member(k)->label(static_cast<size_t>(alone.top[0].label));
   }
+  // The members' probabilities, weighted when a check outside the model asks.
+  std::vector<const float*> probs(m);
+  std::vector<const double*> weighted(m, nullptr);
+  for (size_t k = 0; k < m; ++k) probs[k] = predictors_[k].probabilities().data();
+  if (!weights.empty()) {
+    weighted_.resize(m);
+    for (size_t k = 0; k < m; ++k) {
+      const auto& p = predictors_[k].probabilities();
+      weighted_[k].assign(p.begin(), p.end());
+    }
+    for (const CodeWeight& w : weights) {
+      if (w.member < m && w.label >= 0 &&
+          static_cast<size_t>(w.label) < weighted_[w.member].size()) {
+        weighted_[w.member][static_cast<size_t>(w.label)] *= std::clamp(w.factor, 0.0, 1.0);
+      }
+    }
+    for (size_t k = 0; k < m; ++k) weighted[k] = weighted_[k].data();
+  }
+  const auto prob = [&](size_t k, int32_t label) {
+    const size_t l = static_cast<size_t>(label);
+    return weighted[k] != nullptr ? weighted[k][l] : static_cast<double>(probs[k][l]);
+  };
   const auto& allowed = model_->allowed();
   scores_.assign(allowed.size(), 0.0);
   double total = 0;
@@ -197,7 +220,7 @@ core::Status JointPredictor::Predict(const text::RecordView& record, JointPredic
   for (size_t t = 0; t < allowed.size(); ++t) {
     double s = 1;
     for (size_t k = 0; k < m; ++k) {
-      s *= predictors_[k].probabilities()[static_cast<size_t>(allowed[t][k])];
+      s *= prob(k, allowed[t][k]);
     }
     scores_[t] = s;
     total += s;

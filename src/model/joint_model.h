@@ -25,6 +25,7 @@
 #pragma once
 
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -99,14 +100,25 @@ struct JointPrediction {
   bool independent_allowed = false;
 };
 
+// A check outside the model (a plausibility rule on the series' values) found a code unlikely
+// for this record: member `member`'s probability of label `label` is multiplied by `factor`
+// (in [0, 1]) before the joint decision.
+struct CodeWeight {
+  size_t member = 0;
+  int32_t label = -1;
+  double factor = 1;
+};
+
 class JointPredictor {
  public:
   explicit JointPredictor(std::shared_ptr<const JointModel> model);
-  core::Status Predict(const text::RecordView& record, JointPrediction* out);
+  core::Status Predict(const text::RecordView& record, JointPrediction* out,
+                       std::span<const CodeWeight> weights = {});
 
  private:
   std::shared_ptr<const JointModel> model_;
   std::vector<Predictor> predictors_;
+  std::vector<std::vector<double>> weighted_;  // per member, when weights are given
   std::vector<double> scores_;
 };
 

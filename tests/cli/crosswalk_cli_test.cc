@@ -220,7 +220,7 @@ TEST_F(CrosswalkCliTest, SeveralClassificationsAreCodedTogetherConsistently) {
   const Table coded = ParseTsv(ReadFile(dir_ / "coded.tsv"));
   EXPECT_EQ(coded[0], (Row{"id", "soc2020_code", "soc2020_confidence", "soc2020_decision",
                            "isco08_code", "isco08_confidence", "isco08_decision", "confidence",
-                           "decision", "new_key"}));
+                           "decision", "new_key", "plausibility"}));
   EXPECT_EQ(coded.size(), 173u);
   // Verbs for one classification say what the file is.
   const RunResult explain = Run({"explain", "--model", "joint.stcj", "--text", "nurse"});

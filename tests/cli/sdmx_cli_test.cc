@@ -213,3 +213,129 @@ TEST_F(SdmxCliTest, BadStructuresTablesAndValuesGetClearErrors) {
 
 }  // namespace
 }  // namespace statcoder::cli
+
+namespace statcoder::cli {
+namespace {
+
+using namespace statcoder::cli::testing;
+
+// Features of the series' values, and plausibility rules on them: an index series reported
+// with domestic-currency magnitudes is not coded as an index without a person's look.
+TEST_F(SdmxCliTest, ValuesFeedTheModelAndImplausibleCodesAreReferredWithTheirReason) {
+  const RunResult train =
+      Train({"--structure", P("structure.xml"), "--series-values", "values", "--plausibility",
+             P("plausibility.tsv")},
+            "v.stcj");
+  ASSERT_EQ(train.exit_code, 0) << train;
+  EXPECT_EQ(ParseJson(train.out)["plausibility_rules"], 10);
+  Table test = ParseTsv(ReadFile(kIfs / "test_seen.tsv"));
+  const size_t unit = ColumnOf(test, "UNIT"), values = ColumnOf(test, "values");
+  size_t index_row = 0;
+  for (size_t i = 1; i < test.size() && index_row == 0; ++i) {
+    if (test[i][unit] == "IX") index_row = i;
+  }
+  ASSERT_GT(index_row, 0u);
+  test[index_row][values] = "5e9;5.1e9;5.3e9;5.2e9;5.6e9;5.8e9";  // not an index
+  WriteFile(dir_ / "test.tsv", ToTsv(test));
+  const RunResult code = Run({"code", "--model", "v.stcj", "--data", "test.tsv", "--id",
+                              "series_id", "--out", "coded.tsv", "--json"});
+  ASSERT_EQ(code.exit_code, 0) << code;
+  EXPECT_GE(ParseJson(code.out)["implausible_records"].get<int>(), 1);
+  const Table coded = ParseTsv(ReadFile(dir_ / "coded.tsv"));
+  const size_t why = ColumnOf(coded, "plausibility"), decision = ColumnOf(coded, "decision"),
+               unit_code = ColumnOf(coded, "UNIT_code");
+  ASSERT_EQ(coded[index_row][0], test[index_row][0]);
+  // Whatever the members make of it, an index, a percent or a rate per annum is not auto-coded
+  // for it, and the reason is given.
+  const std::string& decided_unit = coded[index_row][unit_code];
+  if (decided_unit == "IX" || decided_unit == "PA" || decided_unit == "PT") {
+    EXPECT_NE(coded[index_row][decision], "auto");
+    EXPECT_NE(coded[index_row][why].find("UNIT=" + decided_unit + ": values:"), std::string::npos)
+        << coded[index_row][why];
+  }
+  EXPECT_NE(coded[index_row][why].find("above"), std::string::npos) << coded[index_row][why];
+  const RunResult eval = Run({"evaluate", "--model", "v.stcj", "--data", P("test_seen.tsv"),
+                              "--id", "series_id", "--json"});
+  ASSERT_EQ(eval.exit_code, 0) << eval;
+  EXPECT_TRUE(ParseJson(eval.out).contains("implausible_decided"));
+  // A series cell that is not numbers is a rejected record naming the column.
+  test[1][values] = "12;abc";
+  WriteFile(dir_ / "bad.tsv", ToTsv(test));
+  const RunResult bad = Run({"code", "--model", "v.stcj", "--data", "bad.tsv", "--id",
+                             "series_id", "--out", "b.tsv"});
+  EXPECT_NE(bad.exit_code, 0);
+  EXPECT_NE(bad.err.find("observation 'abc' is not a finite number"), std::string::npos) << bad;
+  // Rules must name a coded dimension and a series feature.
+  WriteFile(dir_ / "rules.tsv", "dimension\tcode\tfeature\tmin\tmax\twhy\nFREQ\tM\tvalues:max\t\t1\tx\n");
+  RunResult r = Train({"--structure", P("structure.xml"), "--plausibility", "rules.tsv"}, "m.stcj");
+  EXPECT_NE(r.err.find("rules.tsv:2: column 'dimension': 'FREQ' is not a classification the "
+                       "model codes"),
+            std::string::npos)
+      << r;
+  WriteFile(dir_ / "rules.tsv", "dimension\tcode\tfeature\tmin\tmax\twhy\nUNIT\tPT\tvalues:mode\t\t1\tx\n");
+  r = Train({"--structure", P("structure.xml"), "--plausibility", "rules.tsv"}, "m.stcj");
+  EXPECT_NE(r.err.find("'mode' is not a series feature"), std::string::npos) << r;
+}
+
+}  // namespace
+}  // namespace statcoder::cli
+
+namespace statcoder::cli {
+namespace {
+
+using namespace statcoder::cli::testing;
+
+// A reporter's recurring submission is coded by the codes a person confirmed for it before.
+TEST_F(SdmxCliTest, TheReporterMemoryCodesRecurringSeriesFirst) {
+  ASSERT_EQ(Train({"--structure", P("structure.xml")}, "ifs.stcj").exit_code, 0);
+  const Table test = ParseTsv(ReadFile(kIfs / "test_withheld.tsv"));
+  // Last month's reviewed series of the first 20 records, worded as they are now except for
+  // case and spacing (the key is normalised), confirmed with their true codes.
+  Table memory(test.begin(), test.begin() + 21);
+  const size_t descriptor = ColumnOf(memory, "descriptor");
+  for (size_t i = 1; i < memory.size(); ++i) memory[i][descriptor] = "  " + memory[i][descriptor];
+  memory[1][descriptor][3] = static_cast<char>(std::toupper(memory[1][descriptor][3]));
+  WriteFile(dir_ / "memory.tsv", ToTsv(memory));
+  const RunResult eval = Run({"evaluate", "--model", "ifs.stcj", "--data", P("test_withheld.tsv"),
+                              "--id", "series_id", "--memory", "memory.tsv", "--reporter",
+                              "reporter", "--json"});
+  ASSERT_EQ(eval.exit_code, 0) << eval;
+  const json e = ParseJson(eval.out);
+  EXPECT_NEAR(e["memory_rate"].get<double>(), 20.0 / 48.0, 1e-9);
+  EXPECT_EQ(e["memory_precision"], 1.0);
+  const RunResult code = Run({"code", "--model", "ifs.stcj", "--data", P("test_withheld.tsv"),
+                              "--id", "series_id", "--memory", "memory.tsv", "--reporter",
+                              "reporter", "--out", "coded.tsv", "--json"});
+  ASSERT_EQ(code.exit_code, 0) << code;
+  EXPECT_EQ(ParseJson(code.out)["memory"], 20);
+  const Table coded = ParseTsv(ReadFile(dir_ / "coded.tsv"));
+  const size_t decision = ColumnOf(coded, "decision");
+  for (size_t i = 1; i < coded.size(); ++i) {
+    EXPECT_EQ(coded[i][decision] == "memory", i <= 20) << i;
+    if (i <= 20) EXPECT_EQ(coded[i][ColumnOf(coded, "UNIT_code")], test[i][ColumnOf(test, "UNIT")]);
+  }
+  // Another reporter's same descriptor is not theirs.
+  Table other = memory;
+  for (size_t i = 1; i < other.size(); ++i) other[i][ColumnOf(other, "reporter")] = "ZZ";
+  WriteFile(dir_ / "other.tsv", ToTsv(other));
+  const RunResult none = Run({"evaluate", "--model", "ifs.stcj", "--data", P("test_withheld.tsv"),
+                              "--id", "series_id", "--memory", "other.tsv", "--reporter",
+                              "reporter", "--json"});
+  ASSERT_EQ(none.exit_code, 0) << none;
+  EXPECT_EQ(ParseJson(none.out)["memory_rate"], 0.0);
+  // A confirmed key the structure does not allow, or no --reporter, is refused.
+  memory[2][ColumnOf(memory, "UNIT")] = memory[2][ColumnOf(memory, "UNIT")] == "XDC" ? "USD" : "XDC";
+  memory[2][ColumnOf(memory, "CONCEPT")] = "NFIAXD";
+  WriteFile(dir_ / "bad.tsv", ToTsv(memory));
+  RunResult r = Run({"code", "--model", "ifs.stcj", "--data", P("test_withheld.tsv"), "--id",
+                     "series_id", "--memory", "bad.tsv", "--reporter", "reporter", "--out",
+                     "c.tsv"});
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("bad.tsv:3"), std::string::npos) << r;
+  r = Run({"code", "--model", "ifs.stcj", "--data", P("test_withheld.tsv"), "--memory",
+           "memory.tsv", "--out", "c.tsv"});
+  EXPECT_EQ(r.exit_code, 2) << r;
+}
+
+}  // namespace
+}  // namespace statcoder::cli

@@ -6,11 +6,13 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <string>
 
 #include "data/key_table.h"
+#include "data/series_features.h"
 #include "sdmx/sdmx_csv.h"
 
 namespace statcoder::sdmx {
@@ -303,3 +305,45 @@ TEST(KeyTableTest, NamesTheFileLineAndColumnOfABadRow) {
 
 }  // namespace
 }  // namespace statcoder::sdmx
+
+namespace statcoder::data {
+namespace {
+
+TEST(SeriesFeaturesTest, DerivedNumericFieldsComeFromTheSeriesColumn) {
+  EXPECT_EQ(NumericSourceColumn("values:max"), "values");
+  EXPECT_EQ(NumericSourceColumn("amount"), "amount");
+  EXPECT_TRUE(CheckNumericFieldName("values:seasonality").ok());
+  const core::Status bad = CheckNumericFieldName("values:colour");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.message().find("'colour' is not a series feature"), std::string::npos);
+  double v = 0;
+  std::string why;
+  ASSERT_TRUE(ParseNumericInput("values:median", "1; 3;NA;;2 100", &v, &why)) << why;
+  EXPECT_DOUBLE_EQ(v, 2.5);
+  ASSERT_TRUE(ParseNumericInput("values:log_magnitude", "-999;999", &v, &why));
+  EXPECT_DOUBLE_EQ(v, 3.0);
+  ASSERT_TRUE(ParseNumericInput("values:negative_share", "-1;2;-3;4", &v, &why));
+  EXPECT_DOUBLE_EQ(v, 0.5);
+  ASSERT_TRUE(ParseNumericInput("values:max", "", &v, &why));
+  EXPECT_TRUE(std::isnan(v));  // no observations: missing
+  EXPECT_FALSE(ParseNumericInput("values:max", "1;x;3", &v, &why));
+  EXPECT_NE(why.find("observation 'x' is not a finite number"), std::string::npos);
+  EXPECT_FALSE(ParseNumericInput("values:max", "1;inf", &v, &why));
+  // A seasonal pattern repeats in the first differences; a trend does not.
+  std::string seasonal, trend;
+  for (int t = 0; t < 36; ++t) {
+    seasonal += std::to_string(100 + 10 * (t % 12 == 11) + t * 0.1) + ";";
+    trend += std::to_string(100 + t * 0.5 + 0.3 * std::sin(t * t * 1.7)) + ";";
+  }
+  double s_season = 0, s_trend = 0;
+  ASSERT_TRUE(ParseNumericInput("values:seasonality", seasonal, &s_season, &why));
+  ASSERT_TRUE(ParseNumericInput("values:seasonality", trend, &s_trend, &why));
+  EXPECT_GT(s_season, 0.5);
+  EXPECT_LT(s_trend, s_season);
+  std::string huge;
+  for (size_t i = 0; i <= kMaxObservations; ++i) huge += "1;";
+  EXPECT_FALSE(ParseNumericInput("values:max", huge, &v, &why));
+}
+
+}  // namespace
+}  // namespace statcoder::data

@@ -25,6 +25,7 @@ struct CodeFlags {
   // Output format: empty = by --out's extension; "sdmx-csv" for joint models of SDMX keys.
   std::string format, structure_id;
   std::vector<std::string> dimension_columns;  // sdmx-csv: DIM=COLUMN
+  std::string memory, reporter;                // joint models: the reporter memory
   bool json = false, quiet = false;
   // Coding in a workspace: its production model (or --model-version) and knowledge base.
   WorkspaceArgs ws;
@@ -73,6 +74,7 @@ core::Status RunCode(CodeFlags& f) {
                                    .format = f.format,
                                    .structure_id = f.structure_id,
                                    .dimension_columns = f.dimension_columns,
+                                   .memory = {f.memory, f.reporter},
                                    .json = f.json,
                                    .quiet = f.quiet});
   }
@@ -80,6 +82,11 @@ core::Status RunCode(CodeFlags& f) {
     return core::InvalidArgument("--format sdmx-csv writes SDMX keys, which a joint model codes "
                                  "(statcoder train --label DIM1,DIM2,... --structure FILE); '" +
                                  f.coding.model_path + "' codes one classification");
+  }
+  if (!f.memory.empty()) {
+    return core::InvalidArgument("--memory is for joint models (several classifications or SDMX "
+                                 "keys); a single model's confirmed codes live in a workspace's "
+                                 "knowledge base (statcoder kb)");
   }
   if (!f.structure_id.empty() || !f.dimension_columns.empty()) {
     return core::InvalidArgument("--structure-id and --sdmx-dimension are for --format sdmx-csv "
@@ -194,6 +201,11 @@ Command AddCodeCommand(CLI::App& app) {
   sub->add_option("--structure-id", flags->structure_id,
                   "sdmx-csv: the STRUCTURE_ID to write (default: the structure the model was "
                   "trained with)");
+  sub->add_option("--memory", flags->memory,
+                  "Joint models: confirmed codes per reporter and descriptor (a table with the "
+                  "--reporter column, the model's text fields and label fields), reused before "
+                  "the model");
+  sub->add_option("--reporter", flags->reporter, "The reporter column, for --memory");
   sub->add_option("--sdmx-dimension", flags->dimension_columns,
                   "sdmx-csv: DIM=COLUMN, the input column holding a dimension the model does "
                   "not code (REF_AREA=reporter); default: the column named as the dimension")

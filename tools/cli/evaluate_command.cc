@@ -24,6 +24,7 @@ constexpr size_t kLatencyRecords = 2000;
 struct EvaluateFlags {
   CodingOptions coding;
   std::string label, report_dir, group;
+  std::string memory, reporter;  // joint models: the reporter memory
   bool show_examples = false;
   double coder_rate = 100;
   int bootstrap = 1000;
@@ -59,8 +60,10 @@ core::Status RunEvaluate(EvaluateFlags& f) {
       return core::InvalidArgument("--report and --group are not available for a joint model "
                                    "yet; evaluate gives per_label and joint accuracy");
     }
-    return RunJointEvaluate(f.coding, SplitList(f.label), f.json, f.quiet);
+    return RunJointEvaluate(f.coding, SplitList(f.label), f.json, f.quiet,
+                            {f.memory, f.reporter});
   }
+  if (!f.memory.empty()) return core::InvalidArgument("--memory is for joint models");
   if (f.label.empty()) return core::InvalidArgument("--label is required");
   ASSIGN_OR_RETURN(CodedBatch batch,
                    LoadAndCode(f.coding, f.label, f.coding.data_path + ".rejects.tsv",
@@ -202,6 +205,9 @@ Command AddEvaluateCommand(CLI::App& app) {
   sub->add_option("--label", flags->label,
                   "Column holding the true code (a joint model: its label columns, "
                   "comma-separated; default: the model's)");
+  sub->add_option("--memory", flags->memory,
+                  "Joint models: confirmed codes per reporter and descriptor, reused first");
+  sub->add_option("--reporter", flags->reporter, "The reporter column, for --memory");
   sub->add_option("--report", flags->report_dir,
                   "Write the quality report (report.json, report.html) into this folder");
   sub->add_option("--group", flags->group,

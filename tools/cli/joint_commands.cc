@@ -17,6 +17,8 @@
 #include "model/batch_coder.h"
 #include "model/joint_model.h"
 #include "model/joint_training.h"
+#include "model/key_memory.h"
+#include "model/plausibility.h"
 #include "sdmx/sdmx_csv.h"
 #include "sdmx/structure.h"
 
@@ -85,16 +87,123 @@ core::Result<data::Dataset> LoadForJoint(const model::JointModel& joint,
   return ds;
 }
 
-core::Result<std::vector<model::JointPrediction>> PredictAll(
-    const std::shared_ptr<const model::JointModel>& joint, const data::Dataset& ds) {
+// The model's plausibility rules (model/plausibility.h), with the columns they read added to
+// `coding`'s kept columns; `kept_offset` is where --keep columns start in a record's kept values
+// (after the other label fields when evaluating).
+struct Plausibility {
+  std::vector<model::PlausibilityRule> rules;
+  std::vector<size_t> kept_index;  // per PlausibilityColumns(rules), into Record::kept
+};
+
+core::Result<Plausibility> PlausibilityFor(const model::JointModel& joint, size_t kept_offset,
+                                           CodingOptions* coding) {
+  Plausibility out;
+  if (!joint.metadata().contains("plausibility")) return out;
+  ASSIGN_OR_RETURN(out.rules, model::PlausibilityRulesFromJson(joint.metadata()["plausibility"]));
+  for (const std::string& column : model::PlausibilityColumns(out.rules)) {
+    auto it = std::find(coding->keep.begin(), coding->keep.end(), column);
+    out.kept_index.push_back(kept_offset + static_cast<size_t>(it - coding->keep.begin()));
+    if (it == coding->keep.end()) coding->keep.push_back(column);
+  }
+  return out;
+}
+
+// The reporter memory, with the reporter column added to `coding`'s kept columns.
+struct Memory {
+  std::optional<model::KeyMemory> memory;
+  size_t reporter_kept = 0;
+};
+
+core::Result<Memory> MemoryFor(const model::JointModel& joint, const KeyMemoryOptions& options,
+                               size_t kept_offset, CodingOptions* coding) {
+  Memory out;
+  if (options.path.empty()) return out;
+  if (options.reporter_column.empty()) {
+    return core::InvalidArgument("--memory needs --reporter COLUMN: whose confirmed codes apply");
+  }
+  ASSIGN_OR_RETURN(out.memory,
+                   model::KeyMemory::Load(options.path, options.reporter_column,
+                                          joint.member(0)->data().featurizer.text_fields, joint));
+  auto it = std::find(coding->keep.begin(), coding->keep.end(), options.reporter_column);
+  out.reporter_kept = kept_offset + static_cast<size_t>(it - coding->keep.begin());
+  if (it == coding->keep.end()) coding->keep.push_back(options.reporter_column);
+  return out;
+}
+
+struct JointResults {
+  std::vector<model::JointPrediction> predictions;
+  std::vector<std::string> plausibility;  // per record: the rules it breaks, "; "-joined
+  // Records breaking a rule for a code a member chose alone or the joint decision kept; of
+  // them, those whose decided key holds such a code (referred).
+  size_t implausible_records = 0;
+  size_t implausible_decided = 0;
+  size_t from_memory = 0;  // records coded by the reporter memory
+};
+
+core::Result<JointResults> PredictAll(const std::shared_ptr<const model::JointModel>& joint,
+                                      const data::Dataset& ds, const Plausibility& plausible,
+                                      const Memory& memory) {
   model::JointPredictor predictor(joint);
-  std::vector<model::JointPrediction> out(ds.records.size());
+  JointResults out;
+  out.predictions.resize(ds.records.size());
+  out.plausibility.resize(ds.records.size());
+  std::vector<std::string> cells;
   for (size_t i = 0; i < ds.records.size(); ++i) {
     const data::Record& r = ds.records[i];
+    const std::string at = ds.path + ":" + std::to_string(r.line);
+    model::JointPrediction& p = out.predictions[i];
+    if (memory.memory) {
+      // A mapping a person confirmed for this reporter and descriptor comes first.
+      core::Result<const std::vector<std::string>*> hit =
+          memory.memory->Lookup(r.kept[memory.reporter_kept], r.texts);
+      if (!hit.ok()) return hit.status().WithContext(at);
+      if (*hit != nullptr) {
+        const size_t m = joint->size();
+        p.codes = **hit;
+        p.independent_codes = p.codes;
+        p.code_confidence.assign(m, 1.0);
+        p.code_auto.assign(m, true);
+        p.confidence = 1.0;
+        p.decision = model::Decision::kKb;
+        p.tuple_in_training = true;  // confirmed by a person
+        p.independent_allowed = true;
+        ++out.from_memory;
+        continue;
+      }
+    }
+    model::PlausibilityCheck check;
+    if (!plausible.rules.empty()) {
+      cells.clear();
+      for (size_t k : plausible.kept_index) cells.push_back(r.kept[k]);
+      core::Result<model::PlausibilityCheck> c =
+          model::CheckPlausibility(plausible.rules, *joint, cells);
+      if (!c.ok()) return c.status().WithContext(at);
+      check = *std::move(c);
+    }
     const std::vector<std::string_view> texts(r.texts.begin(), r.texts.end());
     const std::vector<std::string_view> cats(r.categoricals.begin(), r.categoricals.end());
-    const core::Status s = predictor.Predict(text::RecordView{texts, cats, r.numerics}, &out[i]);
-    if (!s.ok()) return s.WithContext(ds.path + ":" + std::to_string(r.line));
+    const core::Status s =
+        predictor.Predict(text::RecordView{texts, cats, r.numerics}, &p, check.weights);
+    if (!s.ok()) return s.WithContext(at);
+    // The rules that matter for this record: those on a code a member chose alone (which the
+    // rule may have overturned) or on a decided code (which is then referred).
+    bool decided = false, relevant = false;
+    for (size_t w = 0; w < check.weights.size(); ++w) {
+      const size_t k = check.weights[w].member;
+      const int32_t label = check.weights[w].label;
+      const bool is_decided = joint->member(k)->FindLabel(p.codes[k]) == label;
+      const bool was_chosen = joint->member(k)->FindLabel(p.independent_codes[k]) == label;
+      if (!is_decided && !was_chosen) continue;
+      if (is_decided) {
+        p.code_auto[k] = false;
+        p.decision = model::Decision::kReview;
+        decided = true;
+      }
+      relevant = true;
+      out.plausibility[i] += (out.plausibility[i].empty() ? "" : "; ") + check.reasons[w];
+    }
+    out.implausible_records += relevant;
+    out.implausible_decided += decided;
   }
   return out;
 }
@@ -236,6 +345,10 @@ core::Status RunJointTrain(const JointTrainRequest& r) {
                                 : std::vector<std::string>{p.from, p.to});
     }
   }
+  std::vector<model::PlausibilityRule> rules;
+  if (!r.plausibility.empty()) {
+    ASSIGN_OR_RETURN(rules, model::LoadPlausibilityRules(r.plausibility, r.labels));
+  }
   std::string allowed_from = "correspondence table";
   nlohmann::json sdmx_record;
   if (from_structure) {
@@ -278,6 +391,17 @@ core::Status RunJointTrain(const JointTrainRequest& r) {
   if (table) joint.metadata["allowed_tuples_from"] = allowed_from;
   if (!r.valid_keys.empty()) joint.metadata["key_table"] = r.valid_keys;
   if (!sdmx_record.is_null()) joint.metadata["sdmx"] = sdmx_record;
+  size_t unused_rules = 0;
+  if (!rules.empty()) {
+    joint.metadata["plausibility"] = model::PlausibilityRulesToJson(rules);
+    joint.metadata["plausibility_file"] = r.plausibility;
+    for (const model::PlausibilityRule& rule : rules) {
+      const size_t k = static_cast<size_t>(
+          std::find(r.labels.begin(), r.labels.end(), rule.dimension) - r.labels.begin());
+      const auto& labels = joint.members[k].labels;
+      unused_rules += std::find(labels.begin(), labels.end(), rule.code) == labels.end();
+    }
+  }
   // Allowed keys no training record carries: what dimension coding can code and a flat
   // classifier cannot (referred, never auto-coded: model/joint_model.h).
   joint.metadata["allowed_tuples_not_in_training"] =
@@ -301,6 +425,8 @@ core::Status RunJointTrain(const JointTrainRequest& r) {
                                   {"per_label", per},
                                   {"training_seconds", seconds},
                                   {"records_outside_table", outside},
+                                  {"plausibility_rules", rules.size()},
+                                  {"plausibility_rules_for_untrained_codes", unused_rules},
                                   {"allowed_tuples_not_in_training",
                                    joint.metadata["allowed_tuples_not_in_training"]},
                                   {"table_tuples_without_trained_codes",
@@ -319,7 +445,7 @@ core::Status RunJointTrain(const JointTrainRequest& r) {
 }
 
 core::Status RunJointEvaluate(const CodingOptions& coding, const std::vector<std::string>& given,
-                              bool json, bool quiet) {
+                              bool json, bool quiet, const KeyMemoryOptions& memory_options) {
   ASSIGN_OR_RETURN(std::shared_ptr<const model::JointModel> joint,
                    model::LoadJointModel(coding.model_path));
   std::vector<std::string> labels = given.empty() ? joint->label_fields() : given;
@@ -334,13 +460,20 @@ core::Status RunJointEvaluate(const CodingOptions& coding, const std::vector<std
   }
   labels = joint->label_fields();  // the model's order: member k is label k
   (void)quiet;
+  CodingOptions with_rules = coding;
+  ASSIGN_OR_RETURN(const Plausibility plausible,
+                   PlausibilityFor(*joint, labels.size() - 1, &with_rules));
+  ASSIGN_OR_RETURN(const Memory memory,
+                   MemoryFor(*joint, memory_options, labels.size() - 1, &with_rules));
   ASSIGN_OR_RETURN(data::Dataset ds,
-                   LoadForJoint(*joint, coding, labels, coding.data_path + ".rejects.tsv"));
-  ASSIGN_OR_RETURN(std::vector<model::JointPrediction> preds, PredictAll(joint, ds));
+                   LoadForJoint(*joint, with_rules, labels, coding.data_path + ".rejects.tsv"));
+  ASSIGN_OR_RETURN(JointResults results, PredictAll(joint, ds, plausible, memory));
+  const std::vector<model::JointPrediction>& preds = results.predictions;
   const size_t m = joint->size(), n = ds.records.size();
   std::vector<size_t> hits(m, 0), alone_hits(m, 0);
   size_t joint_hits = 0, alone_joint_hits = 0, consistent = 0, auto_count = 0, auto_hits = 0;
   size_t joint_allowed = 0, partial_count = 0, new_keys = 0, new_key_hits = 0;
+  size_t memory_count = 0, memory_hits = 0;
   std::vector<size_t> member_auto(m, 0), member_auto_hits(m, 0);
   std::set<std::vector<std::string>> allowed;
   for (const auto& tuple : joint->allowed()) {
@@ -369,6 +502,9 @@ core::Status RunJointEvaluate(const CodingOptions& coding, const std::vector<std
     if (preds[i].decision == model::Decision::kAuto) {
       ++auto_count;
       auto_hits += all;
+    } else if (preds[i].decision == model::Decision::kKb) {
+      ++memory_count;
+      memory_hits += all;
     } else if (std::any_of(preds[i].code_auto.begin(), preds[i].code_auto.end(),
                            [](bool b) { return b; })) {
       ++partial_count;
@@ -410,6 +546,12 @@ core::Status RunJointEvaluate(const CodingOptions& coding, const std::vector<std
       {"invalid_key_rate", 1.0 - share(joint_allowed)},
       {"independent_invalid_key_rate", 1.0 - share(consistent)},
       {"partial_rate", share(partial_count)},
+      {"implausible_records", results.implausible_records},
+      {"implausible_decided", results.implausible_decided},
+      {"memory_rate", share(memory_count)},
+      {"memory_precision", memory_count ? nlohmann::json(static_cast<double>(memory_hits) /
+                                                         static_cast<double>(memory_count))
+                                        : nlohmann::json(nullptr)},
       {"new_key_rate", share(new_keys)},
       {"new_key_accuracy", new_keys ? nlohmann::json(static_cast<double>(new_key_hits) /
                                                      static_cast<double>(new_keys))
@@ -520,6 +662,8 @@ core::Status RunJointCode(const CodingOptions& coding_in, const JointCodeRequest
                    names.c_str());
     }
   }
+  ASSIGN_OR_RETURN(const Plausibility plausible, PlausibilityFor(*joint, 0, &coding));
+  ASSIGN_OR_RETURN(const Memory memory, MemoryFor(*joint, r.memory, 0, &coding));
   const std::string base = out_path == "-" ? coding.data_path : out_path;
   ASSIGN_OR_RETURN(data::Dataset ds, LoadForJoint(*joint, coding, {}, base + ".rejects.tsv"));
   if (sdmx_csv) {
@@ -563,11 +707,13 @@ core::Status RunJointCode(const CodingOptions& coding_in, const JointCodeRequest
     }
   }
   const auto start = std::chrono::steady_clock::now();
-  ASSIGN_OR_RETURN(std::vector<model::JointPrediction> preds, PredictAll(joint, ds));
+  ASSIGN_OR_RETURN(JointResults results, PredictAll(joint, ds, plausible, memory));
+  const std::vector<model::JointPrediction>& preds = results.predictions;
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   const auto decision_of = [](const model::JointPrediction& p) -> std::string {
     if (p.decision == model::Decision::kAuto) return "auto";
+    if (p.decision == model::Decision::kKb) return "memory";
     return std::any_of(p.code_auto.begin(), p.code_auto.end(), [](bool b) { return b; })
                ? "partial"
                : "review";
@@ -576,7 +722,7 @@ core::Status RunJointCode(const CodingOptions& coding_in, const JointCodeRequest
   for (const auto& l : joint->label_fields()) {
     out += "\t" + l + "_code\t" + l + "_confidence\t" + l + "_decision";
   }
-  out += "\tconfidence\tdecision\tnew_key";
+  out += "\tconfidence\tdecision\tnew_key\tplausibility";
   for (const auto& k : coding_in.keep) out += "\t" + k;
   out += "\n";
   size_t auto_count = 0, partial_count = 0, new_keys = 0;
@@ -589,7 +735,7 @@ core::Status RunJointCode(const CodingOptions& coding_in, const JointCodeRequest
     }
     const std::string decision = decision_of(p);
     out += "\t" + Fixed6(p.confidence) + "\t" + decision + "\t" +
-           (p.tuple_in_training ? "no" : "yes");
+           (p.tuple_in_training ? "no" : "yes") + "\t" + results.plausibility[i];
     new_keys += !p.tuple_in_training;
     for (size_t c = 0; c < coding_in.keep.size(); ++c) {
       std::string clean = ds.records[i].kept[c];
@@ -647,7 +793,10 @@ core::Status RunJointCode(const CodingOptions& coding_in, const JointCodeRequest
                             {"auto", auto_count},
                             {"partial", partial_count},
                             {"new_keys", new_keys},
-                            {"review", preds.size() - auto_count},
+                            {"implausible_records", results.implausible_records},
+                            {"implausible_decided", results.implausible_decided},
+                            {"memory", results.from_memory},
+                            {"review", preds.size() - auto_count - results.from_memory},
                             {"auto_rate", static_cast<double>(auto_count) / n},
                             {"seconds", seconds},
                             {"model_version", joint->version_id()},
@@ -661,10 +810,10 @@ core::Status RunJointCode(const CodingOptions& coding_in, const JointCodeRequest
   if (json && out_path != "-") {
     std::printf("%s\n", summary.dump(2).c_str());
   } else if (!quiet) {
-    std::fprintf(stderr, "coded %zu records with joint model %s: %zu auto, %zu partly, %zu to "
-                         "review\n",
-                 preds.size(), joint->version_id().c_str(), auto_count, partial_count,
-                 preds.size() - auto_count - partial_count);
+    std::fprintf(stderr, "coded %zu records with joint model %s: %zu from the reporter memory, "
+                         "%zu auto, %zu partly, %zu to review\n",
+                 preds.size(), joint->version_id().c_str(), results.from_memory, auto_count,
+                 partial_count, preds.size() - auto_count - partial_count - results.from_memory);
   }
   return core::Status::Ok();
 }

@@ -26,6 +26,8 @@ struct JointTrainRequest {
   // structure message whose dimensions the label fields name (sdmx/structure.h), and which of
   // its structures (`structure_id`; with valid_keys, the id SDMX-CSV output names).
   std::string valid_keys, structure, structure_id;
+  // Plausibility rules on the series' values (model/plausibility.h), stored in the model.
+  std::string plausibility;
   data::CodeListOptions codelist_options;
   model::TrainOptions options;
   InputOptions input;
@@ -33,9 +35,15 @@ struct JointTrainRequest {
 };
 core::Status RunJointTrain(const JointTrainRequest& r);
 
+// The reporter memory (model/key_memory.h): confirmed codes per reporter and descriptor,
+// consulted before the model. Empty path: none.
+struct KeyMemoryOptions {
+  std::string path, reporter_column;
+};
+
 // evaluate: `labels` empty = the model's label fields.
 core::Status RunJointEvaluate(const CodingOptions& coding, const std::vector<std::string>& labels,
-                              bool json, bool quiet);
+                              bool json, bool quiet, const KeyMemoryOptions& memory = {});
 
 // code: one column group per classification. `format` "sdmx-csv" writes SDMX-CSV 2.0 (the coded
 // keys) to out_path and statcoder's own TSV beside it (out_path + ".statcoder.tsv").
@@ -46,6 +54,7 @@ struct JointCodeRequest {
   // "DIM=COLUMN": the input column holding a dimension the model does not code (FREQ=freq);
   // by default the column named as the dimension, in any case.
   std::vector<std::string> dimension_columns;
+  KeyMemoryOptions memory;
   bool json = false, quiet = false;
 };
 core::Status RunJointCode(const CodingOptions& coding, const JointCodeRequest& r);

@@ -56,6 +56,9 @@ struct TrainFlags {
   // Joint models of SDMX keys: the allowed keys from a table or from an SDMX structure file
   // (and which of its data structures or dataflows: --structure-id).
   std::string valid_keys, structure, structure_id;
+  // Columns holding a series' observations: their features become numeric fields.
+  std::string series_values;
+  std::string plausibility;  // joint models: rules on the series' values
   model::TrainOptions options;
   // The option table's flags the user gave, in order (a later one wins).
   std::vector<GivenOption> given;
@@ -165,6 +168,11 @@ core::Status RunTrain(TrainFlags& f) {
   schema.text_fields = SplitList(f.text);
   schema.categorical_fields = SplitList(f.categorical);
   schema.numeric_fields = SplitList(f.numeric);
+  for (const std::string& column : SplitList(f.series_values)) {
+    for (const char* feature : {"log_magnitude", "negative_share", "variation", "seasonality"}) {
+      schema.numeric_fields.push_back(column + ":" + feature);
+    }
+  }
   schema.label_field = SplitList(f.label).front();
   RETURN_IF_ERROR(schema.Validate());
 
@@ -203,6 +211,7 @@ core::Status RunTrain(TrainFlags& f) {
     r.valid_keys = f.valid_keys;
     r.structure = f.structure;
     r.structure_id = f.structure_id;
+    r.plausibility = f.plausibility;
     r.data_path = f.data_path;
     r.out_path = f.out_path;
     r.schema = schema;
@@ -219,6 +228,10 @@ core::Status RunTrain(TrainFlags& f) {
     return RunJointTrain(r);
   }
 
+  if (!f.plausibility.empty()) {
+    return core::InvalidArgument("--plausibility rules apply to a joint model's codes: give "
+                                 "several --label fields");
+  }
   if (!f.valid_keys.empty() || !f.structure.empty()) {
     return core::InvalidArgument(std::string(f.valid_keys.empty() ? "--structure" : "--valid-keys") +
                                  " gives the allowed combinations of several codes: name the "
@@ -427,7 +440,13 @@ Command AddTrainCommand(CLI::App& app) {
                   "Workspace: snapshot(s) for the quality report (default: a seeded "
                   "[training] test_fraction of the training records, held out)");
   sub->add_option("--categorical", flags->categorical, "Categorical column(s), comma-separated");
-  sub->add_option("--numeric", flags->numeric, "Numeric column(s), comma-separated; binned");
+  sub->add_option("--numeric", flags->numeric,
+                  "Numeric column(s), comma-separated; binned. COLUMN:FEATURE derives a feature "
+                  "of the series of observations in COLUMN (log_magnitude, negative_share, "
+                  "variation, seasonality, min, max, median)");
+  sub->add_option("--series-values", flags->series_values,
+                  "Column(s) holding a series' observations ('1.2;1.3;...'): their magnitude, "
+                  "sign, variability and seasonality become numeric features");
   sub->add_option("--id", flags->id, "Record id column (for messages and rejects)");
   sub->add_option("--codelist", flags->codelist,
                   "Classification structure (code, parent or level, title) to validate labels "
@@ -449,6 +468,10 @@ Command AddTrainCommand(CLI::App& app) {
   sub->add_option("--structure-id", flags->structure_id,
                   "Which data structure or dataflow of --structure (ID, AGENCY:ID or "
                   "AGENCY:ID(VERSION)); with --valid-keys, the STRUCTURE_ID SDMX-CSV output names");
+  sub->add_option("--plausibility", flags->plausibility,
+                  "With several --label fields: rules (dimension, code, feature, min, max, why) "
+                  "on features of the series' values; a code a record's values make "
+                  "implausible loses its probability, and a decided one is referred");
   sub->add_option("--from-codelist", flags->from_codelist,
                   "The old version's code list: checks --label's codes and the crosswalk's "
                   "from side");
