@@ -50,6 +50,7 @@ core::Result<std::string> SerializeJointModel(const JointModelData& data) {
                                  {"member_bytes", sizes},
                                  {"allowed", data.allowed},
                                  {"allowed_in_training", data.allowed_in_training},
+                                 {"tuple_threshold", data.tuple_threshold},
                                  {"metadata", data.metadata}};
   const std::string text = header.dump();
   std::string out(kJointMagic, sizeof kJointMagic);
@@ -85,6 +86,9 @@ core::Result<JointModelData> DeserializeJointModel(std::string_view bytes,
     }
     data.label_fields = header.at("label_fields").get<std::vector<std::string>>();
     data.allowed = header.at("allowed").get<std::vector<std::vector<std::string>>>();
+    if (header.contains("tuple_threshold")) {
+      data.tuple_threshold = header.at("tuple_threshold").get<double>();
+    }
     if (header.contains("allowed_in_training")) {
       data.allowed_in_training = header.at("allowed_in_training").get<std::vector<bool>>();
     }
@@ -164,6 +168,10 @@ core::Result<std::shared_ptr<const JointModel>> JointModel::Create(JointModelDat
                           std::to_string(data.allowed.size()) + " allowed tuples");
   }
   m->in_training_ = std::move(data.allowed_in_training);
+  if (!(data.tuple_threshold >= 0 && data.tuple_threshold <= kNeverAuto)) {
+    return core::DataLoss("a joint model's tuple threshold is out of range");
+  }
+  m->tuple_threshold_ = data.tuple_threshold;
   return std::shared_ptr<const JointModel>(std::move(m));
 }
 
@@ -239,7 +247,8 @@ core::Status JointPredictor::Predict(const text::RecordView& record, JointPredic
     }
   }
   out->tuple_in_training = model_->allowed_in_training(best);
-  bool auto_code = total > 0 && out->tuple_in_training;
+  bool auto_code = total > 0 && out->tuple_in_training &&
+                   out->confidence >= model_->tuple_threshold();
   out->code_auto.assign(m, false);
   for (size_t k = 0; k < m; ++k) {
     out->code_auto[k] = total > 0 && out->code_confidence[k] >=

@@ -15,7 +15,8 @@
 // confidence the share of that sum on tuples carrying it. A tuple is auto-coded only when every
 // member's own policy would auto-code its code at that confidence (so each member keeps the
 // precision it certifies; the pair's precision is at least 1 - the sum of the members' shares
-// of errors) and the tuple itself was seen in training; otherwise the record is referred, with
+// of errors), the tuple itself was seen in training and its confidence reaches the model's
+// tuple threshold (certified for the tuple as a whole: joint_training.h); otherwise the record is referred, with
 // the codes that would be auto-coded alone marked (partial coding).
 //
 // File (.stcj): magic "STCJOINT", a u64 length and a JSON header (label fields, allowed
@@ -45,6 +46,9 @@ struct JointModelData {
   // Per allowed tuple: whether a training record carries it. Empty: all do (files written
   // before tuples could come from a table).
   std::vector<bool> allowed_in_training;
+  // The tuple's own confidence needed to auto-code it, certified on held-out records
+  // (joint_training.h); 0: none beyond the members' (files written before it existed).
+  double tuple_threshold = 0;
   nlohmann::json metadata = nlohmann::json::object();
 };
 
@@ -69,6 +73,7 @@ class JointModel {
   // Allowed tuples as label indices of the members.
   const std::vector<std::vector<int32_t>>& allowed() const { return allowed_; }
   bool allowed_in_training(size_t t) const { return in_training_.empty() || in_training_[t]; }
+  double tuple_threshold() const { return tuple_threshold_; }
   const nlohmann::json& metadata() const { return metadata_; }
   const std::string& version_id() const { return version_id_; }
 
@@ -78,6 +83,7 @@ class JointModel {
   std::vector<std::shared_ptr<const Model>> members_;
   std::vector<std::vector<int32_t>> allowed_;
   std::vector<bool> in_training_;
+  double tuple_threshold_ = 0;
   nlohmann::json metadata_;
   std::string version_id_;
 };

@@ -103,7 +103,9 @@ TEST(JointModelTest, TuplesOnlyATableAllowsAreCodedButNeverAutoCoded) {
     } else {
       EXPECT_TRUE(p.tuple_in_training);
     }
-    if (p.decision == Decision::kAuto) EXPECT_TRUE(p.code_auto[0] && p.code_auto[1]);
+    if (p.decision == Decision::kAuto) {
+      EXPECT_TRUE(p.code_auto[0] && p.code_auto[1]);
+    }
   }
   EXPECT_GT(new_tuples, 0u);
   // A count that does not match the tuples is damage.

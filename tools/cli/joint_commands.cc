@@ -425,6 +425,8 @@ core::Status RunJointTrain(const JointTrainRequest& r) {
                                   {"per_label", per},
                                   {"training_seconds", seconds},
                                   {"records_outside_table", outside},
+                                  {"tuple_threshold", joint.tuple_threshold},
+                                  {"tuple_certification", joint.metadata["tuple_certification"]},
                                   {"plausibility_rules", rules.size()},
                                   {"plausibility_rules_for_untrained_codes", unused_rules},
                                   {"allowed_tuples_not_in_training",
@@ -589,10 +591,6 @@ core::Status RunJointCode(const CodingOptions& coding_in, const JointCodeRequest
   const bool sdmx_csv = format == "sdmx-csv";
   if (!format.empty() && !sdmx_csv && format != "tsv") {
     return core::InvalidArgument("--format '" + format + "': a joint model writes tsv or sdmx-csv");
-  }
-  if (sdmx_csv && out_path == "-") {
-    return core::InvalidArgument("--format sdmx-csv writes a file (--out FILE.csv) and statcoder's "
-                                 "own TSV beside it");
   }
   if (!sdmx_csv && out_path != "-" && data::FormatFromPath(out_path) != data::FileFormat::kTsv) {
     return core::InvalidArgument("a joint model writes TSV output (--out FILE.tsv or -), or "
@@ -777,10 +775,20 @@ core::Status RunJointCode(const CodingOptions& coding_in, const JointCodeRequest
       }
       writer.Row(key, {ds.records[i].id, decision_of(preds[i]), Fixed6(preds[i].confidence)}, &csv);
     }
-    RETURN_IF_ERROR(core::WriteFileAtomic(out_path, csv));
-    tsv_path = out_path + ".statcoder.tsv";
+    if (out_path == "-") {
+      // To standard output the SDMX-CSV goes alone: statcoder's TSV needs a file to go beside.
+      if (std::fwrite(csv.data(), 1, csv.size(), stdout) != csv.size()) {
+        return core::IoError("cannot write the SDMX-CSV keys to standard output");
+      }
+      tsv_path.clear();
+    } else {
+      RETURN_IF_ERROR(core::WriteFileAtomic(out_path, csv));
+      tsv_path = out_path + ".statcoder.tsv";
+    }
   }
-  if (tsv_path == "-") {
+  if (tsv_path.empty()) {
+    // SDMX-CSV on standard output: nothing more to write.
+  } else if (tsv_path == "-") {
     if (std::fwrite(out.data(), 1, out.size(), stdout) != out.size()) {
       return core::IoError("cannot write coded records to standard output");
     }
@@ -804,7 +812,7 @@ core::Status RunJointCode(const CodingOptions& coding_in, const JointCodeRequest
                             {"out", out_path}};
   if (sdmx_csv) {
     summary["format"] = "sdmx-csv";
-    summary["statcoder_out"] = tsv_path;
+    summary["statcoder_out"] = tsv_path.empty() ? nlohmann::json(nullptr) : nlohmann::json(tsv_path);
     summary["dimensions"] = dimensions;
   }
   if (json && out_path != "-") {
