@@ -232,8 +232,10 @@ core::Status RunTrain(TrainFlags& f) {
     return core::InvalidArgument("--plausibility rules apply to a joint model's codes: give "
                                  "several --label fields");
   }
-  if (!f.valid_keys.empty() || !f.structure.empty()) {
-    return core::InvalidArgument(std::string(f.valid_keys.empty() ? "--structure" : "--valid-keys") +
+  if (!f.valid_keys.empty() || !f.structure.empty() || !f.structure_id.empty()) {
+    return core::InvalidArgument(std::string(!f.valid_keys.empty() ? "--valid-keys"
+                                             : !f.structure.empty() ? "--structure"
+                                                                    : "--structure-id") +
                                  " gives the allowed combinations of several codes: name the "
                                  "label fields (dimensions) in --label, comma-separated");
   }
