@@ -3,9 +3,10 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <functional>
+#include <map>
 #include <memory>
 #include <optional>
-#include <map>
 #include <set>
 
 #include "core/file_util.h"
@@ -31,35 +32,55 @@ std::string Fixed6(double v) {
   return buf;
 }
 
+// Why a record is refused: the column and the reason (an empty reason keeps the record).
+struct Refusal {
+  std::string column, why;
+};
+
+// Moves the records `check` refuses into the rejections ("FILE:LINE: column 'C' why"), which
+// stay in line order. Returns how many it moved.
+size_t RejectRecords(data::Dataset* ds,
+                     const std::function<Refusal(const data::Record&)>& check) {
+  std::vector<data::Record> kept;
+  size_t moved = 0;
+  for (data::Record& r : ds->records) {
+    const Refusal refusal = check(r);
+    if (refusal.why.empty()) {
+      kept.push_back(std::move(r));
+      continue;
+    }
+    ds->rejections.push_back({r.line, refusal.column,
+                              ds->path + ":" + std::to_string(r.line) + ": column '" +
+                                  refusal.column + "' " + refusal.why,
+                              r.id});
+    ++moved;
+  }
+  ds->records = std::move(kept);
+  if (moved > 0) {
+    std::stable_sort(ds->rejections.begin(), ds->rejections.end(),
+                     [](const auto& a, const auto& b) { return a.line < b.line; });
+  }
+  return moved;
+}
+
 // Moves the records with an empty or unknown code in one of the other label fields (held in
 // Record::kept[0..]) into the rejections, so every record kept has a full tuple.
 void RejectIncompleteTuples(const std::vector<std::string>& others,
                             const std::vector<const data::CodeList*>& codes,
                             data::Dataset* ds) {
-  std::vector<data::Record> kept;
-  for (data::Record& r : ds->records) {
-    std::string why, column;
-    for (size_t k = 0; k < others.size() && why.empty(); ++k) {
+  RejectRecords(ds, [&](const data::Record& r) -> Refusal {
+    for (size_t k = 0; k < others.size(); ++k) {
       const std::string& code = r.kept[k];
       if (code.empty()) {
-        why = "is empty; every record needs a code in each label field";
-      } else if (codes[k] != nullptr && codes[k]->Find(code) < 0) {
-        why = "code '" + code + "' is not in the code list '" + codes[k]->source() + "'";
+        return {others[k], "is empty; every record needs a code in each label field"};
       }
-      column = others[k];
+      if (codes[k] != nullptr && codes[k]->Find(code) < 0) {
+        return {others[k],
+                "code '" + code + "' is not in the code list '" + codes[k]->source() + "'"};
+      }
     }
-    if (why.empty()) {
-      kept.push_back(std::move(r));
-      continue;
-    }
-    ds->rejections.push_back({r.line, column,
-                              ds->path + ":" + std::to_string(r.line) + ": column '" + column +
-                                  "' " + why,
-                              r.id});
-  }
-  ds->records = std::move(kept);
-  std::stable_sort(ds->rejections.begin(), ds->rejections.end(),
-                   [](const auto& a, const auto& b) { return a.line < b.line; });
+    return {};
+  });
 }
 
 // The records of `path` read as the joint model's members read them, with the label fields
@@ -677,32 +698,17 @@ core::Status RunJointCode(const CodingOptions& coding_in, const JointCodeRequest
       check_names.push_back(dimensions[d] + " (" +
                             codes[dimensions[d]]["codelist"].get<std::string>() + ")");
     }
-    std::vector<data::Record> kept;
-    for (data::Record& rec : ds.records) {
-      std::string why, column;
-      for (size_t c = 0; c < checks.size() && why.empty(); ++c) {
+    const size_t refused = RejectRecords(&ds, [&](const data::Record& rec) -> Refusal {
+      for (size_t c = 0; c < checks.size(); ++c) {
         const std::string& v = rec.kept[checks[c].first];
         if (!checks[c].second.count(v)) {
-          column = coding.keep[checks[c].first];
-          why = "value '" + v + "' is not a code of dimension " + check_names[c];
+          return {coding.keep[checks[c].first],
+                  "value '" + v + "' is not a code of dimension " + check_names[c]};
         }
       }
-      if (why.empty()) {
-        kept.push_back(std::move(rec));
-      } else {
-        ds.rejections.push_back({rec.line, column,
-                                 ds.path + ":" + std::to_string(rec.line) + ": column '" +
-                                     column + "' " + why,
-                                 rec.id});
-      }
-    }
-    const bool rejected_some = kept.size() != ds.records.size();
-    ds.records = std::move(kept);
-    if (rejected_some) {
-      std::stable_sort(ds.rejections.begin(), ds.rejections.end(),
-                       [](const auto& a, const auto& b) { return a.line < b.line; });
-      RETURN_IF_ERROR(HandleRejects(ds, coding.input, base + ".rejects.tsv"));
-    }
+      return {};
+    });
+    if (refused > 0) RETURN_IF_ERROR(HandleRejects(ds, coding.input, base + ".rejects.tsv"));
   }
   const auto start = std::chrono::steady_clock::now();
   ASSIGN_OR_RETURN(JointResults results, PredictAll(joint, ds, plausible, memory));
