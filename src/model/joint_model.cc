@@ -186,8 +186,15 @@ JointPredictor::JointPredictor(std::shared_ptr<const JointModel> model) : model_
 }
 
 core::Status JointPredictor::Predict(const text::RecordView& record, JointPrediction* out,
-                                     std::span<const CodeWeight> weights) {
+                                     std::span<const CodeWeight> weights,
+                                     std::span<const uint8_t> tuple_mask) {
   const size_t m = model_->size();
+  const auto& allowed = model_->allowed();
+  if (!tuple_mask.empty() && tuple_mask.size() != allowed.size()) {
+    return core::InvalidArgument("tuple mask of " + std::to_string(tuple_mask.size()) +
+                                 " entries for " + std::to_string(allowed.size()) + " tuples");
+  }
+  const auto usable = [&](size_t t) { return tuple_mask.empty() || tuple_mask[t] != 0; };
   out->codes.assign(m, std::string());
   out->code_confidence.assign(m, 0.0);
   out->independent_codes.assign(m, std::string());
@@ -220,26 +227,30 @@ core::Status JointPredictor::Predict(const text::RecordView& record, JointPredic
     const size_t l = static_cast<size_t>(label);
     return weighted[k] != nullptr ? weighted[k][l] : static_cast<double>(probs[k][l]);
   };
-  const auto& allowed = model_->allowed();
   scores_.assign(allowed.size(), 0.0);
   double total = 0;
-  size_t best = 0;
+  size_t best = allowed.size();
   out->independent_allowed = false;
   for (size_t t = 0; t < allowed.size(); ++t) {
+    if (!usable(t)) continue;
     double s = 1;
     for (size_t k = 0; k < m; ++k) {
       s *= prob(k, allowed[t][k]);
     }
     scores_[t] = s;
     total += s;
-    if (s > scores_[best]) best = t;
+    if (best == allowed.size() || s > scores_[best]) best = t;
     out->independent_allowed = out->independent_allowed || allowed[t] == independent;
+  }
+  if (best == allowed.size()) {
+    return core::InvalidArgument("no allowed tuple is left for this record");
   }
   for (size_t k = 0; k < m; ++k) {
     out->codes[k] = model_->member(k)->label(static_cast<size_t>(allowed[best][k]));
   }
   out->confidence = total > 0 ? scores_[best] / total : 0.0;
   for (size_t t = 0; t < allowed.size(); ++t) {
+    if (!usable(t)) continue;
     for (size_t k = 0; k < m; ++k) {
       if (allowed[t][k] == allowed[best][k] && total > 0) {
         out->code_confidence[k] += scores_[t] / total;

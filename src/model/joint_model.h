@@ -25,6 +25,7 @@
 // Thread-safety: a JointModel is immutable; a JointPredictor is for one thread.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <span>
 #include <string>
@@ -118,8 +119,12 @@ struct CodeWeight {
 class JointPredictor {
  public:
   explicit JointPredictor(std::shared_ptr<const JointModel> model);
+  // `tuple_mask`, when not empty, has one entry per allowed tuple: 0 leaves that tuple out for
+  // this record (the structure's constraints on the record's frequency or country forbid it,
+  // sdmx/context_constraints.h). Error kInvalidArgument when the mask leaves no tuple.
   core::Status Predict(const text::RecordView& record, JointPrediction* out,
-                       std::span<const CodeWeight> weights = {});
+                       std::span<const CodeWeight> weights = {},
+                       std::span<const uint8_t> tuple_mask = {});
 
  private:
   std::shared_ptr<const JointModel> model_;

@@ -63,6 +63,19 @@ core::Status AddProduct(const std::vector<const std::vector<std::string>*>& list
 
 }  // namespace
 
+bool ConstraintAppliesTo(const StructureMessage& m, const ContentConstraint& c,
+                         const DataStructure& dsd) {
+  for (const ArtefactRef& r : c.attached_structures) {
+    if (SameArtefact(r, dsd.ref)) return true;
+  }
+  for (const ArtefactRef& r : c.attached_dataflows) {
+    for (const Dataflow& f : m.dataflows) {
+      if (SameArtefact(r, f.ref) && SameArtefact(f.structure, dsd.ref)) return true;
+    }
+  }
+  return false;
+}
+
 bool ParseUrn(std::string_view urn, ArtefactRef* ref, std::string* item) {
   const size_t eq = urn.find('=');
   if (eq == std::string_view::npos) return false;
@@ -168,14 +181,7 @@ core::Status CheckReferences(const StructureMessage& m) {
     // The DSDs the constraint applies to, to check its dimension ids and values against.
     std::vector<const DataStructure*> targets;
     for (const DataStructure& d : m.structures) {
-      bool attached = false;
-      for (const ArtefactRef& r : c.attached_structures) attached = attached || SameArtefact(r, d.ref);
-      for (const ArtefactRef& r : c.attached_dataflows) {
-        for (const Dataflow& f : m.dataflows) {
-          attached = attached || (SameArtefact(r, f.ref) && SameArtefact(f.structure, d.ref));
-        }
-      }
-      if (attached) targets.push_back(&d);
+      if (ConstraintAppliesTo(m, c, d)) targets.push_back(&d);
     }
     const auto check = [&](const std::string& dim_id, const std::string& value,
                            const std::string& element) -> core::Status {
@@ -269,15 +275,7 @@ core::Result<AllowedKeys> AllowedKeysFor(const StructureMessage& m, const DataSt
   AllowedKeys out;
   std::optional<KeySetOf> result;  // nullopt: unrestricted so far
   for (const ContentConstraint& c : m.constraints) {
-    if (c.type != "Allowed") continue;
-    bool attached = false;
-    for (const ArtefactRef& r : c.attached_structures) attached = attached || SameArtefact(r, dsd.ref);
-    for (const ArtefactRef& r : c.attached_dataflows) {
-      for (const Dataflow& f : m.dataflows) {
-        attached = attached || (SameArtefact(r, f.ref) && SameArtefact(f.structure, dsd.ref));
-      }
-    }
-    if (!attached) continue;
+    if (c.type != "Allowed" || !ConstraintAppliesTo(m, c, dsd)) continue;
     const std::string what = "content constraint " + c.ref.ToString();
     out.constraints.push_back(c.ref.ToString());
     KeySetOf allowed;

@@ -126,6 +126,10 @@ core::Status CheckReferences(const StructureMessage& message);
 core::Result<const DataStructure*> SelectStructure(const StructureMessage& message,
                                                    std::string_view wanted);
 
+// Whether constraint `c` is attached to `dsd`, directly or through one of its dataflows.
+bool ConstraintAppliesTo(const StructureMessage& message, const ContentConstraint& c,
+                         const DataStructure& dsd);
+
 struct AllowedKeys {
   std::vector<std::vector<std::string>> keys;  // one code per requested dimension, sorted
   // What the keys come from, for the model's record: the constraints' ids, or "code lists".

@@ -120,6 +120,90 @@ TEST_F(SdmxCliTest, DimensionCodingReachesKeysNeverSeenInTrainingAndNoInvalidOne
   EXPECT_GT(partial, 0u);
 }
 
+// A constraint tying a coded dimension to one coding copies from the input (annual series
+// only in US dollars or euros) restricts each record by its own frequency: no output key breaks
+// it, in TSV or SDMX-CSV, and a record whose frequency allows no key is refused, named.
+TEST_F(SdmxCliTest, ConstraintsOnCopiedDimensionsRestrictEachRecordsKey) {
+  std::string xml = ReadFile(kIfs / "structure.xml");
+  const std::string annual =
+      R"(<str:ContentConstraint agencyID="STATCODER_EXAMPLE" id="ANNUAL_UNITS" version="1.0" type="Allowed">
+        <str:ConstraintAttachment><str:Dataflow><Ref agencyID="STATCODER_EXAMPLE" id="IFS" version="1.0" class="Dataflow"/></str:Dataflow></str:ConstraintAttachment>
+        <str:CubeRegion include="true"><com:KeyValue id="FREQ"><com:Value>M</com:Value><com:Value>Q</com:Value></com:KeyValue></str:CubeRegion>
+        <str:CubeRegion include="true"><com:KeyValue id="FREQ"><com:Value>A</com:Value></com:KeyValue><com:KeyValue id="UNIT"><com:Value>USD</com:Value><com:Value>EUR</com:Value></com:KeyValue></str:CubeRegion>
+      </str:ContentConstraint>
+    </str:Constraints>)";
+  const size_t at = xml.find("</str:Constraints>");
+  ASSERT_NE(at, std::string::npos);
+  xml.replace(at, std::string("</str:Constraints>").size(), annual);
+  WriteFile(dir_ / "structure.xml", xml);
+  // Training records that break it are not the point here: keep those that do not.
+  const Table all = ParseTsv(ReadFile(kIfs / "train.tsv"));
+  const size_t freq = ColumnOf(all, "freq"), unit = ColumnOf(all, "UNIT");
+  Table train = {all[0]};
+  for (size_t i = 1; i < all.size(); ++i) {
+    if (all[i][freq] != "A" || all[i][unit] == "USD" || all[i][unit] == "EUR") train.push_back(all[i]);
+  }
+  WriteFile(dir_ / "train.tsv", ToTsv(train));
+  const RunResult trained =
+      Run({"train", "--data", "train.tsv", "--text", "descriptor,unit_text", "--categorical",
+           "freq", "--id", "series_id", "--label", "CONCEPT,BASIS,ADJUSTMENT,UNIT", "--structure",
+           "structure.xml", "--out", "ifs.stcj", "--json", "--quiet"});
+  ASSERT_EQ(trained.exit_code, 0) << trained;
+  EXPECT_EQ(ParseJson(trained.out)["context_dimensions"], json::array({"FREQ"}));
+
+  // The seen test records, with one annual series whose frequency is not a code at all.
+  Table test = ParseTsv(ReadFile(kIfs / "test_seen.tsv"));
+  const size_t tfreq = ColumnOf(test, "freq"), tunit = ColumnOf(test, "UNIT");
+  size_t annual_xdc = 0;
+  for (size_t i = 1; i < test.size(); ++i) annual_xdc += test[i][tfreq] == "A" && test[i][tunit] == "XDC";
+  ASSERT_GT(annual_xdc, 5u);  // what the unconstrained model would code XDC
+  test[1][tfreq] = "B";
+  WriteFile(dir_ / "test.tsv", ToTsv(test));
+
+  const RunResult code = Run({"code", "--model", "ifs.stcj", "--data", "test.tsv", "--id",
+                              "series_id", "--keep", "freq", "--max-reject-share", "0.05", "--out",
+                              "coded.tsv", "--json"});
+  ASSERT_EQ(code.exit_code, 0) << code;
+  EXPECT_EQ(ParseJson(code.out)["rejected"], 1);
+  EXPECT_NE(ReadFile(dir_ / "coded.tsv.rejects.tsv").find("FREQ 'B'"), std::string::npos)
+      << ReadFile(dir_ / "coded.tsv.rejects.tsv");
+  const Table coded = ParseTsv(ReadFile(dir_ / "coded.tsv"));
+  ASSERT_EQ(coded.size(), test.size() - 1);
+  const size_t cfreq = ColumnOf(coded, "freq"), cunit = ColumnOf(coded, "UNIT_code");
+  size_t annual_rows = 0;
+  for (size_t i = 1; i < coded.size(); ++i) {
+    if (coded[i][cfreq] != "A") continue;
+    ++annual_rows;
+    EXPECT_TRUE(coded[i][cunit] == "USD" || coded[i][cunit] == "EUR") << coded[i][cunit];
+  }
+  EXPECT_GT(annual_rows, 20u);
+
+  test[1][tfreq] = "A";
+  WriteFile(dir_ / "test.tsv", ToTsv(test));
+  const RunResult keys = Run({"code", "--model", "ifs.stcj", "--data", "test.tsv", "--id",
+                              "series_id", "--format", "sdmx-csv", "--sdmx-dimension",
+                              "REF_AREA=reporter", "--out", "keys.csv", "--quiet"});
+  ASSERT_EQ(keys.exit_code, 0) << keys;
+  std::string csv = ReadFile(dir_ / "keys.csv");
+  csv.erase(std::remove(csv.begin(), csv.end(), '\r'), csv.end());
+  const Table rows = ParseCsv(csv);
+  ASSERT_EQ(rows.size(), test.size());
+  const std::set<std::vector<std::string>> valid = ValidKeys();
+  for (size_t i = 1; i < rows.size(); ++i) {
+    EXPECT_TRUE(valid.count({rows[i][5], rows[i][6], rows[i][7], rows[i][8]}));
+    if (rows[i][3] == "A") {
+      EXPECT_TRUE(rows[i][8] == "USD" || rows[i][8] == "EUR") << rows[i][8];
+    }
+  }
+  // evaluate counts a key its record's frequency forbids as invalid: none here.
+  const RunResult eval = Run({"evaluate", "--model", "ifs.stcj", "--data", "test.tsv", "--id",
+                              "series_id", "--sdmx-dimension", "FREQ=freq", "--json"});
+  ASSERT_EQ(eval.exit_code, 0) << eval;
+  const json e = ParseJson(eval.out);
+  EXPECT_EQ(e["invalid_key_rate"], 0.0);
+  EXPECT_EQ(e["rejected"], 0);
+}
+
 TEST_F(SdmxCliTest, JsonStructuresAndKeyTablesGiveTheSameAllowedKeys) {
   const RunResult xml = Train({"--structure", P("structure.xml")}, "x.stcj");
   const RunResult js = Train({"--structure", P("structure.json"), "--structure-id",

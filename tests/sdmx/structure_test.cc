@@ -13,6 +13,7 @@
 
 #include "data/key_table.h"
 #include "data/series_features.h"
+#include "sdmx/context_constraints.h"
 #include "sdmx/sdmx_csv.h"
 
 namespace statcoder::sdmx {
@@ -187,6 +188,60 @@ TEST(SdmxStructureTest, CubeRegionsIncludeExcludeAndIntersectAcrossConstraints) 
       "</structure:Key></structure:DataKeySet>";
   EXPECT_EQ(AllowedOf(Message(Constraint("C", "Allowed", keys))),
             (Keys{{"A", "X"}, {"A", "Y"}, {"A", "Z"}, {"Q", "Z"}}));
+}
+
+// Coding INDICATOR alone, FREQ copied from the input: constraints naming FREQ are kept for
+// coding, where each record's frequency restricts its indicators; with the frequency unknown
+// they allow exactly the keys AllowedKeysFor gives.
+TEST(SdmxContextConstraintsTest, TieTheCodedDimensionsToTheRecordsCopiedValues) {
+  // X only annual or monthly, Y only quarterly (two include regions), Z never annual.
+  const std::string body =
+      Region(true, KeyValue("FREQ", {"A", "M"}) + KeyValue("INDICATOR", {"X"})) +
+      Region(true, KeyValue("FREQ", {"Q"}) + KeyValue("INDICATOR", {"Y", "Z"})) +
+      Region(true, KeyValue("FREQ", {"M"}) + KeyValue("INDICATOR", {"Z"})) +
+      Region(false, KeyValue("FREQ", {"M"}) + KeyValue("INDICATOR", {"Z"})) +
+      Region(false, KeyValue("INDICATOR", {"Z"}) + KeyValue("TIME_PERIOD", {"2020"}));
+  // A constraint on INDICATOR alone stays with AllowedKeysFor.
+  const std::string xml = Message(Constraint("C", "Allowed", body) +
+                                  Constraint("D", "Allowed", Region(true, KeyValue("INDICATOR", {"X", "Y", "Z"}))));
+  auto msg = ParseStructureXml(xml, "t.xml");
+  ASSERT_TRUE(msg.ok()) << msg.status().message();
+  auto rules = ContextConstraints::From(*msg, msg->structures[0], {"INDICATOR"});
+  ASSERT_TRUE(rules.ok()) << rules.status().message();
+  EXPECT_EQ(rules->context_dimensions(), std::vector<std::string>{"FREQ"});
+  EXPECT_EQ(rules->constraint_ids(), std::vector<std::string>{"T:C(1.0)"});
+  // Through the model's JSON and back.
+  auto back = ContextConstraints::FromJson(rules->ToJson(), {"INDICATOR"});
+  ASSERT_TRUE(back.ok()) << back.status().message();
+  for (const ContextConstraints* r : {&*rules, &*back}) {
+    EXPECT_TRUE(r->Allows({"X"}, {"A"}));
+    EXPECT_TRUE(r->Allows({"X"}, {"M"}));
+    EXPECT_FALSE(r->Allows({"X"}, {"Q"}));
+    EXPECT_TRUE(r->Allows({"Y"}, {"Q"}));
+    EXPECT_FALSE(r->Allows({"Y"}, {"A"}));
+    EXPECT_TRUE(r->Allows({"Z"}, {"Q"}));
+    EXPECT_FALSE(r->Allows({"Z"}, {"M"}));  // included, then excluded
+    EXPECT_FALSE(r->Allows({"Z"}, {"A"}));
+    // Frequency unknown: a wildcard, as AllowedKeysFor treats the dimensions it does not code.
+    EXPECT_TRUE(r->Allows({"X"}, {""}));
+    EXPECT_TRUE(r->Allows({"Z"}, {""}));
+  }
+  const auto keys = AllowedKeysFor(*msg, msg->structures[0], {"INDICATOR"}, kMaxAllowedKeys);
+  ASSERT_TRUE(keys.ok());
+  EXPECT_EQ(keys->keys, (Keys{{"X"}, {"Y"}, {"Z"}}));
+
+  // Nothing ties INDICATOR to FREQ: nothing kept.
+  auto none = ContextConstraints::From(*ParseStructureXml(Message(Constraint("D", "Allowed", Region(true, KeyValue("INDICATOR", {"X"})))), "t.xml"),
+                                       msg->structures[0], {"INDICATOR"});
+  ASSERT_TRUE(none.ok());
+  EXPECT_TRUE(none->empty());
+  // A damaged model's record is refused, naming what is wrong.
+  nlohmann::json bad = rules->ToJson();
+  bad["constraints"][0]["include"][0]["NOPE"] = {"1"};
+  auto refused = ContextConstraints::FromJson(bad, {"INDICATOR"});
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.status().message().find("unknown dimension 'NOPE'"), std::string::npos);
+  EXPECT_FALSE(ContextConstraints::FromJson(nlohmann::json::array(), {"INDICATOR"}).ok());
 }
 
 TEST(SdmxStructureTest, MalformedMessagesGetErrorsNamingTheElement) {

@@ -207,8 +207,10 @@ Command AddCodeCommand(CLI::App& app) {
                   "the model");
   sub->add_option("--reporter", flags->reporter, "The reporter column, for --memory");
   sub->add_option("--sdmx-dimension", flags->dimension_columns,
-                  "sdmx-csv: DIM=COLUMN, the input column holding a dimension the model does "
-                  "not code (REF_AREA=reporter); default: the column named as the dimension")
+                  "Joint SDMX models: DIM=COLUMN, the input column holding a dimension the "
+                  "model does not code (REF_AREA=reporter), written into sdmx-csv keys and "
+                  "checked against the structure's constraints; default: the column named as "
+                  "the dimension")
       ->delimiter(',');
   sub->add_flag("--no-review", flags->no_review,
                 "Workspace: don't queue referred records and the audit sample for review");

@@ -25,6 +25,7 @@ struct EvaluateFlags {
   CodingOptions coding;
   std::string label, report_dir, group;
   std::string memory, reporter;  // joint models: the reporter memory
+  std::vector<std::string> dimension_columns;  // joint SDMX models: --sdmx-dimension
   bool show_examples = false;
   double coder_rate = 100;
   int bootstrap = 1000;
@@ -61,9 +62,12 @@ core::Status RunEvaluate(EvaluateFlags& f) {
                                    "yet; evaluate gives per_label and joint accuracy");
     }
     return RunJointEvaluate(f.coding, SplitList(f.label), f.json, f.quiet,
-                            {f.memory, f.reporter});
+                            {f.memory, f.reporter}, f.dimension_columns);
   }
   if (!f.memory.empty()) return core::InvalidArgument("--memory is for joint models");
+  if (!f.dimension_columns.empty()) {
+    return core::InvalidArgument("--sdmx-dimension is for joint models coding SDMX keys");
+  }
   if (f.label.empty()) return core::InvalidArgument("--label is required");
   ASSIGN_OR_RETURN(CodedBatch batch,
                    LoadAndCode(f.coding, f.label, f.coding.data_path + ".rejects.tsv",
@@ -208,6 +212,11 @@ Command AddEvaluateCommand(CLI::App& app) {
   sub->add_option("--memory", flags->memory,
                   "Joint models: confirmed codes per reporter and descriptor, reused first");
   sub->add_option("--reporter", flags->reporter, "The reporter column, for --memory");
+  sub->add_option("--sdmx-dimension", flags->dimension_columns,
+                  "Joint SDMX models: DIM=COLUMN, the input column holding a dimension the "
+                  "model does not code, for the structure's constraints on it (default: the "
+                  "column named as the dimension)")
+      ->delimiter(',');
   sub->add_option("--report", flags->report_dir,
                   "Write the quality report (report.json, report.html) into this folder");
   sub->add_option("--group", flags->group,

@@ -8,6 +8,7 @@
 #include <memory>
 #include <optional>
 #include <set>
+#include <span>
 
 #include "core/file_util.h"
 #include "data/code_list.h"
@@ -20,6 +21,7 @@
 #include "model/joint_training.h"
 #include "model/key_memory.h"
 #include "model/plausibility.h"
+#include "sdmx/context_constraints.h"
 #include "sdmx/sdmx_csv.h"
 #include "sdmx/structure.h"
 
@@ -151,6 +153,151 @@ core::Result<Memory> MemoryFor(const model::JointModel& joint, const KeyMemoryOp
   return out;
 }
 
+// The input column of each of `dimensions`: the one `flags` names ("DIM=COLUMN", from
+// --sdmx-dimension), else a column of the dimension's name in any case; absent when none.
+core::Result<std::map<std::string, std::string>> DimensionColumns(
+    const CodingOptions& coding, const std::vector<std::string>& dimensions,
+    const std::vector<std::string>& flags) {
+  ASSIGN_OR_RETURN(data::ReaderOptions reader_options, coding.input.ToReaderOptions());
+  ASSIGN_OR_RETURN(std::unique_ptr<data::RecordReader> reader,
+                   data::RecordReader::Open(coding.data_path, reader_options));
+  const std::vector<std::string>& header = reader->header();
+  std::map<std::string, std::string> column_of;
+  for (const std::string& pair : flags) {
+    const size_t eq = pair.find('=');
+    if (eq == std::string::npos || eq == 0 || eq + 1 == pair.size()) {
+      return core::InvalidArgument("--sdmx-dimension '" + pair + "': give DIMENSION=COLUMN");
+    }
+    const std::string dim = pair.substr(0, eq), column = pair.substr(eq + 1);
+    if (std::find(dimensions.begin(), dimensions.end(), dim) == dimensions.end()) {
+      return core::InvalidArgument("--sdmx-dimension: '" + dim + "' is not a dimension of the "
+                                   "model's structure");
+    }
+    if (std::find(header.begin(), header.end(), column) == header.end()) {
+      return core::InvalidArgument("--sdmx-dimension: '" + coding.data_path +
+                                   "' has no column '" + column + "'");
+    }
+    column_of[dim] = column;
+  }
+  const auto lower = [](std::string t) {
+    for (char& c : t) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return t;
+  };
+  for (const std::string& dim : dimensions) {
+    for (size_t h = 0; h < header.size() && !column_of.count(dim); ++h) {
+      if (lower(header[h]) == lower(dim)) column_of[dim] = header[h];
+    }
+  }
+  return column_of;
+}
+
+// The structure's constraints that tie the coded dimensions to dimensions the input carries
+// (sdmx/context_constraints.h), and where each record's values of those are: restricts each
+// record to the keys its own frequency, country... allow.
+class KeyContext {
+ public:
+  KeyContext() = default;
+  // Adds the context columns to `coding`'s kept columns (Record::kept from `kept_offset`).
+  static core::Result<KeyContext> For(const model::JointModel& joint,
+                                      const std::map<std::string, std::string>& column_of,
+                                      size_t kept_offset, CodingOptions* coding, bool quiet) {
+    KeyContext out;
+    const nlohmann::json sdmx = joint.metadata().value("sdmx", nlohmann::json::object());
+    if (!sdmx.contains("context_constraints")) return out;
+    ASSIGN_OR_RETURN(sdmx::ContextConstraints rules,
+                     sdmx::ContextConstraints::FromJson(sdmx["context_constraints"],
+                                                        joint.label_fields()));
+    if (rules.empty()) return out;
+    std::vector<std::string> missing;
+    for (const std::string& dim : rules.context_dimensions()) {
+      auto col = column_of.find(dim);
+      if (col == column_of.end()) {
+        out.kept_index_.push_back(std::nullopt);
+        missing.push_back(dim);
+        continue;
+      }
+      out.columns_.push_back(col->second);
+      auto it = std::find(coding->keep.begin(), coding->keep.end(), col->second);
+      out.kept_index_.push_back(kept_offset + static_cast<size_t>(it - coding->keep.begin()));
+      if (it == coding->keep.end()) coding->keep.push_back(col->second);
+    }
+    if (!missing.empty() && !quiet) {
+      std::string names, ids;
+      for (const auto& d : missing) names += (names.empty() ? "" : ", ") + d;
+      for (const auto& c : rules.constraint_ids()) ids += (ids.empty() ? "" : ", ") + c;
+      std::fprintf(stderr, "warning: the structure's constraints (%s) tie the coded dimensions "
+                           "to %s, which the input has no column for: keys are checked on the "
+                           "other dimensions only (give --sdmx-dimension DIM=COLUMN)\n",
+                   ids.c_str(), names.c_str());
+    }
+    for (const auto& tuple : joint.allowed()) {
+      std::vector<std::string> codes;
+      for (size_t k = 0; k < tuple.size(); ++k) {
+        codes.push_back(joint.member(k)->label(static_cast<size_t>(tuple[k])));
+      }
+      out.tuples_.push_back(std::move(codes));
+    }
+    out.rules_ = std::move(rules);
+    return out;
+  }
+
+  bool active() const { return rules_.has_value(); }
+  // The record's values of the context dimensions ("" where the input has no column).
+  std::vector<std::string> ContextOf(const data::Record& r) const {
+    std::vector<std::string> values;
+    for (const auto& k : kept_index_) values.push_back(k ? r.kept[*k] : std::string());
+    return values;
+  }
+  // Whether `codes` (one per member) may go with the record's context.
+  bool Allows(const std::vector<std::string>& codes, const data::Record& r) const {
+    return !rules_ || rules_->Allows(codes, ContextOf(r));
+  }
+  // One byte per allowed tuple of the model: 1 where the record's context allows it. Empty:
+  // no restriction. Masks are kept per distinct context (few: frequencies times countries),
+  // up to 64 MiB of them.
+  std::span<const uint8_t> MaskFor(const data::Record& r) {
+    if (!rules_) return {};
+    std::vector<std::string> context = ContextOf(r);
+    auto it = cache_.find(context);
+    if (it == cache_.end()) {
+      if ((cache_.size() + 1) * tuples_.size() > (64u << 20)) cache_.clear();
+      std::vector<uint8_t> mask(tuples_.size());
+      for (size_t t = 0; t < tuples_.size(); ++t) mask[t] = rules_->Allows(tuples_[t], context);
+      it = cache_.emplace(std::move(context), std::move(mask)).first;
+    }
+    return it->second;
+  }
+  // Why a record no key can go with is refused: names its context values.
+  Refusal NoKeyFor(const data::Record& r) const {
+    std::string values;
+    const std::vector<std::string> context = ContextOf(r);
+    for (size_t d = 0; d < context.size(); ++d) {
+      if (context[d].empty()) continue;
+      values += (values.empty() ? "" : ", ") + rules_->context_dimensions()[d] + " '" +
+                context[d] + "'";
+    }
+    return {columns_.empty() ? std::string() : columns_[0],
+            "gives " + values + ", with which the structure allows none of the model's keys"};
+  }
+
+ private:
+  std::optional<sdmx::ContextConstraints> rules_;
+  std::vector<std::optional<size_t>> kept_index_;  // per context dimension, into Record::kept
+  std::vector<std::string> columns_;               // the input columns found
+  std::vector<std::vector<std::string>> tuples_;   // the model's allowed tuples, as codes
+  std::map<std::vector<std::string>, std::vector<uint8_t>> cache_;
+};
+
+// Refuses the records whose context leaves none of the model's keys.
+void RejectRecordsWithoutKey(KeyContext* context, data::Dataset* ds) {
+  if (!context->active()) return;
+  RejectRecords(ds, [&](const data::Record& r) -> Refusal {
+    const std::span<const uint8_t> mask = context->MaskFor(r);
+    if (std::find(mask.begin(), mask.end(), uint8_t{1}) != mask.end()) return {};
+    return context->NoKeyFor(r);
+  });
+}
+
 struct JointResults {
   std::vector<model::JointPrediction> predictions;
   std::vector<std::string> plausibility;  // per record: the rules it breaks, "; "-joined
@@ -163,7 +310,7 @@ struct JointResults {
 
 core::Result<JointResults> PredictAll(const std::shared_ptr<const model::JointModel>& joint,
                                       const data::Dataset& ds, const Plausibility& plausible,
-                                      const Memory& memory) {
+                                      const Memory& memory, KeyContext* context) {
   model::JointPredictor predictor(joint);
   JointResults out;
   out.predictions.resize(ds.records.size());
@@ -178,7 +325,8 @@ core::Result<JointResults> PredictAll(const std::shared_ptr<const model::JointMo
       core::Result<const std::vector<std::string>*> hit =
           memory.memory->Lookup(r.kept[memory.reporter_kept], r.texts);
       if (!hit.ok()) return hit.status().WithContext(at);
-      if (*hit != nullptr) {
+      // A confirmed key the record's frequency or country does not allow is not reused.
+      if (*hit != nullptr && context->Allows(**hit, r)) {
         const size_t m = joint->size();
         p.codes = **hit;
         p.independent_codes = p.codes;
@@ -204,7 +352,8 @@ core::Result<JointResults> PredictAll(const std::shared_ptr<const model::JointMo
     const std::vector<std::string_view> texts(r.texts.begin(), r.texts.end());
     const std::vector<std::string_view> cats(r.categoricals.begin(), r.categoricals.end());
     const core::Status s =
-        predictor.Predict(text::RecordView{texts, cats, r.numerics}, &p, check.weights);
+        predictor.Predict(text::RecordView{texts, cats, r.numerics}, &p, check.weights,
+                          context->MaskFor(r));
     if (!s.ok()) return s.WithContext(at);
     // The rules that matter for this record: those on a code a member chose alone (which the
     // rule may have overturned) or on a decided code (which is then referred).
@@ -277,6 +426,10 @@ core::Result<StructureKeys> KeysFromStructure(const JointTrainRequest& r) {
     for (const sdmx::Code& c : list->codes) ids.push_back(c.id);
     copied_codes[d.id] = {{"codelist", list->ref.ToString()}, {"codes", ids}};
   }
+  // Constraints tying the coded dimensions to copied ones ("this indicator is quarterly"):
+  // applied per record at coding, from the record's own FREQ, REF_AREA...
+  ASSIGN_OR_RETURN(const sdmx::ContextConstraints context,
+                   sdmx::ContextConstraints::From(msg, *dsd, r.labels));
   ASSIGN_OR_RETURN(std::string bytes, core::ReadFile(r.structure, sdmx::kMaxStructureFileBytes));
   out.sdmx = {{"structure", type},
               {"structure_id", id},
@@ -287,6 +440,7 @@ core::Result<StructureKeys> KeysFromStructure(const JointTrainRequest& r) {
               {"structure_file", r.structure},
               {"structure_sha256", core::Sha256Hex(bytes)},
               {"format", msg.format}};
+  if (!context.empty()) out.sdmx["context_constraints"] = context.ToJson();
   return out;
 }
 
@@ -443,6 +597,13 @@ core::Status RunJointTrain(const JointTrainRequest& r) {
                                   {"rejected", ds.rejections.size()},
                                   {"allowed_tuples", allowed},
                                   {"allowed_tuples_from", joint.metadata["allowed_tuples_from"]},
+                                  // Dimensions coding copies from the input that the
+                                  // structure's constraints tie the coded ones to.
+                                  {"context_dimensions",
+                                   sdmx_record.is_object() &&
+                                           sdmx_record.contains("context_constraints")
+                                       ? sdmx_record["context_constraints"]["context_dimensions"]
+                                       : nlohmann::json::array()},
                                   {"per_label", per},
                                   {"training_seconds", seconds},
                                   {"records_outside_table", outside},
@@ -468,7 +629,8 @@ core::Status RunJointTrain(const JointTrainRequest& r) {
 }
 
 core::Status RunJointEvaluate(const CodingOptions& coding, const std::vector<std::string>& given,
-                              bool json, bool quiet, const KeyMemoryOptions& memory_options) {
+                              bool json, bool quiet, const KeyMemoryOptions& memory_options,
+                              const std::vector<std::string>& dimension_columns) {
   ASSIGN_OR_RETURN(std::shared_ptr<const model::JointModel> joint,
                    model::LoadJointModel(coding.model_path));
   std::vector<std::string> labels = given.empty() ? joint->label_fields() : given;
@@ -482,15 +644,26 @@ core::Status RunJointEvaluate(const CodingOptions& coding, const std::vector<std
                                  "; give those columns (in any order)");
   }
   labels = joint->label_fields();  // the model's order: member k is label k
-  (void)quiet;
   CodingOptions with_rules = coding;
   ASSIGN_OR_RETURN(const Plausibility plausible,
                    PlausibilityFor(*joint, labels.size() - 1, &with_rules));
   ASSIGN_OR_RETURN(const Memory memory,
                    MemoryFor(*joint, memory_options, labels.size() - 1, &with_rules));
-  ASSIGN_OR_RETURN(data::Dataset ds,
-                   LoadForJoint(*joint, with_rules, labels, coding.data_path + ".rejects.tsv"));
-  ASSIGN_OR_RETURN(JointResults results, PredictAll(joint, ds, plausible, memory));
+  const nlohmann::json sdmx_meta = joint->metadata().value("sdmx", nlohmann::json::object());
+  ASSIGN_OR_RETURN(const auto columns,
+                   DimensionColumns(coding,
+                                    sdmx_meta.value("dimensions", joint->label_fields()),
+                                    dimension_columns));
+  ASSIGN_OR_RETURN(KeyContext context,
+                   KeyContext::For(*joint, columns, labels.size() - 1, &with_rules, quiet));
+  const std::string rejects = coding.data_path + ".rejects.tsv";
+  ASSIGN_OR_RETURN(data::Dataset ds, LoadForJoint(*joint, with_rules, labels, rejects));
+  const size_t loaded_rejections = ds.rejections.size();
+  RejectRecordsWithoutKey(&context, &ds);
+  if (ds.rejections.size() > loaded_rejections) {
+    RETURN_IF_ERROR(HandleRejects(ds, with_rules.input, rejects));
+  }
+  ASSIGN_OR_RETURN(JointResults results, PredictAll(joint, ds, plausible, memory, &context));
   const std::vector<model::JointPrediction>& preds = results.predictions;
   const size_t m = joint->size(), n = ds.records.size();
   std::vector<size_t> hits(m, 0), alone_hits(m, 0);
@@ -521,7 +694,7 @@ core::Status RunJointEvaluate(const CodingOptions& coding, const std::vector<std
     joint_hits += all;
     alone_joint_hits += all_alone;
     consistent += preds[i].independent_allowed;
-    joint_allowed += allowed.count(preds[i].codes);
+    joint_allowed += allowed.count(preds[i].codes) && context.Allows(preds[i].codes, r);
     if (preds[i].decision == model::Decision::kAuto) {
       ++auto_count;
       auto_hits += all;
@@ -628,32 +801,8 @@ core::Status RunJointCode(const CodingOptions& coding_in, const JointCodeRequest
   }
   CodingOptions coding = coding_in;
   std::vector<int> source(dimensions.size(), -1);  // member index, or -2 - kept column index
+  ASSIGN_OR_RETURN(const auto column_of, DimensionColumns(coding, dimensions, r.dimension_columns));
   if (sdmx_csv) {
-    ASSIGN_OR_RETURN(data::ReaderOptions reader_options, coding.input.ToReaderOptions());
-    ASSIGN_OR_RETURN(std::unique_ptr<data::RecordReader> reader,
-                     data::RecordReader::Open(coding.data_path, reader_options));
-    const std::vector<std::string>& header = reader->header();
-    std::map<std::string, std::string> column_of;
-    for (const std::string& pair : r.dimension_columns) {
-      const size_t eq = pair.find('=');
-      if (eq == std::string::npos || eq == 0 || eq + 1 == pair.size()) {
-        return core::InvalidArgument("--sdmx-dimension '" + pair + "': give DIMENSION=COLUMN");
-      }
-      const std::string dim = pair.substr(0, eq), column = pair.substr(eq + 1);
-      if (std::find(dimensions.begin(), dimensions.end(), dim) == dimensions.end()) {
-        return core::InvalidArgument("--sdmx-dimension: '" + dim + "' is not a dimension of the "
-                                     "model's structure");
-      }
-      if (std::find(header.begin(), header.end(), column) == header.end()) {
-        return core::InvalidArgument("--sdmx-dimension: '" + coding.data_path +
-                                     "' has no column '" + column + "'");
-      }
-      column_of[dim] = column;
-    }
-    const auto lower = [](std::string t) {
-      for (char& c : t) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-      return t;
-    };
     std::vector<std::string> unfilled;
     for (size_t d = 0; d < dimensions.size(); ++d) {
       const auto& labels = joint->label_fields();
@@ -661,14 +810,12 @@ core::Status RunJointCode(const CodingOptions& coding_in, const JointCodeRequest
         source[d] = static_cast<int>(it - labels.begin());
         continue;
       }
-      std::string column = column_of.count(dimensions[d]) ? column_of[dimensions[d]] : "";
-      for (size_t h = 0; h < header.size() && column.empty(); ++h) {
-        if (lower(header[h]) == lower(dimensions[d])) column = header[h];
-      }
-      if (column.empty()) {
+      auto found = column_of.find(dimensions[d]);
+      if (found == column_of.end()) {
         unfilled.push_back(dimensions[d]);
         continue;
       }
+      const std::string& column = found->second;
       auto kept = std::find(coding.keep.begin(), coding.keep.end(), column);
       source[d] = -2 - static_cast<int>(kept - coding.keep.begin());
       if (kept == coding.keep.end()) coding.keep.push_back(column);
@@ -683,6 +830,7 @@ core::Status RunJointCode(const CodingOptions& coding_in, const JointCodeRequest
   }
   ASSIGN_OR_RETURN(const Plausibility plausible, PlausibilityFor(*joint, 0, &coding));
   ASSIGN_OR_RETURN(const Memory memory, MemoryFor(*joint, r.memory, 0, &coding));
+  ASSIGN_OR_RETURN(KeyContext context, KeyContext::For(*joint, column_of, 0, &coding, quiet));
   const std::string base = out_path == "-" ? coding.data_path : out_path;
   ASSIGN_OR_RETURN(data::Dataset ds, LoadForJoint(*joint, coding, {}, base + ".rejects.tsv"));
   if (sdmx_csv) {
@@ -710,8 +858,13 @@ core::Status RunJointCode(const CodingOptions& coding_in, const JointCodeRequest
     });
     if (refused > 0) RETURN_IF_ERROR(HandleRejects(ds, coding.input, base + ".rejects.tsv"));
   }
+  const size_t loaded_rejections = ds.rejections.size();
+  RejectRecordsWithoutKey(&context, &ds);
+  if (ds.rejections.size() > loaded_rejections) {
+    RETURN_IF_ERROR(HandleRejects(ds, coding.input, base + ".rejects.tsv"));
+  }
   const auto start = std::chrono::steady_clock::now();
-  ASSIGN_OR_RETURN(JointResults results, PredictAll(joint, ds, plausible, memory));
+  ASSIGN_OR_RETURN(JointResults results, PredictAll(joint, ds, plausible, memory, &context));
   const std::vector<model::JointPrediction>& preds = results.predictions;
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

@@ -42,8 +42,11 @@ struct KeyMemoryOptions {
 };
 
 // evaluate: `labels` empty = the model's label fields.
+// `dimension_columns`: as JointCodeRequest's, for the structure's constraints on copied
+// dimensions.
 core::Status RunJointEvaluate(const CodingOptions& coding, const std::vector<std::string>& labels,
-                              bool json, bool quiet, const KeyMemoryOptions& memory = {});
+                              bool json, bool quiet, const KeyMemoryOptions& memory = {},
+                              const std::vector<std::string>& dimension_columns = {});
 
 // code: one column group per classification. `format` "sdmx-csv" writes SDMX-CSV 2.0 (the coded
 // keys) to out_path and statcoder's own TSV beside it (out_path + ".statcoder.tsv").
@@ -52,7 +55,8 @@ struct JointCodeRequest {
   std::string format;        // "", "tsv" or "sdmx-csv"
   std::string structure_id;  // overrides the SDMX structure the model records
   // "DIM=COLUMN": the input column holding a dimension the model does not code (FREQ=freq);
-  // by default the column named as the dimension, in any case.
+  // by default the column named as the dimension, in any case. Written into SDMX-CSV keys, and
+  // read whatever the format when the structure's constraints tie coded dimensions to it.
   std::vector<std::string> dimension_columns;
   KeyMemoryOptions memory;
   bool json = false, quiet = false;
