@@ -1,11 +1,12 @@
 // The SDMX structure readers (src/sdmx/structure.h) on arbitrary bytes, as SDMX-ML 2.1 and as
-// SDMX-JSON, and the allowed keys of what they accept: a message or a Status naming the
+// SDMX-JSON, the allowed keys of what they accept and the constraints kept for coding: a message or a Status naming the
 // problem, never a crash, a hang or an unbounded allocation.
 #include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
 
+#include "sdmx/context_constraints.h"
 #include "sdmx/structure.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -22,6 +23,17 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       }
       // A small limit: the enumeration must refuse, not try, what is too large.
       (void)sdmx::AllowedKeysFor(*msg, dsd, coded, 10000);
+      // Coding the first coded dimension alone: constraints naming the others are kept for
+      // coding, through the model's JSON and back.
+      if (coded.empty()) continue;
+      coded.resize(1);
+      auto context = sdmx::ContextConstraints::From(*msg, dsd, coded);
+      if (!context.ok()) continue;
+      auto back = sdmx::ContextConstraints::FromJson(context->ToJson(), coded);
+      if (back.ok()) {
+        (void)back->Allows({"X"}, std::vector<std::string>(back->context_dimensions().size(), "A"));
+        (void)back->Allows({"X"}, {});
+      }
     }
     (void)sdmx::SelectStructure(*msg, "");
   }

@@ -28,7 +28,7 @@ else
   what="${seconds} s"
 fi
 all=(model_loader_fuzzer record_reader_fuzzer code_list_fuzzer config_fuzzer code_request_fuzzer
-     crosswalk_fuzzer joint_model_fuzzer sdmx_structure_fuzzer)
+     crosswalk_fuzzer joint_model_fuzzer sdmx_structure_fuzzer series_tables_fuzzer)
 targets=("${@:-${all[@]}}")
 
 cmake --preset fuzz >/dev/null
