@@ -250,6 +250,15 @@ std::string FinalCode(const store::ReviewItemRow& item,
 }
 
 core::Result<ExportResult> ExportFeedback(workspace::Workspace& ws, const ExportOptions& options) {
+  if (!options.item_kind.empty() && options.item_kind != "referred" &&
+      options.item_kind != "audit_sample") {
+    return core::InvalidArgument("review item kind '" + options.item_kind +
+                                 "': referred or audit_sample");
+  }
+  if (options.snapshot_kind != "feedback" && options.snapshot_kind != "audit") {
+    return core::InvalidArgument("a review export is a feedback or audit snapshot, not '" +
+                                 options.snapshot_kind + "'");
+  }
   store::MetadataStore& store = ws.store();
   ASSIGN_OR_RETURN(std::vector<store::ReviewItemRow> items, store.ListReviewItems());
   ASSIGN_OR_RETURN(std::vector<store::ReviewDecisionRow> all, store.ListReviewDecisions(-1));
@@ -263,10 +272,12 @@ core::Result<ExportResult> ExportFeedback(workspace::Workspace& ws, const Export
     const std::string code = FinalCode(item, decisions);
     if (code.empty() || decisions.empty()) continue;
     if (!options.since.empty() && decisions.back().time < options.since) continue;
+    if (!options.item_kind.empty() && item.kind != options.item_kind) continue;
     chosen.emplace_back(&item, code);
   }
   if (chosen.empty()) {
     return core::FailedPrecondition("no decided review items" +
+                                    (options.item_kind.empty() ? "" : " of kind " + options.item_kind) +
                                     (options.since.empty() ? "" : " since " + options.since) +
                                     " to export; decide items with POST /v1/review/{id}/decision");
   }
@@ -303,7 +314,7 @@ core::Result<ExportResult> ExportFeedback(workspace::Workspace& ws, const Export
   ASSIGN_OR_RETURN(data::Dataset ds,
                    data::DatasetFromTable(std::move(table), schema, {}, codes.get()));
   lake::IngestOptions io;
-  io.kind = "feedback";
+  io.kind = options.snapshot_kind;
   io.data_source = "review decisions";
   // Lineage: the records came over the API or from coded batches, not from a snapshot, so the
   // link back is the models that referred them (each model names its training snapshots).
@@ -318,13 +329,15 @@ core::Result<ExportResult> ExportFeedback(workspace::Workspace& ws, const Export
   ExportResult out;
   out.items = chosen.size();
   const std::string source =
-      "review decisions" + (options.since.empty() ? std::string() : " since " + options.since);
+      "review decisions" + (options.item_kind.empty() ? std::string() : " (" + options.item_kind + ")") +
+      (options.since.empty() ? std::string() : " since " + options.since);
   // No source file, so no source hash: the snapshot id is the records' own hash.
   ASSIGN_OR_RETURN(out.snapshot, lake::AddSnapshot(ws, ds, schema, io, source, ""));
   RETURN_IF_ERROR(ws.Audit("review_export", {{"snapshot", out.snapshot.row.id},
                                              {"items", out.items},
                                              {"rows", out.snapshot.row.rows},
                                              {"since", options.since},
+                                             {"item_kind", options.item_kind},
                                              {"created", out.snapshot.created}})
                       .status());
   return out;

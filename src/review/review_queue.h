@@ -101,6 +101,11 @@ std::string FinalCode(const store::ReviewItemRow& item,
 
 struct ExportOptions {
   std::string since;  // only items whose final decision is at or after this UTC time; "" all
+  // Only items of this kind ("referred" or "audit_sample"); "" every kind. A production cycle
+  // trains on referred items and keeps the audit sample, a random draw of what the model
+  // auto-coded, out of training to compare champion and challenger on (docs/cycle.md).
+  std::string item_kind;
+  std::string snapshot_kind = "feedback";  // the lake kind of the snapshot: feedback or audit
 };
 
 struct ExportResult {

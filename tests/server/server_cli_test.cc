@@ -497,6 +497,21 @@ TEST_F(ServerCliTest, ReviewQueueDecisionsAdjudicationAndFeedbackExport) {
                 " (" + std::to_string(expected_feedback) + ")")
       << exported;
   EXPECT_EQ(exported.value("items", 0u), expected_feedback) << exported;
+  // One kind at a time: referred items as feedback, the audit sample as an audit snapshot
+  // (to evaluate on, not train with); together they are every exported item.
+  const json referred_only = Json(Sc({"review", "export", ws_, "--kind", "referred", "--json"}));
+  EXPECT_EQ(referred_only.value("kind", ""), "feedback") << referred_only;
+  size_t audited = 0;
+  const RunResult audit_export = Sc({"review", "export", ws_, "--kind", "audit_sample", "--json"});
+  if (audit_export.exit_code == 0) {
+    const json a = ParseJson(audit_export.out);
+    EXPECT_EQ(a.value("kind", ""), "audit") << a;
+    audited = a.value("items", 0u);
+  } else {
+    EXPECT_EQ(audit_export.exit_code, 5) << audit_export;  // no decided audit item
+  }
+  EXPECT_EQ(referred_only.value("items", 0u) + audited, expected_feedback);
+  EXPECT_EQ(Sc({"review", "export", ws_, "--kind", "all"}).exit_code, 2);
   const std::string feedback = exported.value("id", "");
   ASSERT_FALSE(feedback.empty());
   const RunResult retrain =

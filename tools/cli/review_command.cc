@@ -12,20 +12,26 @@ namespace {
 
 struct ReviewFlags {
   WorkspaceArgs export_args, stats;
-  std::string since;
+  std::string since, kind;
 };
 
 core::Status RunExport(ReviewFlags& f) {
   ASSIGN_OR_RETURN(std::unique_ptr<workspace::Workspace> ws, f.export_args.Open(0, false, nullptr));
-  ASSIGN_OR_RETURN(review::ExportResult r, review::ExportFeedback(*ws, {.since = f.since}));
+  // The audit sample is exported as an audit snapshot: kept apart from training data.
+  ASSIGN_OR_RETURN(review::ExportResult r,
+                   review::ExportFeedback(
+                       *ws, {.since = f.since,
+                             .item_kind = f.kind,
+                             .snapshot_kind = f.kind == "audit_sample" ? "audit" : "feedback"}));
   if (f.export_args.json) {
     nlohmann::json j = lake::SnapshotToJson(r.snapshot.row);
     j["created"] = r.snapshot.created;
     j["items"] = r.items;
     PrintJson(j);
   } else {
-    std::printf("%s feedback snapshot %s: %llu records from %zu decided review items\n",
-                r.snapshot.created ? "created" : "already had", r.snapshot.row.id.c_str(),
+    std::printf("%s %s snapshot %s: %llu records from %zu decided review items\n",
+                r.snapshot.created ? "created" : "already had", r.snapshot.row.kind.c_str(),
+                r.snapshot.row.id.c_str(),
                 static_cast<unsigned long long>(r.snapshot.row.rows), r.items);
   }
   return core::Status::Ok();
@@ -63,6 +69,10 @@ Command AddReviewCommand(CLI::App& app) {
   f->export_args.AddTo(exp, "");
   exp->add_option("--since", f->since,
                   "Only items decided at or after this UTC time (e.g. 2026-11-01)");
+  exp->add_option("--kind", f->kind,
+                  "Only items of this kind: referred, or audit_sample (exported as an audit "
+                  "snapshot, to evaluate on rather than train with)")
+      ->check(CLI::IsMember({"referred", "audit_sample"}));
   CLI::App* stats = sub->add_subcommand("stats", "Queue depth by kind and status, decisions");
   f->stats.AddTo(stats, "");
   return {sub, [=] {
